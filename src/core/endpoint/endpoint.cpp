@@ -1,0 +1,292 @@
+#include "core/endpoint/endpoint.h"
+
+#include <limits>
+
+#include "core/util/overloaded.h"
+
+namespace atrium::core {
+
+namespace {
+
+bool valid_name(const std::string& s) {
+  return !s.empty() && s.size() <= Endpoint::kMaxNameLength;
+}
+
+uint32_t desired_bitrate(const LocalTrack& t) {
+  if (t.state() == LocalTrackState::kPaused) return 0;
+  return t.limits().max_bitrate_bps ? t.limits().max_bitrate_bps : std::numeric_limits<uint32_t>::max();
+}
+
+}  // namespace
+
+const RemoteTrack* Endpoint::remote_track(RemoteTrackId id) const {
+  auto it = remote_.find(id);
+  return it == remote_.end() ? nullptr : &it->second;
+}
+
+const LocalTrack* Endpoint::local_track(LocalTrackId id) const {
+  auto it = local_.find(id);
+  return it == local_.end() ? nullptr : &it->second;
+}
+
+void Endpoint::error(ErrorCode code, std::string message) {
+  emit(eev::ErrorEvent{{code, std::move(message)}});
+}
+
+bool Endpoint::require_room(const char* action) {
+  if (in_room()) return true;
+  error(ErrorCode::kNotJoined, std::string("cannot ") + action + " before joining a room");
+  return false;
+}
+
+LocalTrack* Endpoint::find_local(LocalTrackId id, const char* action) {
+  auto it = local_.find(id);
+  if (it != local_.end()) return &it->second;
+  error(ErrorCode::kLocalTrackNotFound,
+        std::string("cannot ") + action + ": no local track " + std::to_string(id));
+  return nullptr;
+}
+
+void Endpoint::set_state(LocalTrack& t, LocalTrackState before) {
+  if (t.state() != before) emit(eev::LocalTrackStateChanged{t.id(), t.state()});
+}
+
+void Endpoint::on_transport(media::Micros now, TransportEvent&& event) {
+  if (auto* media = std::get_if<tev::RemoteMedia>(&event)) {  // the hot path first
+    on_remote_media(*media);
+    return;
+  }
+  std::visit(Overloaded{
+                 [&](tev::Join& c) { join(now, std::move(c.params)); },
+                 [&](tev::Leave&) {
+                   if (require_room("leave")) leave();
+                 },
+                 [&](tev::UpdatePeerMeta& c) {
+                   if (!require_room("update peer meta")) return;
+                   if (c.meta.size() > kMaxMetaLength)
+                     return error(ErrorCode::kInvalidArgument, "peer meta is too long");
+                   params_.meta = c.meta;
+                   control(ccl::PeerMeta{std::move(c.meta)});
+                 },
+                 [&](tev::SubscribePeer& c) {
+                   if (!require_room("subscribe to a peer")) return;
+                   if (params_.peers == SubscribeMode::kAuto && params_.tracks == SubscribeMode::kAuto)
+                     return error(ErrorCode::kNotManual,
+                                  "subscribing to a peer needs manual mode for peers or tracks");
+                   if (!valid_name(c.peer))
+                     return error(ErrorCode::kInvalidArgument, "peer id must be 1-128 characters");
+                   if (!watched_.insert(c.peer).second) return;  // already subscribed: nothing changes
+                   control(ccl::WatchPeer{std::move(c.peer)});
+                 },
+                 [&](tev::UnsubscribePeer& c) {
+                   if (!require_room("unsubscribe from a peer")) return;
+                   if (watched_.erase(c.peer) == 0)
+                     return error(ErrorCode::kPeerNotWatched, "not subscribed to peer '" + c.peer + "'");
+                   control(ccl::UnwatchPeer{std::move(c.peer)});
+                 },
+                 [&](tev::Publish& c) { publish(std::move(c)); },
+                 [&](tev::Unpublish& c) { unpublish(c.id); },
+                 [&](tev::UpdateTrackMeta& c) {
+                   if (!require_room("update track meta")) return;
+                   auto it = remote_.find(c.id);
+                   if (it == remote_.end())
+                     return error(ErrorCode::kTrackNotFound, "no published track " + std::to_string(c.id));
+                   if (c.meta.size() > kMaxMetaLength)
+                     return error(ErrorCode::kInvalidArgument, "track meta is too long");
+                   it->second.info().meta = c.meta;
+                   control(ccl::RemoteTrackMeta{c.id, std::move(c.meta)});
+                 },
+                 [&](tev::RemoteMedia&) {},
+                 [&](tev::Attach& c) { attach(now, std::move(c)); },
+                 [&](tev::Detach& c) { detach(c.id); },
+                 [&](tev::SetLimits& c) {
+                   LocalTrack* t = find_local(c.id, "set limits");
+                   if (!t) return;
+                   t->set_limits(c.limits);
+                   control(ccl::LocalTrackDesiredBitrate{c.id, desired_bitrate(*t)});
+                 },
+                 [&](tev::SetPaused& c) {
+                   LocalTrack* t = find_local(c.id, c.paused ? "pause" : "resume");
+                   if (!t) return;
+                   const auto before = t->state();
+                   t->set_paused(now, c.paused);
+                   if (t->state() == before) return;
+                   if (t->state() == LocalTrackState::kWaiting) control(ccl::LocalTrackKeyFrameRequest{c.id});
+                   control(ccl::LocalTrackDesiredBitrate{c.id, desired_bitrate(*t)});
+                   set_state(*t, before);
+                 },
+                 [&](tev::RequestKeyFrame& c) {
+                   auto it = local_.find(c.id);
+                   if (it == local_.end() || !it->second.attached())
+                     return;  // RTCP for a track we no longer feed
+                   it->second.on_keyframe_requested(now);
+                   control(ccl::LocalTrackKeyFrameRequest{c.id});
+                 },
+             },
+             event);
+}
+
+void Endpoint::join(media::Micros, JoinParams&& params) {
+  if (in_room()) return error(ErrorCode::kAlreadyJoined, "already in room '" + params_.room + "'");
+  if (!valid_name(params.room))
+    return error(ErrorCode::kInvalidArgument, "room name must be 1-128 characters");
+  if (!valid_name(params.peer)) return error(ErrorCode::kInvalidArgument, "peer id must be 1-128 characters");
+  if (params.meta.size() > kMaxMetaLength) return error(ErrorCode::kInvalidArgument, "peer meta is too long");
+  state_ = State::kJoining;
+  params_ = params;
+  control(ccl::PeerJoin{std::move(params)});
+}
+
+void Endpoint::leave() {
+  for (auto& [id, t] : local_) {
+    if (t.attached()) control(ccl::LocalTrackEnded{id});
+    if (t.state() != LocalTrackState::kIdle) emit(eev::LocalTrackStateChanged{id, LocalTrackState::kIdle});
+  }
+  for (auto& [id, t] : remote_)
+    control(ccl::RemoteTrackEnded{id});
+  control(ccl::PeerLeave{});
+  local_.clear();
+  remote_.clear();
+  watched_.clear();
+  state_ = State::kIdle;
+  emit(eev::Left{});
+}
+
+void Endpoint::publish(tev::Publish&& c) {
+  if (!require_room("publish")) return;
+  if (!valid_name(c.info.name))
+    return error(ErrorCode::kInvalidArgument, "track name must be 1-128 characters");
+  if (c.info.meta.size() > kMaxMetaLength)
+    return error(ErrorCode::kInvalidArgument, "track meta is too long");
+  if (remote_.count(c.id))
+    return error(ErrorCode::kTrackExists, "track id " + std::to_string(c.id) + " is in use");
+  for (const auto& [id, t] : remote_)
+    if (t.info().name == c.info.name)
+      return error(ErrorCode::kTrackExists, "a track named '" + c.info.name + "' is already published");
+  if (remote_.size() >= kMaxTracks) return error(ErrorCode::kInvalidArgument, "too many published tracks");
+  remote_.emplace(c.id, RemoteTrack(c.id, c.info));
+  control(ccl::RemoteTrackStarted{c.id, std::move(c.info)});
+}
+
+void Endpoint::unpublish(RemoteTrackId id) {
+  if (!require_room("unpublish")) return;
+  if (remote_.erase(id) == 0)
+    return error(ErrorCode::kTrackNotFound, "no published track " + std::to_string(id));
+  control(ccl::RemoteTrackEnded{id});
+}
+
+void Endpoint::on_remote_media(tev::RemoteMedia& m) {
+  auto it = remote_.find(m.id);
+  if (it == remote_.end()) return;  // media for a track that is not (or no longer) published
+  it->second.on_media(m.packet);
+  control(ccl::RemoteTrackMedia{m.id, m.packet});
+}
+
+void Endpoint::attach(media::Micros now, tev::Attach&& c) {
+  if (!require_room("subscribe to a track")) return;
+  if (!valid_name(c.peer) || !valid_name(c.track))
+    return error(ErrorCode::kInvalidArgument, "peer id and track name must be 1-128 characters");
+  auto [it, inserted] = local_.try_emplace(c.id, c.id);
+  if (inserted && local_.size() > kMaxTracks) {
+    local_.erase(it);
+    return error(ErrorCode::kInvalidArgument, "too many local tracks");
+  }
+  LocalTrack& t = it->second;
+  const auto before = t.state();
+  t.attach(now, c.peer, c.track);
+  control(ccl::LocalTrackStarted{c.id, std::move(c.peer), std::move(c.track)});
+  control(ccl::LocalTrackDesiredBitrate{c.id, desired_bitrate(t)});
+  control(ccl::LocalTrackKeyFrameRequest{c.id});
+  set_state(t, before);
+}
+
+void Endpoint::detach(LocalTrackId id) {
+  LocalTrack* t = find_local(id, "unsubscribe");
+  if (!t) return;
+  if (t->attached()) control(ccl::LocalTrackEnded{id});
+  const auto before = t->state();
+  t->detach();
+  set_state(*t, before);
+  local_.erase(id);
+}
+
+void Endpoint::release_local(LocalTrackId id, bool source_ended) {
+  auto it = local_.find(id);
+  if (it == local_.end()) return;
+  const auto before = it->second.state();
+  it->second.detach();
+  if (source_ended) emit(eev::LocalTrackSourceEnded{id});
+  set_state(it->second, before);
+}
+
+void Endpoint::on_local_media(media::Micros now, const cev::LocalTrackMedia& m) {
+  auto it = local_.find(m.id);
+  if (it == local_.end()) return;
+  LocalTrack& t = it->second;
+  const auto before = t.state();
+  auto out = t.on_media(now, m.packet);
+  set_state(t, before);
+  if (out) emit(eev::LocalMedia{m.id, *out});
+}
+
+void Endpoint::on_cluster(media::Micros now, ClusterEvent&& event) {
+  if (auto* media = std::get_if<cev::LocalTrackMedia>(&event)) {  // the hot path first
+    on_local_media(now, *media);
+    return;
+  }
+  std::visit(Overloaded{
+                 [&](cev::PeerJoined& e) {
+                   emit(eev::PeerJoined{std::move(e.peer), std::move(e.meta)});
+                 },
+                 [&](cev::PeerLeft& e) { emit(eev::PeerLeft{std::move(e.peer)}); },
+                 [&](cev::PeerMeta& e) {
+                   emit(eev::PeerMetaChanged{std::move(e.peer), std::move(e.meta)});
+                 },
+                 [&](cev::TrackPublished& e) {
+                   emit(eev::TrackPublished{std::move(e.peer), std::move(e.info)});
+                 },
+                 [&](cev::TrackUnpublished& e) {
+                   emit(eev::TrackUnpublished{std::move(e.peer), std::move(e.track)});
+                 },
+                 [&](cev::TrackMeta& e) {
+                   emit(eev::TrackMetaChanged{std::move(e.peer), std::move(e.track), std::move(e.meta)});
+                 },
+                 [&](cev::JoinAccepted&) {
+                   if (state_ != State::kJoining) return;
+                   state_ = State::kJoined;
+                   emit(eev::Joined{params_.room, params_.peer});
+                 },
+                 [&](cev::JoinRejected& e) {
+                   if (state_ != State::kJoining) return;
+                   state_ = State::kIdle;
+                   remote_.clear();
+                   local_.clear();
+                   watched_.clear();
+                   emit(eev::ErrorEvent{std::move(e.error)});
+                 },
+                 [&](cev::LocalTrackMedia&) {},
+                 [&](cev::LocalTrackAttachFailed& e) {
+                   release_local(e.id, false);
+                   emit(eev::ErrorEvent{std::move(e.error)});
+                 },
+                 [&](cev::LocalTrackSourceEnded& e) { release_local(e.id, true); },
+                 [&](cev::RemoteTrackKeyFrameRequest& e) {
+                   auto it = remote_.find(e.id);
+                   if (it != remote_.end() && it->second.on_keyframe_request(now))
+                     emit(eev::RequestKeyFrame{e.id});
+                 },
+                 [&](cev::RemoteTrackDesiredBitrate& e) {
+                   if (remote_.count(e.id)) emit(eev::BitrateHint{e.id, e.bitrate_bps});
+                 },
+             },
+             event);
+}
+
+void Endpoint::on_tick(media::Micros now) {
+  for (auto& [id, t] : remote_)
+    if (t.on_tick(now)) emit(eev::RequestKeyFrame{id});
+  for (auto& [id, t] : local_)
+    if (t.on_tick(now)) control(ccl::LocalTrackKeyFrameRequest{id});
+}
+
+}  // namespace atrium::core

@@ -1,0 +1,80 @@
+// The bridge between one client's transport and the cluster. It owns the client's view of its session:
+// whether it is in a room, what it publishes (RemoteTrack) and what it receives (LocalTrack). It validates
+// every control, answers bad ones with a coded error, and turns the rest into cluster controls; cluster
+// events become transport events.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <variant>
+
+#include "core/endpoint/local_track.h"
+#include "core/endpoint/remote_track.h"
+#include "core/events/cluster_control.h"
+#include "core/events/cluster_event.h"
+#include "core/events/endpoint_event.h"
+#include "core/events/transport_event.h"
+#include "core/util/ring_queue.h"
+
+namespace atrium::core {
+
+using EndpointOutput = std::variant<EndpointEvent, ClusterControl>;
+
+class Endpoint {
+ public:
+  static constexpr size_t kMaxNameLength = 128;
+  static constexpr size_t kMaxMetaLength = 16 * 1024;
+  static constexpr size_t kMaxTracks = 64;
+
+  explicit Endpoint(EndpointId id) : id_(id) {}
+
+  void on_transport(media::Micros now, TransportEvent&& event);
+  void on_cluster(media::Micros now, ClusterEvent&& event);
+  void on_tick(media::Micros now);
+  std::optional<EndpointOutput> pop_output() { return out_.pop(); }
+
+  EndpointId id() const { return id_; }
+  bool joined() const { return state_ == State::kJoined; }
+  const JoinParams& join_params() const { return params_; }
+  const std::unordered_map<RemoteTrackId, RemoteTrack>& remote_tracks() const { return remote_; }
+  const std::unordered_map<LocalTrackId, LocalTrack>& local_tracks() const { return local_; }
+  const RemoteTrack* remote_track(RemoteTrackId id) const;
+  const LocalTrack* local_track(LocalTrackId id) const;
+
+ private:
+  enum class State { kIdle, kJoining, kJoined };
+
+  // Transport controls.
+  void join(media::Micros now, JoinParams&& params);
+  void leave();
+  void publish(tev::Publish&& c);
+  void unpublish(RemoteTrackId id);
+  void attach(media::Micros now, tev::Attach&& c);
+  void detach(LocalTrackId id);
+  void on_remote_media(tev::RemoteMedia& m);
+
+  // Cluster events.
+  void on_local_media(media::Micros now, const cev::LocalTrackMedia& m);
+  void release_local(LocalTrackId id, bool source_ended);
+
+  bool in_room() const { return state_ != State::kIdle; }
+  bool require_room(const char* action);
+  void error(ErrorCode code, std::string message);
+  void emit(EndpointEvent&& e) { out_.push(EndpointOutput{std::in_place_index<0>, std::move(e)}); }
+  void control(ClusterControl&& c) { out_.push(EndpointOutput{std::in_place_index<1>, std::move(c)}); }
+  void set_state(LocalTrack& t, LocalTrackState before);
+  LocalTrack* find_local(LocalTrackId id, const char* action);
+
+  EndpointId id_;
+  State state_ = State::kIdle;
+  JoinParams params_;
+  std::unordered_map<RemoteTrackId, RemoteTrack> remote_;
+  std::unordered_map<LocalTrackId, LocalTrack> local_;
+  std::set<std::string> watched_;
+  RingQueue<EndpointOutput> out_{64};
+};
+
+}  // namespace atrium::core

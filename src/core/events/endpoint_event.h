@@ -1,0 +1,73 @@
+// Endpoint -> Transport: what the core asks a protocol plugin to tell or send its client.
+#pragma once
+
+#include <string>
+#include <variant>
+
+#include "core/errors.h"
+#include "core/events/room_types.h"
+#include "core/ids.h"
+
+namespace atrium::core::eev {
+
+struct Joined {
+  std::string room;
+  std::string peer;
+};
+struct Left {};
+struct PeerJoined {
+  std::string peer;
+  std::string meta;
+};
+struct PeerLeft {
+  std::string peer;
+};
+struct PeerMetaChanged {
+  std::string peer;
+  std::string meta;
+};
+struct TrackPublished {
+  std::string peer;
+  TrackInfo info;
+};
+struct TrackUnpublished {
+  std::string peer;
+  std::string track;
+};
+struct TrackMetaChanged {
+  std::string peer;
+  std::string track;
+  std::string meta;
+};
+struct LocalMedia {  // send this packet to the client on local track `id`; seq/timestamp already rewritten
+  LocalTrackId id;
+  media::MediaPacket packet;
+};
+struct LocalTrackStateChanged {
+  LocalTrackId id;
+  LocalTrackState state;
+};
+struct LocalTrackSourceEnded {  // the attached source was unpublished or its peer left; the local track is
+                                // now idle
+  LocalTrackId id;
+};
+struct RequestKeyFrame {  // ask the publishing client for a key frame on this remote track (PLI/FIR)
+  RemoteTrackId id;
+};
+struct BitrateHint {  // what the subscribers of this remote track want, at most (0 = nobody watches)
+  RemoteTrackId id;
+  uint32_t bitrate_bps;
+};
+struct ErrorEvent {
+  Error error;
+};
+
+using EndpointEvent = std::variant<Joined, Left, PeerJoined, PeerLeft, PeerMetaChanged, TrackPublished,
+                                   TrackUnpublished, TrackMetaChanged, LocalMedia, LocalTrackStateChanged,
+                                   LocalTrackSourceEnded, RequestKeyFrame, BitrateHint, ErrorEvent>;
+
+}  // namespace atrium::core::eev
+
+namespace atrium::core {
+using eev::EndpointEvent;
+}

@@ -1,0 +1,56 @@
+// Plain descriptions of peers and tracks as every layer sees them. Meta is opaque to the server (JSON text
+// from the client), so the core never interprets it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "media/media_packet.h"
+
+namespace atrium::core {
+
+// auto: everything in the room is announced; manual: only what the client subscribed to (per peer).
+enum class SubscribeMode : uint8_t { kAuto, kManual };
+
+struct JoinParams {
+  std::string room;
+  std::string peer;
+  std::string meta;
+  SubscribeMode peers = SubscribeMode::kAuto;   // peer joined/left/meta events
+  SubscribeMode tracks = SubscribeMode::kAuto;  // track published/unpublished/meta events
+};
+
+struct TrackInfo {
+  std::string name;  // unique per peer: "audio", "video", "screen", ...
+  media::MediaKind kind = media::MediaKind::kVideo;
+  std::string meta;
+};
+
+// What a subscriber may receive on one local track; the allocator of the bitrate issue fills this in further.
+struct LocalTrackLimits {
+  uint32_t max_bitrate_bps = 0;  // 0 = unlimited
+  uint8_t priority = 1;          // higher wins when bandwidth is short
+};
+
+enum class LocalTrackState : uint8_t {
+  kIdle,     // not attached to any source
+  kWaiting,  // attached; waiting for a key frame before sending anything
+  kLive,     // forwarding
+  kPaused,   // attached, the client asked for nothing to be sent
+};
+
+constexpr const char* to_string(LocalTrackState s) {
+  switch (s) {
+    case LocalTrackState::kIdle:
+      return "idle";
+    case LocalTrackState::kWaiting:
+      return "waiting";
+    case LocalTrackState::kLive:
+      return "live";
+    case LocalTrackState::kPaused:
+      return "paused";
+  }
+  return "?";
+}
+
+}  // namespace atrium::core

@@ -1,0 +1,36 @@
+// Identifiers shared by every layer of the core.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace atrium::core {
+
+// One client session (WHIP publisher, WHEP viewer, SDK peer) inside one node; assigned by the hub, never
+// reused.
+using EndpointId = uint64_t;
+// A track the client publishes, numbered by its transport; unique within the endpoint.
+using RemoteTrackId = uint32_t;
+// A track the client receives, numbered by its transport; unique within the endpoint.
+using LocalTrackId = uint32_t;
+// The media channel of one published track in the whole cluster: the same (room, peer, track) gives the same
+// id on every node, so nodes agree on NATS subjects without asking each other.
+using ChannelId = uint64_t;
+
+// FNV-1a 64 over "room\0peer\0track": stable across builds, platforms and processes.
+constexpr ChannelId channel_id(std::string_view room, std::string_view peer, std::string_view track) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  auto mix = [&h](std::string_view s) {
+    for (char c : s) {
+      h ^= static_cast<uint8_t>(c);
+      h *= 0x100000001b3ULL;
+    }
+    h *= 0x100000001b3ULL;  // the separator: ("ab","c") and ("a","bc") differ
+  };
+  mix(room);
+  mix(peer);
+  mix(track);
+  return h;
+}
+
+}  // namespace atrium::core
