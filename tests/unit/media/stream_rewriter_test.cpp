@@ -1,0 +1,68 @@
+#include "media/rewrite/stream_rewriter.h"
+
+#include <gtest/gtest.h>
+
+namespace atrium::media {
+namespace {
+
+TEST(StreamRewriter, FirstSourcePassesThroughUnchanged) {
+  StreamRewriter r;
+  uint16_t seq = 65535;
+  uint32_t ts = 4294967000u;
+  ASSERT_TRUE(r.rewrite(0, 90000, seq, ts));
+  EXPECT_EQ(seq, 65535);
+  EXPECT_EQ(ts, 4294967000u);
+  seq = 0;
+  ts = 4294967000u + 3000;  // wraps
+  ASSERT_TRUE(r.rewrite(33'000, 90000, seq, ts));
+  EXPECT_EQ(seq, 0);
+}
+
+TEST(StreamRewriter, ReorderingWithinASourceIsKept) {
+  StreamRewriter r;
+  uint16_t s1 = 10, s3 = 12, s2 = 11;
+  uint32_t t = 0;
+  ASSERT_TRUE(r.rewrite(0, 90000, s1, t));
+  ASSERT_TRUE(r.rewrite(0, 90000, s3, t));
+  ASSERT_TRUE(r.rewrite(0, 90000, s2, t)) << "a late packet of the same source still goes (NACK repair)";
+  EXPECT_EQ(s2, 11);
+}
+
+TEST(StreamRewriter, SwitchContinuesAfterTheHighestSentPacket) {
+  StreamRewriter r;
+  for (uint16_t i = 0; i < 5; ++i) {
+    uint16_t seq = 1000 + i;
+    uint32_t ts = 50000 + 3000u * i;
+    ASSERT_TRUE(r.rewrite(i * 33'000, 90000, seq, ts));
+  }
+  r.switch_source();
+  uint16_t seq = 7;
+  uint32_t ts = 123;
+  ASSERT_TRUE(r.rewrite(4 * 33'000 + 50'000, 90000, seq, ts));  // 50 ms after the last packet
+  EXPECT_EQ(seq, 1005);
+  EXPECT_EQ(ts, 50000u + 3000u * 4 + 4500u);
+  uint16_t old = 6;
+  uint32_t old_ts = 0;
+  EXPECT_FALSE(r.rewrite(0, 90000, old, old_ts)) << "before the switch point";
+  uint16_t next = 8;
+  uint32_t next_ts = 123 + 3000;
+  ASSERT_TRUE(r.rewrite(0, 90000, next, next_ts));
+  EXPECT_EQ(next, 1006);
+  EXPECT_EQ(next_ts, 50000u + 3000u * 4 + 4500u + 3000u);
+}
+
+TEST(StreamRewriter, ImmediateSwitchStillAdvancesTheClock) {
+  StreamRewriter r;
+  uint16_t seq = 1;
+  uint32_t ts = 1000;
+  ASSERT_TRUE(r.rewrite(0, 48000, seq, ts));
+  r.switch_source();
+  seq = 500;
+  ts = 1000;
+  ASSERT_TRUE(r.rewrite(0, 48000, seq, ts));
+  EXPECT_EQ(seq, 2);
+  EXPECT_EQ(ts, 1001u) << "two frames never share a timestamp";
+}
+
+}  // namespace
+}  // namespace atrium::media
