@@ -1,0 +1,92 @@
+#include "media/codec/vp8.h"
+
+namespace atrium::media {
+
+namespace {
+
+// Offsets of the rewritable fields, found while parsing.
+struct Vp8Layout {
+  size_t picture_id_at = 0;
+  size_t tl0_at = 0;
+};
+
+std::optional<Vp8Descriptor> parse(std::span<const uint8_t> p, Vp8Layout* layout) {
+  if (p.empty()) return std::nullopt;
+  Vp8Descriptor d;
+  const uint8_t b0 = p[0];
+  d.non_reference = (b0 & 0x20) != 0;
+  d.start_of_partition = (b0 & 0x10) != 0;
+  d.partition_id = b0 & 0x07;
+  size_t pos = 1;
+  if (b0 & 0x80) {
+    if (pos >= p.size()) return std::nullopt;
+    const uint8_t x = p[pos++];
+    d.has_picture_id = (x & 0x80) != 0;
+    d.has_tl0_pic_idx = (x & 0x40) != 0;
+    d.has_tid = (x & 0x20) != 0;
+    d.has_key_idx = (x & 0x10) != 0;
+    if (d.has_picture_id) {
+      if (pos >= p.size()) return std::nullopt;
+      if (layout) layout->picture_id_at = pos;
+      if (p[pos] & 0x80) {
+        if (pos + 1 >= p.size()) return std::nullopt;
+        d.picture_id_15bit = true;
+        d.picture_id = static_cast<uint16_t>(((p[pos] & 0x7F) << 8) | p[pos + 1]);
+        pos += 2;
+      } else {
+        d.picture_id = p[pos] & 0x7F;
+        pos += 1;
+      }
+    }
+    if (d.has_tl0_pic_idx) {
+      if (pos >= p.size()) return std::nullopt;
+      if (layout) layout->tl0_at = pos;
+      d.tl0_pic_idx = p[pos++];
+    }
+    if (d.has_tid || d.has_key_idx) {
+      if (pos >= p.size()) return std::nullopt;
+      const uint8_t t = p[pos++];
+      if (d.has_tid) {
+        d.tid = static_cast<uint8_t>(t >> 6);
+        d.layer_sync = (t & 0x20) != 0;
+      }
+      if (d.has_key_idx) d.key_idx = t & 0x1F;
+    }
+  }
+  if (pos >= p.size()) return std::nullopt;  // a descriptor with no VP8 data is malformed
+  d.size = pos;
+  return d;
+}
+
+}  // namespace
+
+std::optional<Vp8Descriptor> parse_vp8_descriptor(std::span<const uint8_t> payload) {
+  return parse(payload, nullptr);
+}
+
+bool vp8_is_keyframe(std::span<const uint8_t> payload) {
+  auto d = parse(payload, nullptr);
+  if (!d || !d->starts_frame()) return false;
+  return (payload[d->size] & 0x01) == 0;
+}
+
+bool vp8_rewrite_descriptor(std::span<uint8_t> payload, std::optional<uint16_t> picture_id,
+                            std::optional<uint8_t> tl0_pic_idx) {
+  Vp8Layout at;
+  auto d = parse(payload, &at);
+  if (!d) return false;
+  if (picture_id && !d->has_picture_id) return false;
+  if (tl0_pic_idx && !d->has_tl0_pic_idx) return false;
+  if (picture_id) {
+    if (d->picture_id_15bit) {
+      payload[at.picture_id_at] = static_cast<uint8_t>(0x80 | ((*picture_id >> 8) & 0x7F));
+      payload[at.picture_id_at + 1] = static_cast<uint8_t>(*picture_id);
+    } else {
+      payload[at.picture_id_at] = static_cast<uint8_t>(*picture_id & 0x7F);
+    }
+  }
+  if (tl0_pic_idx) payload[at.tl0_at] = *tl0_pic_idx;
+  return true;
+}
+
+}  // namespace atrium::media
