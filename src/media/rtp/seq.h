@@ -40,8 +40,7 @@ class Unwrapper {
     }
     const auto diff = static_cast<T>(value - last_);
     int64_t delta = static_cast<Signed>(diff);
-    // Exactly half the range apart: go forward (matches seq_newer's tie-break only approximately; any choice
-    // is fine).
+    // Exactly half the range apart is ambiguous: always take it as a step forward.
     if (diff == (T{1} << (sizeof(T) * 8 - 1))) delta = -delta;
     last_unwrapped_ += delta;
     last_ = value;
