@@ -1,0 +1,53 @@
+// The HTTP/1.1 API server (Boost.Beast): one thread with its own io_context, keep-alive connections, requests
+// handed to an HttpRouter and answered through a Responder from any thread. Every response carries the CORS
+// headers WHIP/WHEP clients in browsers need.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <unordered_map>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/system/error_code.hpp>
+
+#include "server/http/http_limits.h"
+#include "server/http/http_router.h"
+
+namespace atrium::server {
+
+class HttpSession;
+
+class HttpServer {
+ public:
+  // The router must outlive the server and stay unchanged while it runs.
+  explicit HttpServer(const HttpRouter& router, HttpLimits limits = {});
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+  ~HttpServer();
+
+  // Binds and listens now, so the caller can report a busy port before starting anything else.
+  boost::system::error_code listen(const boost::asio::ip::tcp::endpoint& endpoint);
+  // The bound address (the real port when listening on port 0).
+  boost::asio::ip::tcp::endpoint local_endpoint() const;
+
+  void start();  // accepts on a thread of its own
+  void stop();   // closes the listener and every connection, joins the thread; idempotent
+
+ private:
+  friend class HttpSession;
+  void do_accept();
+  void forget(HttpSession* session);  // a session calls this when it closes (HTTP thread only)
+
+  const HttpRouter& router_;
+  HttpLimits limits_;
+  boost::asio::io_context io_context_{1};  // declared before its users: destroyed after them
+  boost::asio::ip::tcp::acceptor acceptor_{io_context_};
+  boost::asio::ip::tcp::endpoint local_endpoint_;
+  std::unordered_map<HttpSession*, std::shared_ptr<HttpSession>> sessions_;  // HTTP thread only
+  std::thread thread_;
+  bool stopped_ = false;
+};
+
+}  // namespace atrium::server

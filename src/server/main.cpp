@@ -1,0 +1,43 @@
+// atrium: parse the configuration, start the server, wait for SIGINT/SIGTERM, shut down cleanly.
+// Exit codes: 0 after a clean shutdown (or --help/--version), 2 for a configuration the server cannot run
+// with (bad flag, bad config file, busy port), 1 for anything unexpected.
+#include <cstdio>
+#include <exception>
+
+#include <spdlog/spdlog.h>
+
+#include "server/host_port.h"
+#include "server/logging.h"
+#include "server/server.h"
+#include "server/server_config.h"
+
+int main(int argc, char** argv) {
+  using namespace atrium::server;
+  auto parsed = parse_command_line(argc, argv);
+  if (!parsed.config) {
+    std::FILE* out = parsed.exit_code == 0 ? stdout : stderr;
+    std::fputs(parsed.output.c_str(), out);
+    if (!parsed.output.empty() && parsed.output.back() != '\n') std::fputc('\n', out);
+    return parsed.exit_code;
+  }
+
+  try {
+    init_logging(parsed.config->log_level);
+    Server server(*parsed.config);
+    if (auto error = server.listen(); !error.empty()) {
+      std::fprintf(stderr, "atrium: %s\n", error.c_str());
+      return 2;
+    }
+    server.start();
+    spdlog::info("atrium {} listening on http://{} ({} workers)", ATRIUM_VERSION,
+                 format_host_port(server.http_endpoint()), server.workers().size());
+    server.run_until_signal();
+    spdlog::info("atrium: shutting down");
+    server.stop();
+    spdlog::info("atrium: stopped");
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "atrium: fatal: %s\n", e.what());
+    return 1;
+  }
+}

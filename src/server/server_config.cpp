@@ -1,0 +1,141 @@
+#include "server/server_config.h"
+
+#include <algorithm>
+#include <array>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <type_traits>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "server/host_port.h"
+
+namespace atrium::server {
+namespace {
+
+constexpr int kMaxWorkers = 1024;
+constexpr std::array kLogLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+
+// Error output must stay one line, whatever a library put in its message.
+std::string one_line(std::string text) {
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  while (!text.empty() && text.back() == ' ')
+    text.pop_back();
+  return text;
+}
+
+ConfigParseResult fail(const std::string& message) {
+  return ConfigParseResult{std::nullopt, 2, "atrium: " + one_line(message)};
+}
+
+template <typename T>
+const char* json_type_name() {
+  if constexpr (std::is_same_v<T, bool>) {
+    return "true or false";
+  } else if constexpr (std::is_integral_v<T>) {
+    return "an integer";
+  } else {
+    return "a string";
+  }
+}
+
+// Reads the config file into every setting whose flag was not given. Returns an error sentence or "".
+std::string apply_config_file(const std::string& path, ServerConfig& config, const CLI::App& app) {
+  std::ifstream file(path);
+  if (!file) return "cannot read config file " + path;
+  nlohmann::json root;
+  try {
+    root = nlohmann::json::parse(file);
+  } catch (const nlohmann::json::exception& e) {
+    return "config file " + path + " is not valid JSON: " + e.what();
+  }
+  if (!root.is_object()) return "config file " + path + " must hold a JSON object";
+
+  std::string error;
+  std::vector<std::string> known;
+  visit_settings(config, [&](const std::string& name, auto& field, const char*) {
+    known.push_back(name);
+    const auto it = root.find(name);
+    if (it == root.end() || !error.empty()) return;
+    using T = std::remove_reference_t<decltype(field)>;
+    const bool type_ok = std::is_same_v<T, bool> ? it->is_boolean()
+                         : std::is_integral_v<T> ? it->is_number_integer()
+                                                 : it->is_string();
+    if (!type_ok) {
+      error = "config file " + path + ": \"" + name + "\" must be " + json_type_name<T>();
+      return;
+    }
+    if (app.count("--" + name) == 0) field = it->get<T>();
+  });
+  if (!error.empty()) return error;
+  for (const auto& [key, value] : root.items()) {
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      return "config file " + path + ": unknown setting \"" + key + "\"";
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string validate_config(const ServerConfig& config) {
+  if (!parse_host_port(config.http)) {
+    return "--http: expected address:port (e.g. 127.0.0.1:8080 or [::1]:8080), got '" + config.http + "'";
+  }
+  if (config.workers < 0 || config.workers > kMaxWorkers) {
+    return "--workers: expected 0 (one per core) to " + std::to_string(kMaxWorkers) + ", got " +
+           std::to_string(config.workers);
+  }
+  if (std::find(kLogLevels.begin(), kLogLevels.end(), config.log_level) == kLogLevels.end()) {
+    return "--log-level: expected trace, debug, info, warn, error, critical or off, got '" +
+           config.log_level + "'";
+  }
+  return {};
+}
+
+ConfigParseResult parse_command_line(const std::vector<std::string>& args) {
+  ServerConfig config;
+  CLI::App app{"Atrium: a room-based media server (WebRTC WHIP/WHEP, room SDK)", "atrium"};
+  app.set_version_flag("--version", std::string("atrium ") + ATRIUM_VERSION);
+  app.add_option("--config", config.config_file, "JSON file with the same keys as the long flags; flags win")
+      ->check(CLI::ExistingFile);
+  visit_settings(config, [&](const std::string& name, auto& field, const char* help) {
+    using T = std::remove_reference_t<decltype(field)>;
+    if constexpr (std::is_same_v<T, bool>) {
+      app.add_flag("--" + name, field, help);
+    } else {
+      app.add_option("--" + name, field, help)->capture_default_str();
+    }
+  });
+
+  try {
+    // CLI11 wants argv order reversed when given a vector (it pops from the back).
+    std::vector<std::string> reversed(args.rbegin(), args.rend());
+    app.parse(reversed);
+  } catch (const CLI::CallForHelp&) {
+    return ConfigParseResult{std::nullopt, 0, app.help()};
+  } catch (const CLI::CallForVersion& e) {
+    return ConfigParseResult{std::nullopt, 0, std::string(e.what()) + "\n"};
+  } catch (const CLI::ParseError& e) {
+    return fail(std::string(e.what()) + " (try --help)");
+  }
+
+  if (!config.config_file.empty()) {
+    if (auto error = apply_config_file(config.config_file, config, app); !error.empty()) return fail(error);
+  }
+  if (auto error = validate_config(config); !error.empty()) return fail(error);
+  if (config.workers == 0)
+    config.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return ConfigParseResult{std::move(config), 0, {}};
+}
+
+ConfigParseResult parse_command_line(int argc, const char* const* argv) {
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i)
+    args.emplace_back(argv[i]);
+  return parse_command_line(args);
+}
+
+}  // namespace atrium::server

@@ -1,0 +1,51 @@
+// The server's settings: one struct, filled from defaults, then an optional JSON config file, then
+// command-line flags (flags win). Each setting is listed once in `visit_settings`, which gives it its flag
+// name (also its key in the config file) and its help text, so adding a setting is the struct field plus one
+// line there.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace atrium::server {
+
+struct ServerConfig {
+  std::string http = "127.0.0.1:8080";  // address:port of the HTTP API
+  int workers = 0;                      // media worker threads; 0: one per hardware core
+  std::string log_level = "info";
+
+  // Later settings go here (WebRTC: bind, public_ip, udp_port; cluster: cluster, node_id; auth_secret), each
+  // with its line in visit_settings below.
+
+  // The settings the process needs but are not themselves settings.
+  std::string config_file;  // --config, empty when none was given
+};
+
+// Calls `visit(name, field, help)` for every setting; `name` is the long flag without dashes and the JSON
+// key.
+template <typename Visitor>
+void visit_settings(ServerConfig& config, Visitor&& visit) {
+  visit("http", config.http, "address:port of the HTTP API (WHIP, WHEP, /metrics, /healthz)");
+  visit("workers", config.workers, "media worker threads; 0 means one per hardware core");
+  visit("log-level", config.log_level, "trace, debug, info, warn, error, critical or off");
+}
+
+// What parsing the command line decided: either run with `config`, or exit with `exit_code` after printing
+// `output` (to stdout for --help/--version, to stderr as one line for errors).
+struct ConfigParseResult {
+  std::optional<ServerConfig> config;
+  int exit_code = 0;
+  std::string output;
+};
+
+// Parses flags and the config file they name, then validates and resolves defaults (workers = hardware
+// cores). Never throws: every problem becomes exit_code 2 and a one-line message starting with "atrium: ".
+ConfigParseResult parse_command_line(const std::vector<std::string>& args);
+ConfigParseResult parse_command_line(int argc, const char* const* argv);
+
+// Checks values that neither CLI11 nor JSON typing can (address syntax, ranges, names); returns an error
+// sentence or an empty string.
+std::string validate_config(const ServerConfig& config);
+
+}  // namespace atrium::server

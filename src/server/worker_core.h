@@ -1,0 +1,41 @@
+// The media core of one worker: its LocalBus and EndpointHub, ticked by a timer on the worker's thread.
+// Counts for /metrics are copied into atomics at every tick, so the HTTP thread reads them without touching
+// the core.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+
+#include <boost/asio/steady_timer.hpp>
+
+#include "core/cluster/local_bus.h"
+#include "core/hub/endpoint_hub.h"
+#include "server/core_stats.h"
+#include "server/worker.h"
+
+namespace atrium::server {
+
+class WorkerCore {
+ public:
+  static constexpr std::chrono::milliseconds kTick{20};
+
+  explicit WorkerCore(Worker& worker);
+  ~WorkerCore();
+
+  core::EndpointHub& hub() { return hub_; }
+  // Microseconds on the steady clock: the only place the core's `now` comes from.
+  static int64_t now();
+  // Thread-safe snapshot as of the last tick.
+  CoreStats stats() const;
+
+ private:
+  void schedule();
+
+  core::LocalBus bus_;
+  core::EndpointHub hub_{bus_};
+  boost::asio::steady_timer timer_;
+  std::atomic<size_t> rooms_{0}, peers_{0}, tracks_{0};
+};
+
+}  // namespace atrium::server
