@@ -1,0 +1,78 @@
+// Debian's chromium driven by playwright-core, set up for WebRTC tests: fake camera and microphone, no prompts,
+// loopback ICE allowed, and no traffic to anything but this machine.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+import { chromium } from 'playwright-core';
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
+
+// Exactly these switches; playwright adds only what it needs to drive the browser.
+export const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  '--allow-loopback-in-peer-connection',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+  '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost',
+];
+
+/**
+ * Launches chromium with a fresh profile under /tmp (removed by close()).
+ * @returns {Promise<{context: import('playwright-core').BrowserContext,
+ *                    newPage: () => Promise<import('playwright-core').Page>,
+ *                    consoleLines: string[], close: () => Promise<void>}>}
+ */
+export async function launchBrowser({ executablePath = CHROMIUM_PATH, timeoutMs = 30_000 } = {}) {
+  const userDataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'atrium-chromium-'));
+  let context;
+  try {
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath,
+      args: CHROMIUM_FLAGS,
+      headless: true,
+      timeout: timeoutMs,
+    });
+  } catch (error) {
+    await fs.rm(userDataDir, { recursive: true, force: true });
+    throw error;
+  }
+  // Page console output and errors, to print when a test fails.
+  const consoleLines = [];
+  const watch = (page) => {
+    page.on('console', (message) => consoleLines.push(`[${message.type()}] ${message.text()}`));
+    page.on('pageerror', (error) => consoleLines.push(`[pageerror] ${error.message}`));
+  };
+  context.pages().forEach(watch);
+  context.on('page', watch);
+
+  return {
+    context,
+    consoleLines,
+    newPage: () => context.newPage(),
+    async close() {
+      await context.close().catch(() => {});
+      await fs.rm(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs `fn(browser)` with a fresh chromium; prints the pages' console on failure and always closes it. */
+export async function withBrowser(options, fn) {
+  const browser = await launchBrowser(options);
+  try {
+    return await fn(browser);
+  } catch (error) {
+    console.error(`--- browser console, last lines ---\n${browser.consoleLines.slice(-40).join('\n')}\n---`);
+    throw error;
+  } finally {
+    await browser.close();
+  }
+}

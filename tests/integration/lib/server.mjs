@@ -1,0 +1,170 @@
+// Starts the real atrium binary for a test: a free loopback port, output captured to a log file under the build
+// dir, ready once /healthz answers; the log's tail is printed when something fails, and the process is always
+// killed at the end (test failure, thrown error or the test runner exiting).
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+const live = new Set(); // processes to kill if the test process ends first
+
+process.on('exit', () => {
+  for (const proc of live) proc.kill('SIGKILL');
+});
+
+export function atriumBin() {
+  const bin = process.env.ATRIUM_BIN;
+  if (!bin) throw new Error('ATRIUM_BIN is not set (ctest sets it; by hand: ATRIUM_BIN=build/release/src/server/atrium)');
+  if (!fs.existsSync(bin)) throw new Error(`ATRIUM_BIN=${bin} does not exist; build the atrium target first`);
+  return bin;
+}
+
+export function logDir() {
+  const base = process.env.ATRIUM_BUILD_DIR ?? os.tmpdir();
+  const dir = path.join(base, 'integration-logs');
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+// A port nobody listens on right now: bind port 0, read what the kernel picked, release it.
+export function freePort(host = '127.0.0.1') {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.unref();
+    probe.on('error', reject);
+    probe.listen(0, host, () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+export function tail(file, lines = 40) {
+  try {
+    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function exited(proc) {
+  return proc.exitCode !== null || proc.signalCode !== null;
+}
+
+// Resolves with {code, signal} once `proc` has exited, or null after `ms`.
+export function waitForExit(proc, ms) {
+  if (exited(proc)) return Promise.resolve({ code: proc.exitCode, signal: proc.signalCode });
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(null), ms);
+    proc.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal });
+    });
+  });
+}
+
+/**
+ * Starts atrium and waits until GET /healthz answers 200.
+ * @param {object} [options]
+ * @param {string[]} [options.args] extra flags (--http is chosen here)
+ * @param {number} [options.workers] --workers (default 2)
+ * @param {string} [options.name] log file name prefix
+ * @param {number} [options.readyTimeoutMs]
+ * @returns {Promise<{url: string, port: number, proc: import('node:child_process').ChildProcess,
+ *                    logFile: string, tail: (n?: number) => string,
+ *                    stop: (opts?: {signal?: string, timeoutMs?: number}) => Promise<{code, signal, ms}>}>}
+ */
+export async function startServer({ args = [], workers = 2, name = 'atrium', readyTimeoutMs = 10_000 } = {}) {
+  const bin = atriumBin();
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const logFile = path.join(logDir(), `${name}-${process.pid}-${port}.log`);
+  const log = fs.openSync(logFile, 'w');
+  const fullArgs = ['--http', `127.0.0.1:${port}`, '--workers', String(workers), ...args];
+  fs.writeSync(log, `$ ${bin} ${fullArgs.join(' ')}\n`);
+  const proc = spawn(bin, fullArgs, { stdio: ['ignore', log, log] });
+  fs.closeSync(log); // the child has its own copy
+  live.add(proc);
+  proc.once('exit', () => live.delete(proc));
+
+  const server = {
+    url,
+    port,
+    proc,
+    logFile,
+    tail: (lines) => tail(logFile, lines),
+    // SIGTERM, then SIGKILL if it is still there after timeoutMs. Resolves with how it ended and how long it took.
+    async stop({ signal = 'SIGTERM', timeoutMs = 5_000 } = {}) {
+      const started = Date.now();
+      if (!exited(proc)) proc.kill(signal);
+      let result = await waitForExit(proc, timeoutMs);
+      if (!result) {
+        proc.kill('SIGKILL');
+        result = { ...(await waitForExit(proc, 5_000)), killed: true };
+      }
+      return { ...result, ms: Date.now() - started };
+    },
+  };
+
+  const deadline = Date.now() + readyTimeoutMs;
+  for (;;) {
+    if (exited(proc)) {
+      throw new Error(`atrium exited (code ${proc.exitCode}) before it was ready; log ${logFile}:\n${tail(logFile)}`);
+    }
+    try {
+      const response = await fetch(`${url}/healthz`);
+      if (response.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await server.stop();
+      throw new Error(`atrium did not answer /healthz within ${readyTimeoutMs} ms; log ${logFile}:\n${tail(logFile)}`);
+    }
+    await sleep(50);
+  }
+  return server;
+}
+
+/**
+ * Runs `fn(server)` against a fresh atrium; prints the server log's tail if `fn` throws, and always stops it.
+ * Use inside a node:test test: `test('x', () => withServer({}, async (s) => { ... }))`.
+ */
+export async function withServer(options, fn) {
+  const server = await startServer(options);
+  try {
+    return await fn(server);
+  } catch (error) {
+    console.error(`--- atrium log (${server.logFile}), last lines ---\n${server.tail()}\n---`);
+    throw error;
+  } finally {
+    await server.stop();
+  }
+}
+
+/**
+ * Runs atrium to completion (for flags that make it exit) and collects its output.
+ * @returns {Promise<{code: number|null, signal: string|null, stdout: string, stderr: string}>}
+ */
+export function runAtrium(args, { timeoutMs = 10_000 } = {}) {
+  const proc = spawn(atriumBin(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(proc);
+  let stdout = '';
+  let stderr = '';
+  proc.stdout.setEncoding('utf8').on('data', (chunk) => (stdout += chunk));
+  proc.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`atrium ${args.join(' ')} did not exit within ${timeoutMs} ms; stderr:\n${stderr}`));
+    }, timeoutMs);
+    proc.once('close', (code, signal) => {
+      clearTimeout(timer);
+      live.delete(proc);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
