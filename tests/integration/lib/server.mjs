@@ -73,7 +73,7 @@ export function waitForExit(proc, ms) {
  * @param {number} [options.workers] --workers (default 2)
  * @param {string} [options.name] log file name prefix
  * @param {number} [options.readyTimeoutMs]
- * @returns {Promise<{url: string, port: number, proc: import('node:child_process').ChildProcess,
+ * @returns {Promise<{url: string, browserUrl: string, port: number, proc: import('node:child_process').ChildProcess,
  *                    logFile: string, tail: (n?: number) => string,
  *                    stop: (opts?: {signal?: string, timeoutMs?: number}) => Promise<{code, signal, ms}>}>}
  */
@@ -92,6 +92,8 @@ export async function startServer({ args = [], workers = 2, name = 'atrium', rea
 
   const server = {
     url,
+    // What a page in the harness's chromium must use: its resolver rules only let "localhost" through.
+    browserUrl: `http://localhost:${port}`,
     port,
     proc,
     logFile,

@@ -1,5 +1,6 @@
-// Serves a folder on 127.0.0.1 (a free port). Browser pages need an http://localhost-ish origin: getUserMedia
-// and RTCPeerConnection only work in a secure context, and loopback counts as one.
+// Serves a folder on 127.0.0.1 (a free port). Browser pages need an http://localhost origin: getUserMedia and
+// RTCPeerConnection only work in a secure context, and loopback counts as one. The URL says "localhost", not
+// 127.0.0.1, because the harness's --host-resolver-rules send every other name (IP literals too) to NOTFOUND.
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
@@ -16,7 +17,7 @@ const TYPES = {
 
 /**
  * @param {string} root folder to serve
- * @returns {Promise<{url: string, close: () => Promise<void>}>}
+ * @returns {Promise<{url: string, close: () => Promise<void>}>} url: http://localhost:<port>
  */
 export async function serveStatic(root) {
   const base = path.resolve(root);
@@ -45,7 +46,7 @@ export async function serveStatic(root) {
   });
   const { port } = server.address();
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://localhost:${port}`,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
