@@ -89,14 +89,15 @@ std::string take_openssl_error(std::string_view fallback) {
   return out;
 }
 
-// A datagram must be a sequence of whole DTLS records (RFC 6347 section 4.1; first byte 20..63 per RFC 7983).
+// A datagram must be a sequence of whole DTLS 1.x records (RFC 6347 section 4.1) of a defined content type
+// (20 change_cipher_spec .. 24 heartbeat, 25 tls12_cid): anything else is dropped before OpenSSL parses it.
 bool well_formed_records(std::span<const uint8_t> d) {
   if (d.empty()) return false;
   size_t off = 0;
   while (off < d.size()) {
     if (d.size() - off < kRecordHeader) return false;
     const uint8_t type = d[off];
-    if (type < 20 || type > 63 || d[off + 1] != 0xFE) return false;
+    if (type < 20 || type > 25 || d[off + 1] != 0xFE) return false;
     const size_t len = (size_t{d[off + 11]} << 8) | d[off + 12];
     if (len > kMaxRecordBody || d.size() - off - kRecordHeader < len) return false;
     off += kRecordHeader + len;
@@ -446,7 +447,7 @@ DtlsTransport::DtlsTransport(std::shared_ptr<DtlsContext> context, DtlsConfig co
   SSL_set_bio(ssl, rbio, wbio);
   impl_->rbio = rbio;
   SSL_set_options(ssl, SSL_OP_NO_QUERY_MTU);
-  if (SSL_set_mtu(ssl, static_cast<long>(config_.mtu)) != 1) {
+  if (SSL_set_mtu(ssl, static_cast<long>(config_.mtu)) <= 0) {  // returns the MTU it took
     fail("SSL_set_mtu: " + take_openssl_error("refused"));
     return;
   }
