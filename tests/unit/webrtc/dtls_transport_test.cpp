@@ -372,6 +372,36 @@ TEST_F(DtlsTransportTest, LostServerFlightIsRetransmittedOnTick) {
   EXPECT_EQ(client.stats().retransmit_timeouts, 0u);
 }
 
+TEST_F(DtlsTransportTest, LostFinalFlightIsRecoveredByTheClientsRetransmission) {
+  // The server's ChangeCipherSpec+Finished ends the handshake; the server is connected and runs no timer, so
+  // when that flight is lost it is the client's resent flight that makes the (connected) server send it
+  // again.
+  DtlsConfig cc = client_config();
+  cc.initial_retransmit = kShortRetransmit;
+  DtlsTransport client(client_ctx_, cc);
+  DtlsTransport server(server_ctx_, server_config());
+  client.start(0);
+  for (auto& d : drain(client))
+    server.on_datagram(0, d);  // ClientHello
+  for (auto& d : drain(server))
+    client.on_datagram(0, d);  // ServerHello .. ServerHelloDone
+  for (auto& d : drain(client))
+    server.on_datagram(0, d);  // Certificate .. Finished
+  ASSERT_EQ(server.state(), DtlsState::kConnected) << server.failure_reason();
+  auto lost = drain(server);
+  ASSERT_FALSE(lost.empty());
+  EXPECT_EQ(client.state(), DtlsState::kConnecting);
+
+  sleep_past_retransmit();
+  client.on_tick(250'000);
+  EXPECT_EQ(client.stats().retransmit_timeouts, 1u);
+  pump(client, server, 250'000);
+  EXPECT_EQ(client.state(), DtlsState::kConnected) << client.failure_reason();
+  EXPECT_EQ(server.state(), DtlsState::kConnected) << server.failure_reason();
+  ASSERT_TRUE(client.srtp_keys() && server.srtp_keys());
+  EXPECT_EQ(client.srtp_keys()->local, server.srtp_keys()->remote);
+}
+
 TEST_F(DtlsTransportTest, HandshakeTimesOutWithAReason) {
   DtlsTransport client(client_ctx_, client_config());
   client.start(5'000'000);
