@@ -3,6 +3,9 @@
 // with (bad flag, bad config file, busy port), 1 for anything unexpected.
 #include <cstdio>
 #include <exception>
+#include <memory>
+#include <mutex>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
@@ -10,6 +13,7 @@
 #include "server/logging.h"
 #include "server/server.h"
 #include "server/server_config.h"
+#include "server/worker_core.h"
 
 int main(int argc, char** argv) {
   using namespace atrium::server;
@@ -28,7 +32,28 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "atrium: %s\n", error.c_str());
       return 2;
     }
-    server.start();
+    // Each worker gets its media core; /metrics sums their snapshots.
+    struct Cores {
+      std::mutex mutex;
+      std::vector<WorkerCore*> all;
+    };
+    auto cores = std::make_shared<Cores>();
+    server.set_core_stats([cores] {
+      std::lock_guard lock(cores->mutex);
+      CoreStats total;
+      for (auto* c : cores->all) {
+        auto s = c->stats();
+        total.rooms += s.rooms;
+        total.peers += s.peers;
+        total.tracks += s.tracks;
+      }
+      return total;
+    });
+    server.start([cores](Worker& w) {
+      auto& core = w.emplace<WorkerCore>(w);
+      std::lock_guard lock(cores->mutex);
+      cores->all.push_back(&core);
+    });
     spdlog::info("atrium {} listening on http://{} ({} workers)", ATRIUM_VERSION,
                  format_host_port(server.http_endpoint()), server.workers().size());
     server.run_until_signal();
