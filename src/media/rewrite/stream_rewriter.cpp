@@ -7,6 +7,7 @@ namespace atrium::media {
 bool StreamRewriter::rewrite(Micros now, uint32_t clock_rate, uint16_t& seq, uint32_t& timestamp) {
   if (switching_) {
     switching_ = false;
+    guarding_switch_ = true;
     first_in_seq_ = seq;
     if (started_) {
       // Continue right after the last packet sent, and move the clock on by the time that passed (at least
@@ -19,8 +20,12 @@ bool StreamRewriter::rewrite(Micros now, uint32_t clock_rate, uint16_t& seq, uin
       seq_offset_ = 0;
       ts_offset_ = 0;
     }
-  } else if (seq_after(first_in_seq_, seq)) {
-    return false;  // older than the switch point: the receiver has moved past it
+  } else if (guarding_switch_) {
+    if (seq_after(first_in_seq_, seq))
+      return false;  // older than the switch point: the receiver has moved past it
+    // Serial-number order only spans half the 16-bit space: once well past the switch point, stop comparing,
+    // or after 32768 packets every new one would look "older" than the first.
+    if (static_cast<uint16_t>(seq - first_in_seq_) > 0x4000) guarding_switch_ = false;
   }
   const uint16_t out_seq = static_cast<uint16_t>(seq + seq_offset_);
   const uint32_t out_ts = timestamp + ts_offset_;

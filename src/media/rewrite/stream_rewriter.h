@@ -26,7 +26,9 @@ class StreamRewriter {
   bool switching_ = true;
   uint16_t seq_offset_ = 0;
   uint32_t ts_offset_ = 0;
-  uint16_t first_in_seq_ = 0;  // first packet of the current source; anything older is dropped
+  uint16_t first_in_seq_ = 0;  // first packet of the current source; anything older is dropped...
+  bool guarding_switch_ =
+      false;  // ...until the source is far enough past it that "older" stops meaning anything
   uint16_t max_out_seq_ = 0;
   uint32_t max_out_ts_ = 0;
   Micros max_out_time_ = 0;

@@ -64,5 +64,23 @@ TEST(StreamRewriter, ImmediateSwitchStillAdvancesTheClock) {
   EXPECT_EQ(ts, 1001u) << "two frames never share a timestamp";
 }
 
+TEST(StreamRewriter, ALongRunningSourceIsNeverCutOff) {
+  // Regression: the switch-point guard compared every packet with the first one, so after 32768 packets
+  // (about two minutes of 720p video) everything looked "older" and was dropped.
+  StreamRewriter r;
+  for (uint32_t i = 0; i < 200000; ++i) {
+    uint16_t seq = static_cast<uint16_t>(i);
+    uint32_t ts = i * 3000;
+    ASSERT_TRUE(r.rewrite(i * 1000, 90000, seq, ts)) << "packet " << i;
+    ASSERT_EQ(seq, static_cast<uint16_t>(i));
+  }
+  r.switch_source();
+  for (uint32_t i = 0; i < 200000; ++i) {
+    uint16_t seq = static_cast<uint16_t>(5000 + i);
+    uint32_t ts = i * 3000;
+    ASSERT_TRUE(r.rewrite(200000000 + i * 1000, 90000, seq, ts)) << "after the switch, packet " << i;
+  }
+}
+
 }  // namespace
 }  // namespace atrium::media
