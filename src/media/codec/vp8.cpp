@@ -1,5 +1,7 @@
 #include "media/codec/vp8.h"
 
+#include "media/codec/picture_id.h"
+
 namespace atrium::media {
 
 namespace {
@@ -77,14 +79,7 @@ bool vp8_rewrite_descriptor(std::span<uint8_t> payload, std::optional<uint16_t> 
   if (!d) return false;
   if (picture_id && !d->has_picture_id) return false;
   if (tl0_pic_idx && !d->has_tl0_pic_idx) return false;
-  if (picture_id) {
-    if (d->picture_id_15bit) {
-      payload[at.picture_id_at] = static_cast<uint8_t>(0x80 | ((*picture_id >> 8) & 0x7F));
-      payload[at.picture_id_at + 1] = static_cast<uint8_t>(*picture_id);
-    } else {
-      payload[at.picture_id_at] = static_cast<uint8_t>(*picture_id & 0x7F);
-    }
-  }
+  if (picture_id) write_picture_id(payload, at.picture_id_at, d->picture_id_15bit, *picture_id);
   if (tl0_pic_idx) payload[at.tl0_at] = *tl0_pic_idx;
   return true;
 }

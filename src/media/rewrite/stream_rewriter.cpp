@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "media/rtp/seq.h"
+
 namespace atrium::media {
 
 bool StreamRewriter::rewrite(Micros now, uint32_t clock_rate, uint16_t& seq, uint32_t& timestamp) {
@@ -21,7 +23,7 @@ bool StreamRewriter::rewrite(Micros now, uint32_t clock_rate, uint16_t& seq, uin
       ts_offset_ = 0;
     }
   } else if (guarding_switch_) {
-    if (seq_after(first_in_seq_, seq))
+    if (seq_newer(first_in_seq_, seq))
       return false;  // older than the switch point: the receiver has moved past it
     // Serial-number order only spans half the 16-bit space: once well past the switch point, stop comparing,
     // or after 32768 packets every new one would look "older" than the first.
@@ -29,7 +31,7 @@ bool StreamRewriter::rewrite(Micros now, uint32_t clock_rate, uint16_t& seq, uin
   }
   const uint16_t out_seq = static_cast<uint16_t>(seq + seq_offset_);
   const uint32_t out_ts = timestamp + ts_offset_;
-  if (!started_ || seq_after(out_seq, max_out_seq_)) {
+  if (!started_ || seq_newer(out_seq, max_out_seq_)) {
     max_out_seq_ = out_seq;
     max_out_ts_ = out_ts;
     max_out_time_ = now;

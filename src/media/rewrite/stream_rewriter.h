@@ -34,9 +34,4 @@ class StreamRewriter {
   Micros max_out_time_ = 0;
 };
 
-// RFC 3550 serial-number order for 16-bit sequence numbers: is a after b?
-constexpr bool seq_after(uint16_t a, uint16_t b) {
-  return a != b && static_cast<uint16_t>(a - b) < 0x8000;
-}
-
 }  // namespace atrium::media
