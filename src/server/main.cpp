@@ -13,6 +13,8 @@
 #include "server/logging.h"
 #include "server/server.h"
 #include "server/server_config.h"
+#include "server/static_files.h"
+#include "server/webrtc/whip_whep_service.h"
 #include "server/worker_core.h"
 
 int main(int argc, char** argv) {
@@ -49,13 +51,32 @@ int main(int argc, char** argv) {
       }
       return total;
     });
-    server.start([cores](Worker& w) {
+    WhipWhepService webrtc(server.config(), server.metrics());
+    webrtc.add_routes(server.router(), server.workers());
+    add_static_routes(server.router(), server.config().web_root.empty() ? std::string(ATRIUM_WEB_ROOT)
+                                                                        : server.config().web_root);
+    auto udp_errors = std::make_shared<std::vector<std::string>>();
+    server.start([cores, &webrtc, udp_errors](Worker& w) {
       auto& core = w.emplace<WorkerCore>(w);
+      auto error = webrtc.start_worker(w, core);
       std::lock_guard lock(cores->mutex);
       cores->all.push_back(&core);
+      if (!error.empty()) udp_errors->push_back(error);
     });
-    spdlog::info("atrium {} listening on http://{} ({} workers)", ATRIUM_VERSION,
-                 format_host_port(server.http_endpoint()), server.workers().size());
+    if (!udp_errors->empty()) {
+      std::fprintf(stderr, "atrium: %s\n", udp_errors->front().c_str());
+      server.stop();
+      return 2;
+    }
+    std::string ports;
+    for (auto p : webrtc.ports()) ports += (ports.empty() ? "" : ",") + std::to_string(p);
+    std::string ips;
+    for (const auto& ip : webrtc.candidate_ips()) ips += (ips.empty() ? "" : ",") + ip;
+    spdlog::info("atrium {} listening on http://{} ({} workers); media on UDP {}:{} advertised as {}",
+                 ATRIUM_VERSION, format_host_port(server.http_endpoint()), server.workers().size(),
+                 server.config().bind, ports, ips);
+    if (server.config().auth_secret.empty())
+      spdlog::warn("atrium: no --auth-secret: anyone who reaches the API can publish and watch");
     server.run_until_signal();
     spdlog::info("atrium: shutting down");
     server.stop();

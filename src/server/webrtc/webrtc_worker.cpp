@@ -1,0 +1,407 @@
+#include "server/webrtc/webrtc_worker.h"
+
+#include <openssl/rand.h>
+
+#include <array>
+#include <sstream>
+
+#include <spdlog/spdlog.h>
+
+#include "media/stun/stun_message.h"
+
+namespace atrium::server {
+
+namespace asio = boost::asio;
+using webrtc::SocketAddress;
+
+namespace {
+
+constexpr size_t kReceiveBuffer = 2048;
+constexpr int kMaxDatagramsPerWake = 64;  // then let timers and posted work run
+constexpr size_t kSendStreamsOffered = 8;
+
+uint32_t random_u32() {
+  uint32_t v = 0;
+  while (v == 0) RAND_bytes(reinterpret_cast<unsigned char*>(&v), sizeof v);
+  return v;
+}
+
+std::string random_hex(size_t bytes) {
+  std::vector<unsigned char> b(bytes);
+  RAND_bytes(b.data(), static_cast<int>(bytes));
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string s;
+  for (unsigned char c : b) {
+    s += kHex[c >> 4];
+    s += kHex[c & 15];
+  }
+  return s;
+}
+
+SocketAddress to_socket_address(const asio::ip::udp::endpoint& ep) {
+  SocketAddress a;
+  const auto addr = ep.address();
+  if (addr.is_v4()) {
+    const auto b = addr.to_v4().to_bytes();
+    std::copy(b.begin(), b.end(), a.ip.begin());
+  } else {
+    a.v6 = true;
+    a.ip = addr.to_v6().to_bytes();
+  }
+  a.port = ep.port();
+  return a;
+}
+
+asio::ip::udp::endpoint to_endpoint(const SocketAddress& a) {
+  if (a.v6) return {asio::ip::address_v6(a.ip), a.port};
+  return {asio::ip::address_v4({a.ip[0], a.ip[1], a.ip[2], a.ip[3]}), a.port};
+}
+
+// The ufrag a binding request is addressed to: USERNAME is "<our ufrag>:<their ufrag>".
+std::optional<std::string_view> stun_target_ufrag(std::span<const uint8_t> data) {
+  auto msg = media::StunMessage::parse(data);
+  if (!msg || msg->type() != media::kStunBindingRequest) return std::nullopt;
+  auto user = msg->username();
+  if (!user) return std::nullopt;
+  const auto colon = user->find(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  return user->substr(0, colon);
+}
+
+// Reads "a=ice-ufrag:" and "a=ice-pwd:" from a trickle-ice-sdpfrag (RFC 8840).
+struct Fragment {
+  std::string ufrag;
+  std::string pwd;
+  bool ok = true;
+};
+Fragment parse_fragment(std::string_view body) {
+  Fragment f;
+  std::string line;
+  std::istringstream in{std::string(body)};
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    if (line.size() < 2 || line[1] != '=') {
+      f.ok = false;
+      return f;
+    }
+    if (line.starts_with("a=ice-ufrag:")) f.ufrag = line.substr(12);
+    if (line.starts_with("a=ice-pwd:")) f.pwd = line.substr(10);
+  }
+  return f;
+}
+
+}  // namespace
+
+WebRtcWorker::WebRtcWorker(Worker& worker, WorkerCore& core, WebRtcWorkerSettings settings,
+                           WebRtcCounters& counters)
+    : worker_(worker),
+      core_(core),
+      settings_(std::move(settings)),
+      counters_(counters),
+      socket_(worker.io_context()),
+      receive_buffer_(kReceiveBuffer) {
+  core_.set_after_tick([this](int64_t now) { tick(now); });
+}
+
+WebRtcWorker::~WebRtcWorker() {
+  core_.set_after_tick({});
+  const int64_t now = WorkerCore::now();
+  for (auto& [id, e] : by_id_) {
+    e->session->close(now, "server shutting down");
+    flush(*e);
+  }
+  boost::system::error_code ec;
+  socket_.close(ec);
+}
+
+std::string WebRtcWorker::open(const asio::ip::address& bind, uint16_t port) {
+  boost::system::error_code ec;
+  const asio::ip::udp::endpoint ep(bind, port);
+  socket_.open(ep.protocol(), ec);
+  if (!ec) socket_.bind(ep, ec);
+  if (ec) return "cannot bind UDP " + ep.address().to_string() + ":" + std::to_string(port) + ": " + ec.message();
+  socket_.non_blocking(true, ec);
+  // Bursts of fan-out leave faster than the kernel's default buffers drain.
+  socket_.set_option(asio::socket_base::send_buffer_size(4 << 20), ec);
+  socket_.set_option(asio::socket_base::receive_buffer_size(4 << 20), ec);
+  port_ = socket_.local_endpoint().port();
+  receive();
+  return {};
+}
+
+void WebRtcWorker::receive() {
+  socket_.async_wait(asio::ip::udp::socket::wait_read, [this](const boost::system::error_code& ec) {
+    if (ec) return;
+    const int64_t now = WorkerCore::now();
+    for (int i = 0; i < kMaxDatagramsPerWake; ++i) {
+      asio::ip::udp::endpoint from;
+      boost::system::error_code rec;
+      const size_t n = socket_.receive_from(asio::buffer(receive_buffer_), from, 0, rec);
+      if (rec) break;  // would_block: drained
+      counters_.datagrams_in.fetch_add(1, std::memory_order_relaxed);
+      counters_.bytes_in.fetch_add(n, std::memory_order_relaxed);
+      on_datagram(now, to_socket_address(from), std::span(receive_buffer_.data(), n));
+    }
+    for (Entry* e : closed_) remove(now, e);
+    closed_.clear();
+    receive();
+  });
+}
+
+void WebRtcWorker::on_datagram(int64_t now, const SocketAddress& from, std::span<uint8_t> data) {
+  Entry* e = nullptr;
+  if (auto it = by_address_.find(from); it != by_address_.end()) {
+    e = it->second;
+  } else if (auto ufrag = stun_target_ufrag(data)) {
+    if (auto u = by_ufrag_.find(std::string(*ufrag)); u != by_ufrag_.end()) e = u->second;
+  }
+  if (!e) {
+    counters_.unknown_dropped.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  e->session->on_datagram(now, from, data);
+  learn_addresses(*e);
+  pump(now, e);
+}
+
+void WebRtcWorker::learn_addresses(Entry& e) {
+  const auto& validated = e.session->validated_addresses();
+  if (validated.size() == e.addresses.size()) return;
+  for (size_t i = e.addresses.size(); i < validated.size(); ++i) {
+    const SocketAddress& a = validated[i];
+    auto [it, inserted] = by_address_.emplace(a, &e);
+    if (!inserted && it->second != &e) it->second = &e;  // the client reused a port for a new session
+    e.addresses.push_back(a);
+  }
+}
+
+void WebRtcWorker::pump(int64_t now, Entry* first) {
+  auto& hub = core_.hub();
+  if (first) pending_.push_back(first);
+  do {
+    while (!pending_.empty()) {
+      Entry* e = pending_.back();
+      pending_.pop_back();
+      while (auto ev = e->session->pop_event()) hub.on_transport(now, e->endpoint, std::move(*ev));
+      flush(*e);
+    }
+    while (auto out = hub.pop_output()) {
+      Entry* e = by_endpoint(out->to);
+      if (!e) continue;
+      e->session->on_endpoint_event(now, out->event);
+      flush(*e);
+      pending_.push_back(e);
+    }
+  } while (!pending_.empty());
+}
+
+void WebRtcWorker::flush(Entry& e) {
+  auto& q = e.session->datagrams();
+  while (auto d = q.front()) {
+    boost::system::error_code ec;
+    socket_.send_to(asio::buffer(d->data.data(), d->data.size()), to_endpoint(d->to), 0, ec);
+    if (ec) {
+      counters_.send_errors.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      counters_.datagrams_out.fetch_add(1, std::memory_order_relaxed);
+      counters_.bytes_out.fetch_add(d->data.size(), std::memory_order_relaxed);
+    }
+    q.pop();
+  }
+  if (e.session->state() == webrtc::SessionState::kClosed &&
+      std::find(closed_.begin(), closed_.end(), &e) == closed_.end())
+    closed_.push_back(&e);
+}
+
+WebRtcWorker::Entry* WebRtcWorker::by_endpoint(core::EndpointId id) {
+  auto it = by_endpoint_.find(id);
+  return it == by_endpoint_.end() ? nullptr : it->second;
+}
+
+void WebRtcWorker::sync_stats(Entry& e) {
+  const auto& s = e.session->stats();
+  auto& r = reported_[&e];
+  auto add = [](std::atomic<uint64_t>& total, uint64_t now_value, uint64_t& before) {
+    if (now_value > before) total.fetch_add(now_value - before, std::memory_order_relaxed);
+    before = now_value;
+  };
+  add(counters_.rtp_in, s.rtp_in, r.rtp_in);
+  add(counters_.rtp_out, s.rtp_out, r.rtp_out);
+  add(counters_.rtcp_in, s.rtcp_in, r.rtcp_in);
+  add(counters_.rtcp_out, s.rtcp_out, r.rtcp_out);
+  add(counters_.nacks_in, s.nacks_in, r.nacks_in);
+  add(counters_.nack_resent, s.nack_resent, r.nack_resent);
+  add(counters_.plis_in, s.plis_in, r.plis_in);
+  add(counters_.plis_out, s.plis_out, r.plis_out);
+  add(counters_.srtp_failures, s.srtp_failures, r.srtp_failures);
+  add(counters_.stun_bad_integrity, s.stun_bad_integrity, r.stun_bad_integrity);
+  add(counters_.malformed, s.dropped_malformed + s.stun_malformed,
+      r.dropped_malformed);  // r.dropped_malformed holds the sum
+  add(counters_.unknown_dropped, s.dropped_unknown + s.dropped_unvalidated, r.dropped_unknown);
+}
+
+void WebRtcWorker::tick(int64_t now) {
+  // The hub ticked just before: key-frame retries and the like may be waiting in its output queue.
+  for (auto& [id, e] : by_id_) {
+    e->session->on_tick(now);
+    sync_stats(*e);
+    pending_.push_back(e.get());
+  }
+  pump(now, nullptr);
+  for (Entry* e : closed_) remove(now, e);
+  closed_.clear();
+}
+
+SessionCreated WebRtcWorker::create_session(SessionOffer offer) {
+  const int64_t now = WorkerCore::now();
+  SessionCreated result;
+  auto ice = webrtc::IceCredentials::random();
+  webrtc::AnswerParams params;
+  params.kind = offer.kind;
+  params.ice_ufrag = ice.ufrag;
+  params.ice_pwd = ice.pwd;
+  params.fingerprint_sha256 = settings_.dtls->certificate().fingerprint_sha256();
+  for (const auto& ip : settings_.candidate_ips) params.candidates.push_back({ip, port_, true, 0});
+  const std::string cname = random_hex(8);
+  const std::string stream = "atrium-" + random_hex(4);
+  if (offer.kind != webrtc::SessionKind::kPublish) {
+    for (size_t i = 0; i < kSendStreamsOffered; ++i)
+      params.send_streams.push_back({random_u32(), random_u32(), cname, stream, "track" + std::to_string(i)});
+  }
+  RAND_bytes(reinterpret_cast<unsigned char*>(&params.session_id), sizeof params.session_id);
+  params.session_id &= 0x7FFFFFFFFFFFFFFFULL;
+
+  auto negotiated = webrtc::negotiate_answer(offer.sdp, webrtc::ServerMediaCaps::defaults(), params);
+  if (!negotiated) {
+    result.status = static_cast<unsigned>(negotiated.error().http_status);
+    result.error = negotiated.error().reason;
+    return result;
+  }
+  auto entry = std::make_unique<Entry>();
+  entry->answer = std::move(negotiated.value());
+  const auto& answer = entry->answer;
+
+  webrtc::WebRtcSessionConfig config;
+  config.kind = offer.kind;
+  config.join.room = offer.room;
+  config.join.peer = offer.peer;
+  config.source = offer.source;
+  config.ice = ice;
+  config.remote_fingerprint = {answer.remote_fingerprint.algorithm, answer.remote_fingerprint.hex};
+  config.media = answer.media;
+  config.rtcp_ssrc = random_u32();
+
+  entry->id = std::to_string(worker_.index()) + "-" + random_hex(12);
+  entry->ufrag = ice.ufrag;
+  entry->remote_ufrag = answer.remote_ice_ufrag;
+  entry->etag = "\"" + random_hex(8) + "\"";
+  entry->description = std::string(offer.kind == webrtc::SessionKind::kPublish ? "whip " : "whep ") +
+                       offer.room + "/" + offer.peer;
+  entry->session = std::make_unique<webrtc::WebRtcSession>(settings_.dtls, std::move(config), now);
+  entry->endpoint = core_.hub().create_endpoint();
+
+  Entry* e = entry.get();
+  by_endpoint_[e->endpoint] = e;
+  by_ufrag_[e->ufrag] = e;
+  by_id_[e->id] = std::move(entry);
+  counters_.sessions.fetch_add(1, std::memory_order_relaxed);
+  pump(now, e);  // the join: the embedded bus answers at once
+  if (e->session->join_failed()) {
+    result.status = 409;
+    result.error = e->session->close_reason();
+    closed_.erase(std::remove(closed_.begin(), closed_.end(), e), closed_.end());
+    remove(now, e);
+    return result;
+  }
+  spdlog::info("webrtc: session {} created ({}, udp port {})", e->id, e->description, port_);
+  result.id = e->id;
+  result.answer = e->answer.sdp;
+  result.etag = e->etag;
+  return result;
+}
+
+SessionPatched WebRtcWorker::patch_session(const std::string& id, std::string_view if_match,
+                                           std::string_view body) {
+  SessionPatched result;
+  auto it = by_id_.find(id);
+  if (it == by_id_.end()) return {404, "no such session", {}, {}};
+  Entry& e = *it->second;
+  if (!if_match.empty() && if_match != "*" && if_match != e.etag)
+    return {412, "the session changed: If-Match " + std::string(if_match) + " is not the current ETag " + e.etag,
+            {},
+            {}};
+  auto frag = parse_fragment(body);
+  if (!frag.ok) return {400, "the body is not an SDP fragment (RFC 8840)", {}, {}};
+  const bool restart = !frag.ufrag.empty() && frag.ufrag != e.remote_ufrag;
+  if (!restart) return {204, {}, {}, {}};  // trickled candidates: an ICE-lite server learns them from checks
+  if (frag.pwd.empty()) return {422, "an ICE restart needs both a=ice-ufrag and a=ice-pwd", {}, {}};
+  if (if_match.empty()) return {428, "an ICE restart needs If-Match: \"*\"", {}, {}};
+
+  auto ice = webrtc::IceCredentials::random();
+  by_ufrag_.erase(e.ufrag);
+  e.ufrag = ice.ufrag;
+  e.remote_ufrag = frag.ufrag;
+  by_ufrag_[e.ufrag] = &e;
+  e.session->restart_ice(ice);
+  e.etag = "\"" + random_hex(8) + "\"";
+
+  std::string out = "a=ice-lite\r\na=ice-ufrag:" + ice.ufrag + "\r\na=ice-pwd:" + ice.pwd + "\r\n";
+  if (!e.answer.media.empty()) {
+    out += "a=group:BUNDLE";
+    for (const auto& m : e.answer.media) out += " " + m.mid;
+    out += "\r\n";
+    const auto& first = e.answer.media.front();
+    out += std::string("m=") + std::string(media::to_string(first.kind)) + " 9 UDP/TLS/RTP/SAVPF";
+    for (const auto& c : first.codecs) out += " " + std::to_string(c.pt);
+    out += "\r\na=mid:" + first.mid + "\r\n";
+    for (size_t k = 0; k < settings_.candidate_ips.size(); ++k) {
+      webrtc::IceCandidate c;
+      c.foundation = std::to_string(k + 1);
+      c.transport = "udp";
+      c.priority = (126u << 24) | ((65535u - static_cast<uint32_t>(k)) << 8) | 255u;
+      c.address = settings_.candidate_ips[k];
+      c.port = port_;
+      c.type = "host";
+      out += "a=candidate:" + webrtc::format_candidate(c) + "\r\n";
+    }
+    out += "a=end-of-candidates\r\n";
+  }
+  spdlog::info("webrtc: session {} ICE restart", e.id);
+  return {200, {}, std::move(out), e.etag};
+}
+
+bool WebRtcWorker::delete_session(const std::string& id) {
+  auto it = by_id_.find(id);
+  if (it == by_id_.end()) return false;
+  const int64_t now = WorkerCore::now();
+  Entry* e = it->second.get();
+  e->session->close(now, "deleted by the client");
+  flush(*e);
+  closed_.erase(std::remove(closed_.begin(), closed_.end(), e), closed_.end());
+  remove(now, e);
+  return true;
+}
+
+void WebRtcWorker::remove(int64_t now, Entry* e) {
+  auto it = by_id_.find(e->id);
+  if (it == by_id_.end()) return;
+  sync_stats(*e);
+  reported_.erase(e);
+  spdlog::info("webrtc: session {} closed ({}): {}", e->id, e->description, e->session->close_reason());
+  for (const auto& a : e->addresses) {
+    auto found = by_address_.find(a);
+    if (found != by_address_.end() && found->second == e) by_address_.erase(found);
+  }
+  by_ufrag_.erase(e->ufrag);
+  by_endpoint_.erase(e->endpoint);
+  const auto endpoint = e->endpoint;
+  auto owned = std::move(it->second);
+  by_id_.erase(it);
+  counters_.sessions.fetch_sub(1, std::memory_order_relaxed);
+  pending_.erase(std::remove(pending_.begin(), pending_.end(), e), pending_.end());
+  core_.hub().remove_endpoint(now, endpoint);
+  pump(now, nullptr);  // others in the room hear about it (peer left, track ended) now
+}
+
+}  // namespace atrium::server
