@@ -69,9 +69,11 @@ int main(int argc, char** argv) {
       return 2;
     }
     std::string ports;
-    for (auto p : webrtc.ports()) ports += (ports.empty() ? "" : ",") + std::to_string(p);
+    for (auto p : webrtc.ports())
+      ports += (ports.empty() ? "" : ",") + std::to_string(p);
     std::string ips;
-    for (const auto& ip : webrtc.candidate_ips()) ips += (ips.empty() ? "" : ",") + ip;
+    for (const auto& ip : webrtc.candidate_ips())
+      ips += (ips.empty() ? "" : ",") + ip;
     spdlog::info("atrium {} listening on http://{} ({} workers); media on UDP {}:{} advertised as {}",
                  ATRIUM_VERSION, format_host_port(server.http_endpoint()), server.workers().size(),
                  server.config().bind, ports, ips);

@@ -43,7 +43,8 @@ void visit_settings(ServerConfig& config, Visitor&& visit) {
         "address of the machine (non-loopback first, then loopback) when bound to 0.0.0.0");
   visit("udp-port", config.udp_port, "first UDP media port; worker i uses udp-port + i; 0: ephemeral ports");
   visit("max-sessions", config.max_sessions, "WHIP + WHEP sessions accepted at once; beyond, POST gets 503");
-  visit("ice-servers", config.ice_servers, "comma-separated stun:/turn: URLs sent to clients in Link headers");
+  visit("ice-servers", config.ice_servers,
+        "comma-separated stun:/turn: URLs sent to clients in Link headers");
   visit("auth-secret", config.auth_secret,
         "when set, WHIP/WHEP requests need 'Authorization: Bearer <secret>'; empty: open");
   visit("web-root", config.web_root, "directory served at / (the WHIP/WHEP example page)");

@@ -22,7 +22,8 @@ constexpr size_t kSendStreamsOffered = 8;
 
 uint32_t random_u32() {
   uint32_t v = 0;
-  while (v == 0) RAND_bytes(reinterpret_cast<unsigned char*>(&v), sizeof v);
+  while (v == 0)
+    RAND_bytes(reinterpret_cast<unsigned char*>(&v), sizeof v);
   return v;
 }
 
@@ -120,7 +121,8 @@ std::string WebRtcWorker::open(const asio::ip::address& bind, uint16_t port) {
   const asio::ip::udp::endpoint ep(bind, port);
   socket_.open(ep.protocol(), ec);
   if (!ec) socket_.bind(ep, ec);
-  if (ec) return "cannot bind UDP " + ep.address().to_string() + ":" + std::to_string(port) + ": " + ec.message();
+  if (ec)
+    return "cannot bind UDP " + ep.address().to_string() + ":" + std::to_string(port) + ": " + ec.message();
   socket_.non_blocking(true, ec);
   // Bursts of fan-out leave faster than the kernel's default buffers drain.
   socket_.set_option(asio::socket_base::send_buffer_size(4 << 20), ec);
@@ -143,7 +145,8 @@ void WebRtcWorker::receive() {
       counters_.bytes_in.fetch_add(n, std::memory_order_relaxed);
       on_datagram(now, to_socket_address(from), std::span(receive_buffer_.data(), n));
     }
-    for (Entry* e : closed_) remove(now, e);
+    for (Entry* e : closed_)
+      remove(now, e);
     closed_.clear();
     receive();
   });
@@ -183,7 +186,8 @@ void WebRtcWorker::pump(int64_t now, Entry* first) {
     while (!pending_.empty()) {
       Entry* e = pending_.back();
       pending_.pop_back();
-      while (auto ev = e->session->pop_event()) hub.on_transport(now, e->endpoint, std::move(*ev));
+      while (auto ev = e->session->pop_event())
+        hub.on_transport(now, e->endpoint, std::move(*ev));
       flush(*e);
     }
     while (auto out = hub.pop_output()) {
@@ -249,8 +253,10 @@ void WebRtcWorker::tick(int64_t now) {
     pending_.push_back(e.get());
   }
   pump(now, nullptr);
-  for (Entry* e : closed_) remove(now, e);
+  for (Entry* e : closed_)
+    remove(now, e);
   closed_.clear();
+  std::erase_if(recently_closed_, [now](const auto& kv) { return now - kv.second > 60'000'000; });
 }
 
 SessionCreated WebRtcWorker::create_session(SessionOffer offer) {
@@ -262,7 +268,8 @@ SessionCreated WebRtcWorker::create_session(SessionOffer offer) {
   params.ice_ufrag = ice.ufrag;
   params.ice_pwd = ice.pwd;
   params.fingerprint_sha256 = settings_.dtls->certificate().fingerprint_sha256();
-  for (const auto& ip : settings_.candidate_ips) params.candidates.push_back({ip, port_, true, 0});
+  for (const auto& ip : settings_.candidate_ips)
+    params.candidates.push_back({ip, port_, true, 0});
   const std::string cname = random_hex(8);
   const std::string stream = "atrium-" + random_hex(4);
   if (offer.kind != webrtc::SessionKind::kPublish) {
@@ -328,7 +335,8 @@ SessionPatched WebRtcWorker::patch_session(const std::string& id, std::string_vi
   if (it == by_id_.end()) return {404, "no such session", {}, {}};
   Entry& e = *it->second;
   if (!if_match.empty() && if_match != "*" && if_match != e.etag)
-    return {412, "the session changed: If-Match " + std::string(if_match) + " is not the current ETag " + e.etag,
+    return {412,
+            "the session changed: If-Match " + std::string(if_match) + " is not the current ETag " + e.etag,
             {},
             {}};
   auto frag = parse_fragment(body);
@@ -349,11 +357,13 @@ SessionPatched WebRtcWorker::patch_session(const std::string& id, std::string_vi
   std::string out = "a=ice-lite\r\na=ice-ufrag:" + ice.ufrag + "\r\na=ice-pwd:" + ice.pwd + "\r\n";
   if (!e.answer.media.empty()) {
     out += "a=group:BUNDLE";
-    for (const auto& m : e.answer.media) out += " " + m.mid;
+    for (const auto& m : e.answer.media)
+      out += " " + m.mid;
     out += "\r\n";
     const auto& first = e.answer.media.front();
     out += std::string("m=") + std::string(media::to_string(first.kind)) + " 9 UDP/TLS/RTP/SAVPF";
-    for (const auto& c : first.codecs) out += " " + std::to_string(c.pt);
+    for (const auto& c : first.codecs)
+      out += " " + std::to_string(c.pt);
     out += "\r\na=mid:" + first.mid + "\r\n";
     for (size_t k = 0; k < settings_.candidate_ips.size(); ++k) {
       webrtc::IceCandidate c;
@@ -373,13 +383,14 @@ SessionPatched WebRtcWorker::patch_session(const std::string& id, std::string_vi
 
 bool WebRtcWorker::delete_session(const std::string& id) {
   auto it = by_id_.find(id);
-  if (it == by_id_.end()) return false;
+  if (it == by_id_.end()) return recently_closed_.erase(id) > 0;
   const int64_t now = WorkerCore::now();
   Entry* e = it->second.get();
   e->session->close(now, "deleted by the client");
   flush(*e);
   closed_.erase(std::remove(closed_.begin(), closed_.end(), e), closed_.end());
   remove(now, e);
+  recently_closed_.erase(id);  // a second DELETE is a 404
   return true;
 }
 
@@ -389,6 +400,7 @@ void WebRtcWorker::remove(int64_t now, Entry* e) {
   sync_stats(*e);
   reported_.erase(e);
   spdlog::info("webrtc: session {} closed ({}): {}", e->id, e->description, e->session->close_reason());
+  if (recently_closed_.size() < 10000) recently_closed_[e->id] = now;
   for (const auto& a : e->addresses) {
     auto found = by_address_.find(a);
     if (found != by_address_.end() && found->second == e) by_address_.erase(found);

@@ -113,6 +113,9 @@ class WebRtcWorker {
   std::unordered_map<webrtc::SocketAddress, Entry*, webrtc::SocketAddressHash> by_address_;
   std::vector<Entry*> pending_;
   std::vector<Entry*> closed_;
+  // Sessions that ended on their own (DTLS close, consent) in the last minute: a DELETE that arrives after
+  // the browser's pc.close() still gets 200, as the client did nothing wrong.
+  std::unordered_map<std::string, int64_t> recently_closed_;
   // What each session's counters were when last added to the worker totals.
   std::unordered_map<Entry*, webrtc::WebRtcSessionStats> reported_;
 };

@@ -10,8 +10,8 @@
 #include <sstream>
 #include <stdexcept>
 
-#include <boost/asio/ip/address.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/asio/ip/address.hpp>
 
 namespace atrium::server {
 
@@ -73,7 +73,8 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
     const auto amp = query.find('&');
     const auto part = query.substr(0, amp);
     const auto eq = part.find('=');
-    if (part.substr(0, eq) == key) return percent_decode(eq == std::string_view::npos ? "" : part.substr(eq + 1));
+    if (part.substr(0, eq) == key)
+      return percent_decode(eq == std::string_view::npos ? "" : part.substr(eq + 1));
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);
   }
@@ -82,7 +83,8 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
 
 std::string lower(std::string_view s) {
   std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
@@ -90,7 +92,8 @@ bool content_type_is(const HttpRequest& req, std::string_view type) {
   auto ct = lower(req.header("Content-Type"));
   const auto semi = ct.find(';');
   if (semi != std::string::npos) ct.resize(semi);
-  while (!ct.empty() && ct.back() == ' ') ct.pop_back();
+  while (!ct.empty() && ct.back() == ' ')
+    ct.pop_back();
   return ct == type;
 }
 
@@ -131,12 +134,15 @@ WhipWhepService::WhipWhepService(const ServerConfig& config, MetricsRegistry& me
     counters_.emplace_back();
     WebRtcCounters& c = counters_.back();
     const MetricLabels w{{"worker", std::to_string(i)}};
-    metrics.gauge_callback("atrium_webrtc_sessions", "WHIP and WHEP sessions open",
-                           [&c] { return static_cast<double>(c.sessions.load()); }, w);
+    metrics.gauge_callback(
+        "atrium_webrtc_sessions", "WHIP and WHEP sessions open",
+        [&c] { return static_cast<double>(c.sessions.load()); }, w);
     auto counter = [&](const char* name, const char* help, std::atomic<uint64_t>& v) {
-      metrics.callback(name, help, MetricType::kCounter, [&v] { return static_cast<double>(v.load()); }, w);
+      metrics.callback(
+          name, help, MetricType::kCounter, [&v] { return static_cast<double>(v.load()); }, w);
     };
-    counter("atrium_udp_datagrams_received_total", "UDP datagrams received on the media port", c.datagrams_in);
+    counter("atrium_udp_datagrams_received_total", "UDP datagrams received on the media port",
+            c.datagrams_in);
     counter("atrium_udp_datagrams_sent_total", "UDP datagrams sent from the media port", c.datagrams_out);
     counter("atrium_udp_bytes_received_total", "UDP bytes received on the media port", c.bytes_in);
     counter("atrium_udp_bytes_sent_total", "UDP bytes sent from the media port", c.bytes_out);
@@ -161,7 +167,8 @@ WhipWhepService::WhipWhepService(const ServerConfig& config, MetricsRegistry& me
 
 std::vector<uint16_t> WhipWhepService::ports() const {
   std::vector<uint16_t> out;
-  for (const auto& p : ports_) out.push_back(p.load());
+  for (const auto& p : ports_)
+    out.push_back(p.load());
   return out;
 }
 
@@ -206,15 +213,18 @@ void WhipWhepService::add_routes(HttpRouter& router, WorkerPool& workers) {
       return respond(error(400, "room names are 1 to 128 characters of A-Z a-z 0-9 - _ . ~"));
     std::string peer = query_param(req.query, "peer").value_or("");
     if (peer.empty()) peer = (publish ? "whip-" : "whep-") + random_suffix();
-    if (!valid_name(peer)) return respond(error(400, "peer names are 1 to 128 characters of A-Z a-z 0-9 - _ . ~"));
+    if (!valid_name(peer))
+      return respond(error(400, "peer names are 1 to 128 characters of A-Z a-z 0-9 - _ . ~"));
     const std::string source = publish ? "" : query_param(req.query, "source").value_or("");
-    if (!source.empty() && !valid_name(source)) return respond(error(400, "source must be a valid peer name"));
+    if (!source.empty() && !valid_name(source))
+      return respond(error(400, "source must be a valid peer name"));
     if (req.body.empty()) return respond(error(400, "the body must be an SDP offer"));
     int64_t open = 0;
-    for (const auto& c : counters_) open += c.sessions.load(std::memory_order_relaxed);
+    for (const auto& c : counters_)
+      open += c.sessions.load(std::memory_order_relaxed);
     if (open >= config_.max_sessions)
-      return respond(error(503, "the server is at its session limit (" + std::to_string(config_.max_sessions) +
-                                    "); try again later")
+      return respond(error(503, "the server is at its session limit (" +
+                                    std::to_string(config_.max_sessions) + "); try again later")
                          .with_header("Retry-After", "5"));
 
     Worker& worker = workers.at(fnv1a(room) % workers.size());
@@ -246,16 +256,16 @@ void WhipWhepService::add_routes(HttpRouter& router, WorkerPool& workers) {
                const std::string id(req.param("id"));
                Worker* worker = worker_of_session(id);
                if (!worker) return respond(error(404, "no such session"));
-               worker->post([worker, id, if_match = std::string(req.header("If-Match")), body = req.body,
-                             respond]() {
-                 auto* w = worker->find<WebRtcWorker>();
-                 if (!w) return respond(error(404, "no such session"));
-                 auto patched = w->patch_session(id, if_match, body);
-                 if (patched.status == 204) return respond(HttpResponse::empty(204));
-                 if (patched.status != 200) return respond(error(patched.status, patched.error));
-                 HttpResponse r{200, "application/trickle-ice-sdpfrag", std::move(patched.body), {}};
-                 respond(std::move(r.with_header("ETag", patched.etag)));
-               });
+               worker->post(
+                   [worker, id, if_match = std::string(req.header("If-Match")), body = req.body, respond]() {
+                     auto* w = worker->find<WebRtcWorker>();
+                     if (!w) return respond(error(404, "no such session"));
+                     auto patched = w->patch_session(id, if_match, body);
+                     if (patched.status == 204) return respond(HttpResponse::empty(204));
+                     if (patched.status != 200) return respond(error(patched.status, patched.error));
+                     HttpResponse r{200, "application/trickle-ice-sdpfrag", std::move(patched.body), {}};
+                     respond(std::move(r.with_header("ETag", patched.etag)));
+                   });
              });
   router.add(boost::beast::http::verb::delete_, "/session/{id}",
              [authorized, unauthorized, worker_of_session](const HttpRequest& req, Responder respond) {

@@ -47,9 +47,10 @@ media::ReportBlock ReceiveStatistics::report(uint32_t ssrc, media::Micros now) {
   const int64_t lost_interval = expected_interval - received_interval;
   expected_prior_ = expected;
   received_prior_ = received_;
-  rb.fraction_lost = (expected_interval <= 0 || lost_interval <= 0)
-                         ? 0
-                         : static_cast<uint8_t>(std::min<int64_t>(255, (lost_interval << 8) / expected_interval));
+  rb.fraction_lost =
+      (expected_interval <= 0 || lost_interval <= 0)
+          ? 0
+          : static_cast<uint8_t>(std::min<int64_t>(255, (lost_interval << 8) / expected_interval));
   rb.cumulative_lost = static_cast<int32_t>(std::clamp<int64_t>(lost(), -0x800000, 0x7FFFFF));
   rb.extended_highest_seq = extended_highest();
   rb.jitter = static_cast<uint32_t>(jitter_);

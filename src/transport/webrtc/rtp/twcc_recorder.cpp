@@ -19,7 +19,8 @@ void TwccRecorder::on_packet(uint16_t transport_seq, media::Micros arrival) {
 }
 
 size_t TwccRecorder::write_feedback(std::span<uint8_t> out, uint32_t sender_ssrc, uint32_t media_ssrc) {
-  std::sort(pending_.begin(), pending_.end(), [](const Arrival& a, const Arrival& b) { return a.seq < b.seq; });
+  std::sort(pending_.begin(), pending_.end(),
+            [](const Arrival& a, const Arrival& b) { return a.seq < b.seq; });
   scratch_.clear();
   size_t used = 0;
   int64_t last = -1;
@@ -34,8 +35,8 @@ size_t TwccRecorder::write_feedback(std::span<uint8_t> out, uint32_t sender_ssrc
   }
   pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(used));
   if (scratch_.empty()) return 0;
-  // Arrivals must not go backwards by more than the format allows; reordering in the network does that only by
-  // milliseconds, which the signed 16-bit delta carries.
+  // Arrivals must not go backwards by more than the format allows; reordering in the network does that only
+  // by milliseconds, which the signed 16-bit delta carries.
   const size_t n = media::write_twcc_feedback(out, sender_ssrc, media_ssrc, fb_count_, scratch_);
   if (n == 0) return 0;
   ++fb_count_;

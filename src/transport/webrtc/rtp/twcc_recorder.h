@@ -1,7 +1,7 @@
 // The receive side of transport-wide congestion control: remembers when each packet carrying a
 // transport-wide sequence number arrived and turns them into feedback for the sender's bandwidth estimator
-// (draft-holmer-rmcat-transport-wide-cc-extensions-01). Without this feedback a browser publishing to us never
-// raises its send rate above its start value.
+// (draft-holmer-rmcat-transport-wide-cc-extensions-01). Without this feedback a browser publishing to us
+// never raises its send rate above its start value.
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,5 @@
-// Datagrams a session wants sent, in fixed slots allocated once: the forwarding path writes an RTP header, the
-// payload and the SRTP trailer straight into a slot and the runtime sends it from there. When the runtime
+// Datagrams a session wants sent, in fixed slots allocated once: the forwarding path writes an RTP header,
+// the payload and the SRTP trailer straight into a slot and the runtime sends it from there. When the runtime
 // falls behind the queue does not grow; the newest datagram is dropped and counted.
 #pragma once
 

@@ -105,7 +105,7 @@ WebRtcSession::WebRtcSession(std::shared_ptr<DtlsContext> dtls, WebRtcSessionCon
     }
     if (config_.kind != SessionKind::kPublish && sends(m.direction) && m.send) {
       auto out = std::make_unique<Outbound>(m.kind == media::MediaKind::kVideo ? kCacheSlotsVideo
-                                                                                  : kCacheSlotsAudio);
+                                                                               : kCacheSlotsAudio);
       out->media = &m;
       out->track = static_cast<core::LocalTrackId>(outbound_.size() + 1);
       out->ssrc = m.send->ssrc;
@@ -121,7 +121,8 @@ WebRtcSession::WebRtcSession(std::shared_ptr<DtlsContext> dtls, WebRtcSessionCon
     join.peers = core::SubscribeMode::kManual;
     join.tracks = core::SubscribeMode::kAuto;
     std::vector<WhepSourceSelector::Want> wants;
-    for (const auto& o : outbound_) wants.push_back({o->track, o->media->kind});
+    for (const auto& o : outbound_)
+      wants.push_back({o->track, o->media->kind});
     selector_.emplace(config_.source, std::move(wants));
   }
   events_.push(core::tev::Join{std::move(join)});
@@ -220,7 +221,8 @@ void WebRtcSession::on_dtls(media::Micros now, const SocketAddress&, std::span<u
     state_ = SessionState::kConnected;
     maybe_publish();
     // Anything sent before SRTP was up was lost; start every local track on a key frame.
-    for (const auto& o : outbound_) events_.push(core::tev::RequestKeyFrame{o->track});
+    for (const auto& o : outbound_)
+      events_.push(core::tev::RequestKeyFrame{o->track});
   }
 }
 
@@ -387,7 +389,8 @@ void WebRtcSession::on_nack(media::Micros now, Outbound& o, uint16_t seq) {
   size_t total = 0;
   auto original = media::RtpPacket::parse(cached);
   bool rtx_unused = false;
-  const NegotiatedCodec* codec = original ? codec_by_pt(*o.media, original->payload_type(), &rtx_unused) : nullptr;
+  const NegotiatedCodec* codec =
+      original ? codec_by_pt(*o.media, original->payload_type(), &rtx_unused) : nullptr;
   if (o.rtx_ssrc && codec && codec->rtx_pt && original) {
     // RFC 4588: the repair stream carries the original sequence number in front of the payload.
     std::array<media::RtpExtension, 1> ext;
@@ -529,7 +532,8 @@ void WebRtcSession::send_reports(media::Micros now) {
   std::array<media::ReportBlock, media::kMaxReportBlocks> blocks;
   size_t count = 0;
   for (auto& in : inbound_)
-    if (in.ssrc && in.stats.started() && count < blocks.size()) blocks[count++] = in.stats.report(in.ssrc, now);
+    if (in.ssrc && in.stats.started() && count < blocks.size())
+      blocks[count++] = in.stats.report(in.ssrc, now);
   if (count) {
     auto slot = out_.prepare();
     if (slot.empty()) return;
@@ -580,7 +584,8 @@ void WebRtcSession::on_endpoint_event(media::Micros now, const core::EndpointEve
              event);
   if (selector_) {
     selector_->on_event(event, selector_out_);
-    for (auto& e : selector_out_) events_.push(std::move(e));
+    for (auto& e : selector_out_)
+      events_.push(std::move(e));
     selector_out_.clear();
   }
 }

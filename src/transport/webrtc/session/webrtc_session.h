@@ -43,8 +43,8 @@ struct WebRtcSessionConfig {
   uint32_t rtcp_ssrc = 1;              // sender SSRC of our RTCP when we send no media of our own
   // A session that has not completed ICE and DTLS by then is closed.
   media::Micros connect_timeout = 30'000'000;
-  media::Micros report_interval = 1'000'000;        // SR / RR
-  media::Micros twcc_feedback_interval = 50'000;    // transport-cc feedback to a publisher
+  media::Micros report_interval = 1'000'000;      // SR / RR
+  media::Micros twcc_feedback_interval = 50'000;  // transport-cc feedback to a publisher
 };
 
 enum class SessionState : uint8_t {
@@ -76,8 +76,8 @@ struct WebRtcSessionStats {
   uint64_t plis_in = 0;              // PLI/FIR from the client
   uint64_t plis_out = 0;             // PLI we sent to the client
   uint64_t twcc_feedback_out = 0;
-  uint64_t out_dropped = 0;          // no free slot in the datagram queue
-  uint64_t codec_mismatch = 0;       // media in a codec the client did not accept
+  uint64_t out_dropped = 0;     // no free slot in the datagram queue
+  uint64_t codec_mismatch = 0;  // media in a codec the client did not accept
 };
 
 class WebRtcSession {
@@ -109,7 +109,9 @@ class WebRtcSession {
   const WebRtcSessionConfig& config() const { return config_; }
   const IceLiteAgent& ice() const { return ice_; }
   const WebRtcSessionStats& stats() const { return stats_; }
-  std::optional<std::string> watching() const { return selector_ ? selector_->source_of(media::MediaKind::kVideo) : std::nullopt; }
+  std::optional<std::string> watching() const {
+    return selector_ ? selector_->source_of(media::MediaKind::kVideo) : std::nullopt;
+  }
 
  private:
   // A section we receive (publish): one remote track.
