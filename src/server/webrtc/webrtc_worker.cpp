@@ -281,6 +281,7 @@ SessionCreated WebRtcWorker::create_session(SessionOffer offer) {
 
   auto negotiated = webrtc::negotiate_answer(offer.sdp, webrtc::ServerMediaCaps::defaults(), params);
   if (!negotiated) {
+    release_slot();
     result.status = static_cast<unsigned>(negotiated.error().http_status);
     result.error = negotiated.error().reason;
     return result;
@@ -411,6 +412,7 @@ void WebRtcWorker::remove(int64_t now, Entry* e) {
   auto owned = std::move(it->second);
   by_id_.erase(it);
   counters_.sessions.fetch_sub(1, std::memory_order_relaxed);
+  release_slot();
   pending_.erase(std::remove(pending_.begin(), pending_.end(), e), pending_.end());
   core_.hub().remove_endpoint(now, endpoint);
   pump(now, nullptr);  // others in the room hear about it (peer left, track ended) now

@@ -60,6 +60,9 @@ struct SessionPatched {
 struct WebRtcWorkerSettings {
   std::shared_ptr<webrtc::DtlsContext> dtls;
   std::vector<std::string> candidate_ips;  // advertised in this order, with this worker's port
+  // Slots reserved against --max-sessions by the HTTP side; the worker gives one back for every offer it was
+  // handed that did not become a session, and for every session it removes.
+  std::atomic<int64_t>* reserved_sessions = nullptr;
 };
 
 class WebRtcWorker {
@@ -99,6 +102,9 @@ class WebRtcWorker {
   void remove(int64_t now, Entry* e);
   Entry* by_endpoint(core::EndpointId id);
   void sync_stats(Entry& e);
+  void release_slot() {
+    if (settings_.reserved_sessions) settings_.reserved_sessions->fetch_sub(1, std::memory_order_relaxed);
+  }
 
   Worker& worker_;
   WorkerCore& core_;

@@ -173,7 +173,7 @@ std::vector<uint16_t> WhipWhepService::ports() const {
 }
 
 std::string WhipWhepService::start_worker(Worker& worker, WorkerCore& core) {
-  WebRtcWorkerSettings settings{dtls_, candidate_ips_};
+  WebRtcWorkerSettings settings{dtls_, candidate_ips_, &sessions_};
   auto& w = worker.emplace<WebRtcWorker>(worker, core, std::move(settings), counters_[worker.index()]);
   boost::system::error_code ec;
   const auto bind = boost::asio::ip::make_address(config_.bind, ec);
@@ -219,19 +219,22 @@ void WhipWhepService::add_routes(HttpRouter& router, WorkerPool& workers) {
     if (!source.empty() && !valid_name(source))
       return respond(error(400, "source must be a valid peer name"));
     if (req.body.empty()) return respond(error(400, "the body must be an SDP offer"));
-    int64_t open = 0;
-    for (const auto& c : counters_)
-      open += c.sessions.load(std::memory_order_relaxed);
-    if (open >= config_.max_sessions)
+    // Reserve the slot now: offers arriving together must not all pass the check before any worker counted.
+    if (sessions_.fetch_add(1, std::memory_order_relaxed) >= config_.max_sessions) {
+      sessions_.fetch_sub(1, std::memory_order_relaxed);
       return respond(error(503, "the server is at its session limit (" +
                                     std::to_string(config_.max_sessions) + "); try again later")
                          .with_header("Retry-After", "5"));
+    }
 
     Worker& worker = workers.at(fnv1a(room) % workers.size());
     SessionOffer o{kind, room, peer, source, req.body};
     worker.post([this, &worker, o = std::move(o), respond]() mutable {
       auto* w = worker.find<WebRtcWorker>();
-      if (!w) return respond(error(503, "the media worker is not running"));
+      if (!w) {
+        sessions_.fetch_sub(1, std::memory_order_relaxed);
+        return respond(error(503, "the media worker is not running"));
+      }
       auto created = w->create_session(std::move(o));
       if (created.status != 201) return respond(error(created.status, created.error));
       HttpResponse r{201, "application/sdp", std::move(created.answer), {}};

@@ -43,7 +43,7 @@ class WhipWhepService {
   std::vector<std::string> candidate_ips_;
   std::deque<WebRtcCounters> counters_;  // one per worker; deque: stable addresses
   std::vector<std::atomic<uint16_t>> ports_;
-  std::atomic<int64_t> sessions_{0};  // all workers, for --max-sessions
+  std::atomic<int64_t> sessions_{0};  // reserved or open, all workers, for --max-sessions
 };
 
 }  // namespace atrium::server

@@ -201,7 +201,9 @@ void WebRtcSession::on_stun(media::Micros now, const SocketAddress& from, std::s
 }
 
 void WebRtcSession::on_dtls(media::Micros now, const SocketAddress&, std::span<uint8_t> data) {
+  const auto before = dtls_.stats().malformed_dropped + dtls_.stats().ignored_dropped;
   dtls_.on_datagram(now, data);
+  stats_.dropped_malformed += dtls_.stats().malformed_dropped + dtls_.stats().ignored_dropped - before;
   flush_dtls();
   if (dtls_.state() == DtlsState::kFailed) {
     close(now, "DTLS failed: " + dtls_.failure_reason());
