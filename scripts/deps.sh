@@ -3,6 +3,7 @@
 # apt runs only when a package is missing, npm only when tests/integration/node_modules is older than its lock.
 #   scripts/deps.sh build        compilers and libraries to build the server
 #   scripts/deps.sh test         build + test clients (chromium, node, clang for fuzzing/sanitizers, ffmpeg, nats)
+#   scripts/deps.sh bench        build + what bench/fanout.sh compares against and needs (janus 1.1.2, jq, curl)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 profile=${1:-build}
@@ -11,9 +12,11 @@ build_pkgs=(build-essential cmake ninja-build pkg-config git
   libssl-dev libboost1.81-dev nlohmann-json3-dev libspdlog-dev libcli11-dev libsrtp2-dev libusrsctp-dev
   libgtest-dev libgmock-dev libbenchmark-dev)
 test_pkgs=(clang libclang-rt-14-dev lld nodejs npm chromium curl procps iproute2 nftables)
+bench_pkgs=(janus jq curl iproute2 util-linux)
 
 pkgs=("${build_pkgs[@]}")
 [ "$profile" = test ] && pkgs+=("${test_pkgs[@]}")
+[ "$profile" = bench ] && pkgs+=("${bench_pkgs[@]}")
 
 missing=()
 for p in "${pkgs[@]}"; do

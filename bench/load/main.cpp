@@ -46,6 +46,7 @@ struct Options {
   std::string out;
   MediaSettings media;
   bool quiet = false;
+  bool verbose = false;
 };
 
 // utime + stime of a process in seconds, or -1.
@@ -134,7 +135,10 @@ int run(const Options& o) {
 
     // Publisher.
     publisher = std::make_unique<Peer>(io, Peer::Role::kPublisher, "publisher", bind, dtls, &totals);
-    const auto answer = sig->publish(publish_offer(publisher->local(), o.media.audio));
+    const auto pub_offer = publish_offer(publisher->local(), o.media.audio);
+    const auto answer = sig->publish(pub_offer);
+    if (o.verbose)
+      std::fprintf(stderr, "publisher offer:\n%s\nanswer:\n%s\n", pub_offer.c_str(), answer.c_str());
     publisher->start(parse_remote(answer), true, o.media);
     const auto pub_deadline = Clock::now() + std::chrono::seconds(10);
     while (!publisher->connected()) {
@@ -307,6 +311,7 @@ int main(int argc, char** argv) {
   app.add_flag(
       "--no-audio", [&o](int64_t) { o.media.audio = false; }, "video only");
   app.add_flag("-q,--quiet", o.quiet, "no progress line");
+  app.add_flag("-v,--verbose", o.verbose, "print the publisher's SDP");
   CLI11_PARSE(app, argc, argv);
   return run(o);
 }
