@@ -1,6 +1,11 @@
 #include "server/webrtc/webrtc_worker.h"
 
+#include <netinet/in.h>
 #include <openssl/rand.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <array>
 #include <sstream>
@@ -19,6 +24,12 @@ namespace {
 constexpr size_t kReceiveBuffer = 2048;
 constexpr int kMaxDatagramsPerWake = 64;  // then let timers and posted work run
 constexpr size_t kSendStreamsOffered = 8;
+// Datagrams per sendmmsg. A pump that fans one packet out to N viewers queues N datagrams; they leave in
+// ceil(N / kSendBatch) system calls instead of N.
+constexpr size_t kSendBatch = 128;
+// A session whose queue holds this many (of DatagramQueue's 64 slots) sends the batch at once, so that
+// batching never makes a queue overflow.
+constexpr size_t kQueueHighWater = 32;
 
 uint32_t random_u32() {
   uint32_t v = 0;
@@ -51,11 +62,6 @@ SocketAddress to_socket_address(const asio::ip::udp::endpoint& ep) {
   }
   a.port = ep.port();
   return a;
-}
-
-asio::ip::udp::endpoint to_endpoint(const SocketAddress& a) {
-  if (a.v6) return {asio::ip::address_v6(a.ip), a.port};
-  return {asio::ip::address_v4({a.ip[0], a.ip[1], a.ip[2], a.ip[3]}), a.port};
 }
 
 // The ufrag a binding request is addressed to: USERNAME is "<our ufrag>:<their ufrag>".
@@ -94,6 +100,42 @@ Fragment parse_fragment(std::string_view body) {
 
 }  // namespace
 
+struct WebRtcWorker::SendBatch {
+  std::array<mmsghdr, kSendBatch> msgs{};
+  std::array<iovec, kSendBatch> iov{};
+  std::array<sockaddr_storage, kSendBatch> addr{};
+  std::array<Entry*, kSendBatch> owner{};
+  size_t size = 0;
+
+  void add(std::span<const uint8_t> data, const SocketAddress& to, Entry* e) {
+    const size_t i = size++;
+    auto& a = addr[i];
+    socklen_t len = 0;
+    if (to.v6) {
+      auto* a6 = reinterpret_cast<sockaddr_in6*>(&a);
+      *a6 = {};
+      a6->sin6_family = AF_INET6;
+      a6->sin6_port = htons(to.port);
+      std::memcpy(&a6->sin6_addr, to.ip.data(), 16);
+      len = sizeof(sockaddr_in6);
+    } else {
+      auto* a4 = reinterpret_cast<sockaddr_in*>(&a);
+      *a4 = {};
+      a4->sin_family = AF_INET;
+      a4->sin_port = htons(to.port);
+      std::memcpy(&a4->sin_addr, to.ip.data(), 4);
+      len = sizeof(sockaddr_in);
+    }
+    iov[i] = {const_cast<uint8_t*>(data.data()), data.size()};
+    msgs[i] = {};
+    msgs[i].msg_hdr.msg_name = &a;
+    msgs[i].msg_hdr.msg_namelen = len;
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+    owner[i] = e;
+  }
+};
+
 WebRtcWorker::WebRtcWorker(Worker& worker, WorkerCore& core, WebRtcWorkerSettings settings,
                            WebRtcCounters& counters)
     : worker_(worker),
@@ -101,7 +143,8 @@ WebRtcWorker::WebRtcWorker(Worker& worker, WorkerCore& core, WebRtcWorkerSetting
       settings_(std::move(settings)),
       counters_(counters),
       socket_(worker.io_context()),
-      receive_buffer_(kReceiveBuffer) {
+      receive_buffer_(kReceiveBuffer),
+      batch_(std::make_unique<SendBatch>()) {
   core_.set_after_tick([this](int64_t now) { tick(now); });
 }
 
@@ -112,6 +155,7 @@ WebRtcWorker::~WebRtcWorker() {
     e->session->close(now, "server shutting down");
     flush(*e);
   }
+  send_batch();
   boost::system::error_code ec;
   socket_.close(ec);
 }
@@ -198,24 +242,55 @@ void WebRtcWorker::pump(int64_t now, Entry* first) {
       pending_.push_back(e);
     }
   } while (!pending_.empty());
+  send_batch();
 }
 
 void WebRtcWorker::flush(Entry& e) {
   auto& q = e.session->datagrams();
-  while (auto d = q.front()) {
-    boost::system::error_code ec;
-    socket_.send_to(asio::buffer(d->data.data(), d->data.size()), to_endpoint(d->to), 0, ec);
-    if (ec) {
-      counters_.send_errors.fetch_add(1, std::memory_order_relaxed);
-    } else {
-      counters_.datagrams_out.fetch_add(1, std::memory_order_relaxed);
-      counters_.bytes_out.fetch_add(d->data.size(), std::memory_order_relaxed);
-    }
-    q.pop();
+  while (e.batched < q.size()) {
+    if (batch_->size == kSendBatch) send_batch();  // pops what it sent: e.batched and q.size() shrink alike
+    const auto d = q.at(e.batched);
+    batch_->add(d.data, d.to, &e);
+    ++e.batched;
   }
+  if (q.size() >= kQueueHighWater) send_batch();
   if (e.session->state() == webrtc::SessionState::kClosed &&
       std::find(closed_.begin(), closed_.end(), &e) == closed_.end())
     closed_.push_back(&e);
+}
+
+void WebRtcWorker::send_batch() {
+  auto& b = *batch_;
+  if (b.size == 0) return;
+  const int fd = socket_.native_handle();
+  size_t off = 0;
+  uint64_t sent = 0, bytes = 0, errors = 0;
+  while (off < b.size) {
+    const int n = ::sendmmsg(fd, &b.msgs[off], static_cast<unsigned>(b.size - off), 0);
+    if (n > 0) {
+      for (size_t i = off; i < off + static_cast<size_t>(n); ++i)
+        bytes += b.iov[i].iov_len;
+      sent += static_cast<uint64_t>(n);
+      off += static_cast<size_t>(n);
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      ++errors;  // this datagram is dropped (e.g. the send buffer is full), as send_to did; go on with the
+                 // next
+      ++off;
+    }
+  }
+  for (size_t i = 0; i < b.size; ++i) {
+    Entry* e = b.owner[i];
+    e->session->datagrams().pop();
+    --e->batched;
+  }
+  b.size = 0;
+  if (sent) {
+    counters_.datagrams_out.fetch_add(sent, std::memory_order_relaxed);
+    counters_.bytes_out.fetch_add(bytes, std::memory_order_relaxed);
+  }
+  if (errors) counters_.send_errors.fetch_add(errors, std::memory_order_relaxed);
 }
 
 WebRtcWorker::Entry* WebRtcWorker::by_endpoint(core::EndpointId id) {
@@ -389,6 +464,7 @@ bool WebRtcWorker::delete_session(const std::string& id) {
   Entry* e = it->second.get();
   e->session->close(now, "deleted by the client");
   flush(*e);
+  send_batch();
   closed_.erase(std::remove(closed_.begin(), closed_.end(), e), closed_.end());
   remove(now, e);
   recently_closed_.erase(id);  // a second DELETE is a 404
@@ -398,6 +474,7 @@ bool WebRtcWorker::delete_session(const std::string& id) {
 void WebRtcWorker::remove(int64_t now, Entry* e) {
   auto it = by_id_.find(e->id);
   if (it == by_id_.end()) return;
+  send_batch();  // the batch may point into this session's queue
   sync_stats(*e);
   reported_.erase(e);
   spdlog::info("webrtc: session {} closed ({}): {}", e->id, e->description, e->session->close_reason());

@@ -91,12 +91,15 @@ class WebRtcWorker {
     std::vector<webrtc::SocketAddress> addresses;
     webrtc::Answer answer;
     std::string description;  // for logs: "whip room/peer"
+    size_t batched = 0;       // datagrams at the front of the session's queue that are in the send batch
   };
+  struct SendBatch;  // sendmmsg arrays (webrtc_worker.cpp)
 
   void receive();
   void on_datagram(int64_t now, const webrtc::SocketAddress& from, std::span<uint8_t> data);
   void pump(int64_t now, Entry* first);
-  void flush(Entry& e);
+  void flush(Entry& e);  // the session's new datagrams join the send batch
+  void send_batch();     // one sendmmsg per up to kSendBatch datagrams, then they leave their queues
   void learn_addresses(Entry& e);
   void tick(int64_t now);
   void remove(int64_t now, Entry* e);
@@ -113,6 +116,7 @@ class WebRtcWorker {
   boost::asio::ip::udp::socket socket_;
   uint16_t port_ = 0;
   std::vector<uint8_t> receive_buffer_;
+  std::unique_ptr<SendBatch> batch_;
   std::unordered_map<std::string, std::unique_ptr<Entry>> by_id_;
   std::unordered_map<core::EndpointId, Entry*> by_endpoint_;
   std::unordered_map<std::string, Entry*> by_ufrag_;

@@ -42,6 +42,12 @@ class DatagramQueue {
     const Slot& s = slots_[head_];
     return View{{&storage_[head_ * kSlotSize], s.len}, s.to};
   }
+  // The i-th queued datagram (0 = front), i < size(). Slots never move: a view stays valid until that
+  // datagram is popped, however many are queued behind it meanwhile (the runtime batches sends on that).
+  View at(size_t i) const {
+    const size_t k = index(i);
+    return View{{&storage_[k * kSlotSize], slots_[k].len}, slots_[k].to};
+  }
   void pop() {
     if (size_ == 0) return;
     head_ = (head_ + 1) % slots_.size();
