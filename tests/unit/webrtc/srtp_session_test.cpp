@@ -241,6 +241,63 @@ TEST_P(SrtpProfiles, SamePacketCanBeProtectedTwice) {
   EXPECT_EQ(e.a->stats().protect_fail, 0u);
 }
 
+TEST_P(SrtpProfiles, RolloverLateAndInterleavedSsrcsStayInStep) {
+  // Outbound GCM is our own code (SrtpGcmSender), inbound libsrtp2: they must agree on the rollover counter
+  // of every SSRC across wraps, with packets held back and sent late (a resend) along the way.
+  const SrtpProfile p = GetParam();
+  Ends e = make_ends(p);
+  ASSERT_TRUE(e.a && e.b);
+  const uint32_t ssrcs[] = {0x1001, 0x2002, 0x3003};
+  uint16_t seqs[] = {65530, 100, 32768};
+  struct Held {
+    std::vector<uint8_t> pkt;
+    size_t len;
+    int release_at;
+  };
+  std::vector<Held> held;
+  for (int i = 0; i < 140000; ++i) {
+    const size_t k = static_cast<size_t>(i) % 3 == 0 || i > 6000 ? 0 : static_cast<size_t>(i) % 3;
+    auto pkt = rtp_packet(seqs[k]++, ssrcs[k], 60 + static_cast<size_t>(i % 50));
+    auto n = e.a->protect_rtp(pkt, 60 + static_cast<size_t>(i % 50));
+    ASSERT_TRUE(n) << i;
+    if (i % 97 == 0 && i < 6000) {
+      held.push_back({pkt, *n, i + 20});
+    } else {
+      ASSERT_TRUE(e.b->unprotect_rtp(pkt, *n)) << "packet " << i << " ssrc " << ssrcs[k];
+    }
+    for (auto it = held.begin(); it != held.end();) {
+      if (it->release_at == i) {
+        ASSERT_TRUE(e.b->unprotect_rtp(it->pkt, it->len)) << "late packet released at " << i;
+        it = held.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  EXPECT_EQ(e.b->stats().auth_fail, 0u);
+  EXPECT_EQ(e.b->stats().replay_fail, 0u);
+}
+
+TEST_P(SrtpProfiles, HeaderWithCsrcsAndExtensionIsAuthenticatedNotEncrypted) {
+  const SrtpProfile p = GetParam();
+  Ends e = make_ends(p);
+  ASSERT_TRUE(e.a && e.b);
+  // V=2, X=1, CC=2; two CSRCs; a one-byte-header extension block of 2 words; then 40 bytes of payload.
+  std::vector<uint8_t> pkt = rtp_packet(7, 0xABCDEF01, 12 + 8 + 12 + 40);
+  pkt[0] = 0x92;
+  const uint8_t tail[] = {0, 0, 0, 1, 0, 0, 0, 2, 0xBE, 0xDE, 0, 2, 0x10, 0xAA, 0x21, 0xBB, 0xCC, 0, 0, 0};
+  std::memcpy(pkt.data() + 12, tail, sizeof tail);
+  const std::vector<uint8_t> plain(pkt.begin(), pkt.begin() + 72);
+  auto n = e.a->protect_rtp(pkt, 72);
+  ASSERT_TRUE(n);
+  EXPECT_TRUE(std::equal(plain.begin(), plain.begin() + 32, pkt.begin()));  // header in the clear
+  EXPECT_FALSE(std::equal(plain.begin() + 32, plain.end(), pkt.begin() + 32));
+  auto m = e.b->unprotect_rtp(pkt, *n);
+  ASSERT_TRUE(m);
+  ASSERT_EQ(*m, 72u);
+  EXPECT_TRUE(std::equal(plain.begin(), plain.end(), pkt.begin()));
+}
+
 TEST_P(SrtpProfiles, WrongKeyFailsAuthentication) {
   const SrtpProfile p = GetParam();
   Ends e = make_ends(p);

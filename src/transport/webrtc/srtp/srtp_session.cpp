@@ -1,4 +1,5 @@
-// The only file that talks to libsrtp2.
+// The only file that talks to libsrtp2. Outbound RTP with AEAD_AES_128_GCM, the fan-out path, goes through
+// SrtpGcmSender (OpenSSL) instead; everything else through libsrtp2.
 #include "transport/webrtc/srtp/srtp_session.h"
 
 #include <srtp2/srtp.h>
@@ -7,6 +8,8 @@
 #include <climits>
 #include <cstring>
 #include <mutex>
+
+#include "transport/webrtc/srtp/srtp_gcm_sender.h"
 
 namespace atrium::webrtc {
 namespace {
@@ -34,16 +37,20 @@ bool set_crypto_policy(SrtpProfile profile, srtp_policy_t& p) {
   return false;
 }
 
-// The RTP header the packet claims (fixed part, CSRCs, extension) must fit before the trailer.
-bool plausible_rtp(const uint8_t* p, size_t len, size_t trailer) {
-  if (len < 12 + trailer || (p[0] >> 6) != 2) return false;
+// The RTP header the packet claims (fixed part, CSRCs, extension) must fit before the trailer; its size, or
+// 0.
+size_t rtp_header_size(const uint8_t* p, size_t len, size_t trailer) {
+  if (len < 12 + trailer || (p[0] >> 6) != 2) return 0;
   size_t header = 12 + 4 * size_t{p[0] & 0x0Fu};
   if ((p[0] & 0x10u) != 0) {
-    if (len < header + 4 + trailer) return false;
+    if (len < header + 4 + trailer) return 0;
     size_t words = (size_t{p[header + 2]} << 8) | p[header + 3];
     header += 4 + 4 * words;
   }
-  return header <= len - trailer;
+  return header <= len - trailer ? header : 0;
+}
+bool plausible_rtp(const uint8_t* p, size_t len, size_t trailer) {
+  return rtp_header_size(p, len, trailer) != 0;
 }
 
 bool plausible_rtcp(const uint8_t* p, size_t len, size_t trailer) {
@@ -55,6 +62,7 @@ bool plausible_rtcp(const uint8_t* p, size_t len, size_t trailer) {
 struct SrtpSession::Contexts {
   srtp_t inbound = nullptr;
   srtp_t outbound = nullptr;
+  std::unique_ptr<SrtpGcmSender> gcm_out;  // outbound RTP when the profile is AEAD_AES_128_GCM
   ~Contexts() {
     if (inbound != nullptr) srtp_dealloc(inbound);
     if (outbound != nullptr) srtp_dealloc(outbound);
@@ -109,6 +117,10 @@ std::unique_ptr<SrtpSession> SrtpSession::create(const SrtpKeys& keys, std::stri
     return fail("srtp_create (outbound, " + std::string(to_string(keys.profile)) + ") failed with status " +
                 std::to_string(static_cast<int>(st)));
   }
+  if (keys.profile == SrtpProfile::kAeadAes128Gcm) {
+    contexts->gcm_out = SrtpGcmSender::create(keys.local);
+    if (!contexts->gcm_out) return fail("OpenSSL AES-128-GCM setup for SRTP failed");
+  }
   return std::unique_ptr<SrtpSession>(new SrtpSession(keys.profile, std::move(contexts)));
 }
 
@@ -119,10 +131,19 @@ SrtpSession::~SrtpSession() = default;
 
 std::optional<size_t> SrtpSession::protect_rtp(std::span<uint8_t> buf, size_t len) {
   const size_t trailer = srtp_rtp_trailer_len(profile_);
-  if (len > buf.size() || buf.size() - len < trailer || len > INT_MAX - trailer ||
-      !plausible_rtp(buf.data(), len, 0)) {
+  const size_t header = len <= buf.size() ? rtp_header_size(buf.data(), len, 0) : 0;
+  if (len > buf.size() || buf.size() - len < trailer || len > INT_MAX - trailer || header == 0) {
     ++stats_.protect_fail;
     return std::nullopt;
+  }
+  if (contexts_->gcm_out) {
+    auto n = contexts_->gcm_out->protect(buf, len, header);
+    if (!n) {
+      ++stats_.protect_fail;
+      return std::nullopt;
+    }
+    ++stats_.rtp_protected;
+    return n;
   }
   int n = static_cast<int>(len);
   if (srtp_protect(contexts_->outbound, buf.data(), &n) != srtp_err_status_ok) {
