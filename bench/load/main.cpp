@@ -47,6 +47,7 @@ struct Options {
   MediaSettings media;
   bool quiet = false;
   bool verbose = false;
+  bool require_no_loss = false;
 };
 
 // utime + stime of a process in seconds, or -1.
@@ -224,18 +225,20 @@ int run(const Options& o) {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     std::promise<json> result_promise;
     asio::post(io, [&] {
-      uint64_t lost = 0, late = 0, received = 0, min_received = UINT64_MAX;
+      uint64_t lost = 0, late = 0, received = 0, min_received = UINT64_MAX, min_window = UINT64_MAX;
       for (auto& s : subs) {
         lost += s->lost();
         late += s->late();
         received += s->received();
         min_received = std::min(min_received, s->received());
+        min_window = std::min(min_window, s->window_received());
       }
       json r;
       r["lost"] = lost;
       r["late"] = late;
       r["received_total"] = received;
       r["min_received_per_subscriber"] = subs.empty() ? 0 : min_received;
+      r["min_window_received_per_subscriber"] = subs.empty() ? 0 : min_window;
       r["latency_p50_us"] = percentile_us(totals.latency, 0.50);
       r["latency_p99_us"] = percentile_us(totals.latency, 0.99);
       r["latency_max_bucket_us"] = percentile_us(totals.latency, 1.0);
@@ -283,6 +286,17 @@ int run(const Options& o) {
       f << text;
       if (!f) throw std::runtime_error("cannot write " + o.out);
     }
+    if (o.require_no_loss) {
+      std::string why;
+      if (r["lost"].get<uint64_t>() > 0) why = std::to_string(r["lost"].get<uint64_t>()) + " packets lost";
+      if (r["srtp_failures"].get<uint64_t>() > 0) why = "SRTP failures";
+      if (o.subscribers > 0 && r["min_window_received_per_subscriber"].get<uint64_t>() == 0)
+        why = "a subscriber received nothing in the measured window";
+      if (!why.empty()) {
+        std::fprintf(stderr, "atrium-load: --require-no-loss: %s\n", why.c_str());
+        return 3;
+      }
+    }
     return 0;
   } catch (const std::exception& e) {
     progress.done(std::string("error: ") + e.what());
@@ -312,6 +326,8 @@ int main(int argc, char** argv) {
       "--no-audio", [&o](int64_t) { o.media.audio = false; }, "video only");
   app.add_flag("-q,--quiet", o.quiet, "no progress line");
   app.add_flag("-v,--verbose", o.verbose, "print the publisher's SDP");
+  app.add_flag("--require-no-loss", o.require_no_loss,
+               "exit 3 when a packet was lost, failed SRTP, or a subscriber got nothing in the window");
   CLI11_PARSE(app, argc, argv);
   return run(o);
 }

@@ -399,6 +399,7 @@ void Peer::on_rtp(std::span<uint8_t> data) {
   totals_->packets.fetch_add(1, std::memory_order_relaxed);
   if (!totals_->measuring.load(std::memory_order_relaxed)) return;
   totals_->window_packets.fetch_add(1, std::memory_order_relaxed);
+  window_received_.fetch_add(1, std::memory_order_relaxed);
   const auto payload = pkt->payload();
   if (payload.size() < kTrailerSize) return;
   const uint8_t* tr = payload.data() + payload.size() - kTrailerSize;

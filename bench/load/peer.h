@@ -71,6 +71,7 @@ class Peer {
 
   // Subscriber results (read after stop(), when the media thread is idle or joined).
   uint64_t received() const { return received_.load(std::memory_order_relaxed); }
+  uint64_t window_received() const { return window_received_.load(std::memory_order_relaxed); }
   uint64_t lost() const;  // gaps in the sequence numbers of every SSRC, from the first packet on
   uint64_t late() const;  // arrived after a later sequence number (reordered or duplicated)
   uint64_t sent() const { return sent_.load(std::memory_order_relaxed); }  // publisher
@@ -147,6 +148,7 @@ class Peer {
   // subscriber
   std::vector<SeqTrack> tracks_;
   std::atomic<uint64_t> received_{0};
+  std::atomic<uint64_t> window_received_{0};
 };
 
 }  // namespace atrium::load
