@@ -44,6 +44,7 @@ struct MediaSettings {
   int fps = 30;
   double keyframe_interval_s = 2.0;  // plus one whenever the server asks (PLI/FIR), at most every 300 ms
   bool audio = true;                 // opus-like, 50 packets/s of 120 bytes
+  int decrypt_every = 1;             // subscribers: authenticate and decrypt one packet in this many
 };
 
 class Peer {
@@ -147,6 +148,7 @@ class Peer {
 
   // subscriber
   std::vector<SeqTrack> tracks_;
+  uint64_t rtp_seen_ = 0;
   std::atomic<uint64_t> received_{0};
   std::atomic<uint64_t> window_received_{0};
 };
