@@ -185,7 +185,7 @@ for n in $counts; do
     decrypt_every=$(( n / 25 > 1 ? n / 25 : 1 ))
     if ! "$build/bench/load/atrium-load" --server "$s" --url "$server_url" --bind "$client_ip" -n "$n" --duration "$duration" \
       --warmup "$warmup" --server-pid "$server_pid" --video-kbps "$video_kbps" --video-pps "$video_pps" \
-      --decrypt-every "$decrypt_every" --out "$result"; then
+      --decrypt-every "$decrypt_every" --netns --out "$result"; then
       echo "fanout.sh: the $s run with N=$n failed (server log: $out/$s-$n.log)" >&2
       echo '{"failed": true}' >"$result"
     fi

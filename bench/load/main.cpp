@@ -48,6 +48,7 @@ struct Options {
   bool quiet = false;
   bool verbose = false;
   bool require_no_loss = false;
+  bool netns = false;  // alone in a network namespace with the server: its UDP counters are ours
 };
 
 // utime + stime of a process in seconds, or -1; `sys` gets stime alone.
@@ -67,6 +68,22 @@ double process_cpu_seconds(int pid, double* sys = nullptr) {
   const auto hz = static_cast<double>(sysconf(_SC_CLK_TCK));
   if (sys) *sys = static_cast<double>(stime) / hz;
   return static_cast<double>(utime + stime) / hz;
+}
+
+// A field of the "Udp:" lines of /proc/net/snmp (this network namespace's totals), or -1.
+int64_t udp_counter(const std::string& name) {
+  std::ifstream in("/proc/net/snmp");
+  std::string header, values;
+  while (std::getline(in, header)) {
+    if (!header.starts_with("Udp:")) continue;
+    if (!std::getline(in, values)) return -1;
+    std::istringstream h(header), v(values);
+    std::string field, value;
+    while (h >> field && v >> value)
+      if (field == name) return std::stoll(value);
+    return -1;
+  }
+  return -1;
 }
 
 double percentile_us(const std::vector<uint64_t>& h, double p) {
@@ -201,6 +218,9 @@ int run(const Options& o) {
 
     // The measured window.
     const uint64_t sent0 = publisher->sent();
+    const int64_t rcvbuf_errors0 = udp_counter("RcvbufErrors");
+    const int64_t out0 = udp_counter("OutDatagrams");
+    const uint64_t ours0 = totals.datagrams_sent.load();
     double sys0 = 0, sys1 = 0;
     const double cpu0 = process_cpu_seconds(o.server_pid, &sys0);
     const auto t0 = Clock::now();
@@ -221,6 +241,8 @@ int run(const Options& o) {
     totals.measuring.store(false);
     const double window = std::chrono::duration<double>(Clock::now() - t0).count();
     const double cpu1 = process_cpu_seconds(o.server_pid, &sys1);
+    const int64_t out1 = udp_counter("OutDatagrams");
+    const uint64_t ours1 = totals.datagrams_sent.load();
     const uint64_t window_packets = totals.window_packets.load();
     const uint64_t window_sent = publisher->sent() - sent0;
 
@@ -250,6 +272,15 @@ int run(const Options& o) {
     });
     json r = result_promise.get_future().get();
     r["server"] = o.server;
+    if (o.netns && out0 >= 0 && out1 >= 0) {
+      // What the server sent in the window: every UDP datagram of the namespace but the clients' own.
+      const auto server_sent = (out1 - out0) - static_cast<int64_t>(ours1 - ours0);
+      r["server_datagrams_sent"] = server_sent;
+      r["server_datagrams_sent_per_s"] = static_cast<double>(server_sent) / window;
+      if (cpu1 >= 0 && server_sent > 0)
+        r["server_cpu_us_per_sent_datagram"] = 1e6 * (cpu1 - cpu0) / static_cast<double>(server_sent);
+      r["udp_receive_buffer_drops"] = udp_counter("RcvbufErrors") - rcvbuf_errors0;  // window + drain
+    }
     r["subscribers"] = o.subscribers;
     r["duration_s"] = window;
     r["join_s"] = join_s;
@@ -335,6 +366,10 @@ int main(int argc, char** argv) {
       "--no-audio", [&o](int64_t) { o.media.audio = false; }, "video only");
   app.add_flag("-q,--quiet", o.quiet, "no progress line");
   app.add_flag("-v,--verbose", o.verbose, "print the publisher's SDP");
+  app.add_flag(
+      "--netns", o.netns,
+      "only this tool and the server use UDP in this network namespace: count the server's datagrams "
+      "from /proc/net/snmp");
   app.add_flag("--require-no-loss", o.require_no_loss,
                "exit 3 when a packet was lost, failed SRTP, or a subscriber got nothing in the window");
   CLI11_PARSE(app, argc, argv);

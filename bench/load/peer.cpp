@@ -166,6 +166,7 @@ void Peer::on_stun(std::span<const uint8_t> data, const udp::endpoint& from) {
     if (n == 0) return;
     boost::system::error_code ec;
     socket_.send_to(asio::buffer(out.data(), n), from, 0, ec);
+    totals_->datagrams_sent.fetch_add(1, std::memory_order_relaxed);
     if (!controlling_ && !ice_ok_) {
       // The controlling server nominates; its check reaching us is enough to start DTLS towards it.
       remote_ep_ = from;
@@ -199,6 +200,7 @@ void Peer::send_check() {
   if (n == 0) return;
   boost::system::error_code ec;
   socket_.send_to(asio::buffer(out.data(), n), remote_ep_, 0, ec);
+  totals_->datagrams_sent.fetch_add(1, std::memory_order_relaxed);
 }
 
 void Peer::check_timer() {
@@ -262,6 +264,7 @@ void Peer::on_connected() {
 void Peer::send_raw(std::span<const uint8_t> data) {
   boost::system::error_code ec;
   socket_.send_to(asio::buffer(data.data(), data.size()), remote_ep_, 0, ec);
+  totals_->datagrams_sent.fetch_add(1, std::memory_order_relaxed);
 }
 
 // ---- publisher ---------------------------------------------------------------------------------------

@@ -32,9 +32,10 @@ struct ReceiveTotals {
   std::atomic<uint64_t> packets{0};         // RTP packets received (decrypted) since start
   std::atomic<uint64_t> window_packets{0};  // ... while `measuring`
   std::atomic<uint64_t> srtp_failures{0};
+  std::atomic<uint64_t> datagrams_sent{0};  // by every peer (media, checks, DTLS, STUN answers)
   std::atomic<bool> measuring{false};
-  // Latency histogram in 10 µs buckets up to 200 ms (the last bucket holds everything above), window only.
-  static constexpr size_t kBuckets = 20001;
+  // Latency histogram in 10 µs buckets up to 2 s (the last bucket holds everything above), window only.
+  static constexpr size_t kBuckets = 200001;
   std::vector<uint64_t> latency = std::vector<uint64_t>(kBuckets, 0);
 };
 
