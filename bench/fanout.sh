@@ -9,6 +9,7 @@
 #   options: --counts "10 50 100"  --duration S  --servers "atrium janus"  --video-kbps K  --video-pps P
 #            --out DIR (default build/release/bench-results/fanout-<time>)
 #            --janus-config DIR: only write the Janus configuration the harness uses into DIR
+#            --table DIR: only print the table of the results in DIR (with --counts/--servers as they were)
 #
 # Everything runs in a network namespace of its own (unshare --net, so root): loopback only, plus a veth
 # carrying 127.0.0.2, because Janus skips loopback interfaces when it gathers ICE candidates.
@@ -23,6 +24,7 @@ video_kbps=2500
 video_pps=300
 out=""
 janus_config_only=""
+table_only=""
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) counts="10 50"; duration=5; warmup=1 ;;
@@ -33,6 +35,7 @@ while [ $# -gt 0 ]; do
     --video-pps) video_pps=$2; shift ;;
     --out) out=$2; shift ;;
     --janus-config) janus_config_only=$2; shift ;;
+    --table) table_only=$2; shift ;;
     -h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "fanout.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
@@ -104,6 +107,33 @@ EOF
 
 if [ -n "$janus_config_only" ]; then
   janus_config "$janus_config_only" >/dev/null
+  exit 0
+fi
+
+print_table() { # dir counts servers
+  local dir=$1 n s f r ratio
+  # CPU per packet: per datagram the server sent in the window (counted in the namespace, --netns), else per
+  # packet the subscribers received in it.
+  local per='def per: (.server_cpu_us_per_sent_datagram // .server_cpu_us_per_forwarded_packet);'
+  echo "| N | server | sent pkt/s | server CPU % (of it kernel) | CPU µs / sent pkt | loss % | p50 ms | p99 ms | Atrium/Janus CPU per pkt |"
+  echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|"
+  for n in $2; do
+    ratio=$(jq -rn --slurpfile a "$dir/atrium-$n.json" --slurpfile j "$dir/janus-$n.json" "$per"'
+      if ($a[0].failed // false) or ($j[0].failed // false) then "–"
+      else ($a[0] | per) / ($j[0] | per) * 100 | round / 100 | tostring end' 2>/dev/null || echo "–")
+    for s in $3; do
+      f=$dir/$s-$n.json
+      [ -f "$f" ] || continue
+      r=""
+      [ "$s" = atrium ] && r=$ratio
+      jq -r --arg n "$n" --arg s "$s" --arg r "$r" "$per"'
+        if .failed then "| \($n) | \($s) | failed | | | | | | |"
+        else "| \($n) | \($s) | \((.server_datagrams_sent_per_s // .forwarded_pps) | round) | \(.server_cpu_percent * 10 | round / 10) (\(.server_cpu_sys_s / .duration_s * 1000 | round / 10)) | \(per * 100 | round / 100) | \(.loss_ratio * 10000 | round / 100) | \(.latency_p50_us / 10 | round / 100) | \(.latency_p99_us / 10 | round / 100) | \($r) |" end' "$f"
+    done
+  done
+}
+if [ -n "$table_only" ]; then
+  print_table "$table_only" "$counts" "$servers"
   exit 0
 fi
 
@@ -195,29 +225,7 @@ done
 
 # ---- the table ----------------------------------------------------------------------------------------------
 table=$out/table.md
-{
-  echo "| N | server | forwarded pkt/s | server CPU % | CPU µs / forwarded pkt | loss % | p50 ms | p99 ms | Atrium/Janus CPU per pkt |"
-  echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|"
-  for n in $counts; do
-    a=$out/atrium-$n.json j=$out/janus-$n.json
-    ratio="–"
-    if [ -f "$a" ] && [ -f "$j" ]; then
-      ratio=$(jq -rn --slurpfile a "$a" --slurpfile j "$j" \
-        'if ($a[0].server_cpu_us_per_forwarded_packet // 0) > 0 and ($j[0].server_cpu_us_per_forwarded_packet // 0) > 0
-         then ($a[0].server_cpu_us_per_forwarded_packet / $j[0].server_cpu_us_per_forwarded_packet * 100 | round / 100 | tostring)
-         else "–" end')
-    fi
-    for s in $servers; do
-      f=$out/$s-$n.json
-      [ -f "$f" ] || continue
-      r=$([ "$s" = atrium ] && echo "$ratio" || echo "")
-      jq -r --arg n "$n" --arg r "$r" '
-        if .failed then "| \($n) | \(.server // "?") | failed | | | | | | |"
-        else "| \($n) | \(.server) | \(.forwarded_pps | round) | \(.server_cpu_percent * 10 | round / 10) | \(.server_cpu_us_per_forwarded_packet * 100 | round / 100) | \(.loss_ratio * 10000 | round / 100) | \(.latency_p50_us / 10 | round / 100) | \(.latency_p99_us / 10 | round / 100) | \($r) |" end' "$f" |
-        sed "s/| ? |/| $s |/"
-    done
-  done
-} >"$table"
+print_table "$out" "$counts" "$servers" >"$table"
 echo
 cat "$table"
 echo
