@@ -93,12 +93,17 @@ void WebRtcService::add_sdk_routes(HttpRouter& router, WorkerPool& workers) {
         return ws->send(error_response(id, "NOT_JOINED", "join a room first"));
       const std::string room = j.value("room", "");
       const std::string peer = j.value("peer", "");
-      if (room.empty()) return ws->send(error_response(id, "INVALID_ARGUMENT", "join needs a \"room\""));
+      // A join that fails here ends the connection, as one the room refuses does: retries start clean.
+      auto refuse = [&](std::string_view code, std::string_view message) {
+        ws->send(error_response(id, code, message));
+        ws->close(4001, "join refused");
+      };
+      if (room.empty()) return refuse("INVALID_ARGUMENT", "join needs a \"room\"");
       sdk::SdkPermissions permissions;
       if (!config_.auth_secret.empty()) {
         std::string token = j.value("token", "");
         const auto access = authorize(token, room, peer);
-        if (!access.ok) return ws->send(error_response(id, access.code, access.message));
+        if (!access.ok) return refuse(access.code, access.message);
         permissions.publish = access.publish;
         permissions.subscribe = access.subscribe;
       }

@@ -399,6 +399,7 @@ void WebRtcWorker::sdk_open(std::shared_ptr<WebSocketConnection> ws, std::string
                                {{"code", "RESUME_FAILED"},
                                 {"message", "no such session to resume (it may have ended); join again"}}}}
                    .dump());
+      ws->close(4001, "resume refused");
       return;
     }
     if (e->ws) {
