@@ -10,7 +10,8 @@ import dgram from 'node:dgram';
 import { after, before, describe, test } from 'node:test';
 
 import { withBrowser } from './lib/browser.mjs';
-import { startServer } from './lib/server.mjs';
+import { atriumBin, startServer } from './lib/server.mjs';
+import { execFileSync } from 'node:child_process';
 
 const ARGS = ['--bind', '127.0.0.1', '--udp-port', '0'];
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -414,20 +415,30 @@ describe('--auth-secret', () => {
     assert.equal(result.code, 0, `atrium exited with ${JSON.stringify(result)}\n${server.tail()}`);
   });
 
+  // Tokens are JWTs signed with the secret (`atrium token`); the secret itself is not a token.
+  const token = (...args) => execFileSync(atriumBin(), ['token', '--secret', 's', ...args]).toString().trim();
+
   test('no bearer or a wrong one -> 401 with WWW-Authenticate; the right one works', async () => {
-    for (const headers of [{}, { Authorization: 'Bearer wrong' }, { Authorization: 'Basic cw==' }, { Authorization: 'Bearer S' }]) {
+    const good = token('--room', 'auth');
+    const forged = execFileSync(atriumBin(), ['token', '--secret', 'not-s', '--room', 'auth']).toString().trim();
+    for (const headers of [{}, { Authorization: 'Bearer wrong' }, { Authorization: 'Basic cw==' }, { Authorization: 'Bearer s' },
+      { Authorization: `Bearer ${forged}` }, { Authorization: `Bearer ${token('--room', 'elsewhere')}` },
+      { Authorization: `Bearer ${token('--room', 'auth', '--ttl', '-10')}` }]) {
       const r = await postOffer(server, '/whip/auth', WHIP_OFFER, headers);
       assert.equal(r.status, 401, `${JSON.stringify(headers)}: ${r.status} ${r.text}`);
       assert.match(r.headers.get('www-authenticate') ?? '', /^Bearer/);
       assert.equal((await postOffer(server, '/whep/auth', WHEP_OFFER, headers)).status, 401);
     }
-    const s = await created(server, '/whip/auth?peer=p', WHIP_OFFER, { Authorization: 'Bearer s' });
+    // A token without the right permission: 403.
+    assert.equal((await postOffer(server, '/whip/auth', WHIP_OFFER, { Authorization: `Bearer ${token('--room', 'auth', '--subscribe')}` })).status, 403);
+    assert.equal((await postOffer(server, '/whep/auth', WHEP_OFFER, { Authorization: `Bearer ${token('--room', 'auth', '--publish')}` })).status, 403);
+    const s = await created(server, '/whip/auth?peer=p', WHIP_OFFER, { Authorization: `Bearer ${good}` });
     assert.equal((await patch(server, s.location, 'a=end-of-candidates\r\n')).status, 401);
     assert.equal((await request(server, 'DELETE', s.location)).status, 401);
     assert.equal((await request(server, 'DELETE', s.location, { headers: { Authorization: 'Bearer wrong' } })).status, 401);
     // A preflight carries no credentials and is answered anyway.
     assert.equal((await request(server, 'OPTIONS', '/whip/auth', { headers: { Origin: 'http://elsewhere.example', 'Access-Control-Request-Method': 'POST' } })).status, 204);
-    assert.equal((await request(server, 'DELETE', s.location, { headers: { Authorization: 'Bearer s' } })).status, 200);
+    assert.equal((await request(server, 'DELETE', s.location, { headers: { Authorization: `Bearer ${good}` } })).status, 200);
   });
 });
 

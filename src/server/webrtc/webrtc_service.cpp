@@ -250,6 +250,15 @@ void WebRtcService::add_routes(HttpRouter& router, WorkerPool& workers) {
     const std::string source = publish ? "" : query_param(req.query, "source").value_or("");
     if (!source.empty() && !valid_name(source))
       return respond(error(400, "source must be a valid peer name"));
+    if (!config_.auth_secret.empty()) {
+      const auto access = authorize(bearer(req), room, peer);
+      if (!access.ok)
+        return respond(
+            error(401, access.code + ": " + access.message).with_header("WWW-Authenticate", "Bearer"));
+      if (publish ? !access.publish : !access.subscribe)
+        return respond(error(403, std::string("PERMISSION_DENIED: this token may not ") +
+                                      (publish ? "publish" : "subscribe")));
+    }
     if (req.body.empty()) return respond(error(400, "the body must be an SDP offer"));
     // Reserve the slot now: offers arriving together must not all pass the check before any worker counted.
     if (sessions_.fetch_add(1, std::memory_order_relaxed) >= config_.max_sessions) {
