@@ -504,8 +504,6 @@ describe('garbage on the media port', () => {
     assert.equal(m.atrium_udp_unknown_dropped_total - base.atrium_udp_unknown_dropped_total, unplaceable.length);
   });
 
-  // Fails while WebRtcSession does not surface DtlsTransport's malformed_dropped (see the unit test
-  // WebRtcSessionTest.TruncatedDtlsRecordsAreCounted): the records are dropped, but no metric counts them.
   test('truncated DTLS records from the checked address are counted', async () => {
     const names = ['atrium_malformed_dropped_total', 'atrium_udp_unknown_dropped_total'];
     const base = await metricsWhen(server, names, () => true);
@@ -526,11 +524,13 @@ describe('garbage on the media port', () => {
       if (i % 50 === 49) await sleep(2); // let the worker drain its socket
     }
     const m = await metricsWhen(server, names, (v) =>
-      v.atrium_udp_datagrams_received_total - base.atrium_udp_datagrams_received_total >= datagrams.length);
+      v.atrium_udp_unknown_dropped_total - base.atrium_udp_unknown_dropped_total >= datagrams.length);
     const received = m.atrium_udp_datagrams_received_total - base.atrium_udp_datagrams_received_total;
     const unknown = m.atrium_udp_unknown_dropped_total - base.atrium_udp_unknown_dropped_total;
     assert.ok(received >= datagrams.length * 0.95, `sent ${datagrams.length}, received ${received}`);
-    assert.equal(unknown, received, 'every datagram from an address that never passed a check is dropped as unknown');
+    // The checked client's own keep-alive checks may land in the same window, so `received` can be a little more.
+    assert.ok(unknown >= datagrams.length * 0.95 && unknown <= received,
+      `every datagram from an address that never passed a check is dropped as unknown: sent ${datagrams.length}, received ${received}, unknown ${unknown}`);
     // Nothing is reflected to an unknown address: the only answer it ever got is the 401 above.
     await sleep(100);
     assert.equal(stranger.received.length, 1, `answers to the stranger: ${stranger.received.length}`);
