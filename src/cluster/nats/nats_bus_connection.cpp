@@ -141,7 +141,7 @@ std::string NatsClusterBus::open(const NatsBusOptions& options) {
 }
 
 bool NatsClusterBus::ensure_buckets(std::string& error) {
-  auto bind = [&](kvStore*& kv, const std::string& bucket, int64_t ttl_ms) {
+  auto bind = [&](kvStore*& kv, const std::string& bucket, int64_t ttl_ns) {
     if (kv) {
       kvStore_Destroy(kv);
       kv = nullptr;
@@ -152,7 +152,7 @@ bool NatsClusterBus::ensure_buckets(std::string& error) {
     kvConfig_Init(&cfg);
     cfg.Bucket = bucket.c_str();
     cfg.History = 1;
-    cfg.TTL = ttl_ms;
+    cfg.TTL = ttl_ns;  // libnats 3.4 hands this to the stream's MaxAge as is: nanoseconds
     s = js_CreateKeyValue(&kv, js_, &cfg);
     if (s == NATS_OK) return true;
     kv = nullptr;
@@ -161,7 +161,7 @@ bool NatsClusterBus::ensure_buckets(std::string& error) {
     return false;
   };
   return bind(rooms_kv_, options_.rooms_bucket, 0) &&
-         bind(nodes_kv_, options_.nodes_bucket, std::max<int64_t>(1, options_.node_ttl / 1000));
+         bind(nodes_kv_, options_.nodes_bucket, std::max<int64_t>(100'000, options_.node_ttl) * 1000);
 }
 
 bool NatsClusterBus::connected() const {

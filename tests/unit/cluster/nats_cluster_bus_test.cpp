@@ -1,0 +1,254 @@
+// NatsClusterBus end to end: two nodes, a real nats-server, the real core on both sides.
+#include <nats/nats.h>
+
+#include "cluster/nats/key_codec.h"
+#include "cluster_harness.h"
+
+namespace atrium::cluster::nats::testing {
+namespace {
+
+// libnats keeps threads and caches for the process; closing them at the end keeps the leak checker's view
+// clean.
+class NatsLibrary : public ::testing::Environment {
+ public:
+  void TearDown() override { nats_CloseAndWait(2000); }
+};
+const auto* const kNatsLibrary = ::testing::AddGlobalTestEnvironment(new NatsLibrary);
+
+using Cluster = ClusterHarness;
+
+bool peer_joined(Node& n, EndpointId ep, const std::string& peer) {
+  for (const auto& e : n.events[ep])
+    if (auto* j = std::get_if<eev::PeerJoined>(&e); j && j->peer == peer) return true;
+  return false;
+}
+
+// A publisher "alice" on A with a video track, a viewer "bob" on B attached to it as local track 1, and media
+// flowing (A sends key frames until bob gets one).
+struct Flow {
+  EndpointId alice = 0;
+  EndpointId bob = 0;
+};
+
+Flow start_flow(Cluster& t, Node& a, Node& b) {
+  Flow f;
+  f.bob = t.join(b, "r", "bob");
+  f.alice = t.join(a, "r", "alice");
+  t.publish(a, f.alice, 7, "video");
+  EXPECT_TRUE(t.wait_until([&] { return t.has<eev::TrackPublished>(b, f.bob); }));
+  t.send(b, f.bob, tev::Attach{1, "alice", "video"});
+  uint16_t seq = 100;
+  EXPECT_TRUE(t.wait_until([&] {
+    t.media(a, f.alice, 7, seq++, true);
+    return t.has<eev::LocalMedia>(b, f.bob);
+  }));
+  return f;
+}
+
+TEST_F(Cluster, UnreachableNatsIsOneLineError) {
+  auto o = test_options("nats://127.0.0.1:" + std::to_string(free_loopback_port()), "lonely");
+  auto c = NatsClusterBus::connect(o, [] {});
+  ASSERT_FALSE(c.bus);
+  EXPECT_NE(c.error.find("cannot reach NATS at nats://127.0.0.1:"), std::string::npos) << c.error;
+  EXPECT_EQ(c.error.find('\n'), std::string::npos);
+}
+
+TEST_F(Cluster, PeerJoinSeenOnOtherNodeInAutoModeAndInManualOnlyAfterSubscribing) {
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  const EndpointId watcher = join(b, "r", "watcher");
+  const EndpointId manual = join(b, "r", "manual", SubscribeMode::kManual, SubscribeMode::kManual);
+  ASSERT_TRUE(has<eev::Joined>(b, watcher));
+  const EndpointId alice = join(a, "r", "alice");
+  ASSERT_TRUE(has<eev::Joined>(a, alice));
+
+  ASSERT_TRUE(wait_until([&] { return peer_joined(b, watcher, "alice"); }));
+  EXPECT_TRUE(
+      wait_until([&] { return peer_joined(a, alice, "watcher") && peer_joined(a, alice, "manual"); }));
+  for (const auto& j : take<eev::PeerJoined>(b, watcher)) {
+    if (j.peer == "alice") {
+      EXPECT_EQ(j.meta, "{\"name\":\"alice\"}");
+    }
+  }
+  settle(100);
+  EXPECT_FALSE(peer_joined(b, manual, "alice"));
+
+  send(b, manual, tev::SubscribePeer{"alice"});
+  EXPECT_TRUE(peer_joined(b, manual, "alice"));  // the directory already knew: answered at once
+
+  // Meta and leave travel the same way.
+  send(a, alice, tev::UpdatePeerMeta{"{\"mood\":\"happy\"}"});
+  EXPECT_TRUE(wait_until([&] {
+    return has<eev::PeerMetaChanged>(b, watcher,
+                                     [](const auto& m) { return m.meta == "{\"mood\":\"happy\"}"; });
+  }));
+  send(a, alice, tev::Leave{});
+  EXPECT_TRUE(wait_until([&] { return has<eev::PeerLeft>(b, watcher) && has<eev::PeerLeft>(b, manual); }));
+  EXPECT_GT(b.wakes.load(), 0);  // deliveries came through the wake callback's inbox
+}
+
+TEST_F(Cluster, PeerIdIsUniqueAcrossNodes) {
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  const EndpointId first = join(a, "r", "alice");
+  ASSERT_TRUE(has<eev::Joined>(a, first));
+  const EndpointId second = join(b, "r", "alice");
+  EXPECT_FALSE(has<eev::Joined>(b, second));
+  auto errors = take<eev::ErrorEvent>(b, second);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].error.code, ErrorCode::kPeerIdTaken);
+
+  // Once alice leaves A, the id is free for B.
+  send(a, first, tev::Leave{});
+  const EndpointId third = join(b, "r", "alice");
+  EXPECT_TRUE(has<eev::Joined>(b, third));
+}
+
+TEST_F(Cluster, MediaPublishedOnOneNodeArrivesOnTheOtherIntact) {
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  Flow f = start_flow(*this, a, b);
+  auto got = take<eev::LocalMedia>(b, f.bob);
+  ASSERT_FALSE(got.empty());
+  const auto& p = got.front().packet;
+  EXPECT_EQ(p.codec, media::Codec::kVP8);
+  EXPECT_TRUE(p.keyframe);
+  EXPECT_TRUE(p.marker);
+  EXPECT_EQ(std::vector<uint8_t>(p.payload.begin(), p.payload.end()), kVp8Key);
+  EXPECT_GT(a.bus->nats_stats().relayed_out, 0u);
+  EXPECT_GT(b.bus->nats_stats().relayed_in, 0u);
+  EXPECT_EQ(a.bus->nats_stats().connection, "connected");
+
+  // Delta frames follow, with consecutive sequence numbers after the rewrite.
+  settle(100);  // key frames still in flight from the start
+  b.events[f.bob].clear();
+  for (uint16_t s = 1000; s < 1010; ++s)
+    media(a, f.alice, 7, s, false);
+  ASSERT_TRUE(wait_until([&] { return b.events[f.bob].size() >= 10; }));
+  auto deltas = take<eev::LocalMedia>(b, f.bob);
+  ASSERT_EQ(deltas.size(), 10u);
+  for (size_t i = 1; i < deltas.size(); ++i)
+    EXPECT_EQ(static_cast<uint16_t>(deltas[i].packet.seq - deltas[i - 1].packet.seq), 1);
+  EXPECT_EQ(std::vector<uint8_t>(deltas[3].packet.payload.begin(), deltas[3].packet.payload.end()),
+            kVp8Delta);
+}
+
+TEST_F(Cluster, KeyFrameRequestAndBitrateReachTheRemotePublisher) {
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  Flow f = start_flow(*this, a, b);
+  // The attach itself asked for a key frame.
+  EXPECT_TRUE(has<eev::RequestKeyFrame>(a, f.alice));
+  take<eev::RequestKeyFrame>(a, f.alice);
+  settle(600);  // past the publisher's 500 ms merge window
+  send(b, f.bob, tev::RequestKeyFrame{1});
+  EXPECT_TRUE(wait_until([&] { return has<eev::RequestKeyFrame>(a, f.alice); }));
+
+  send(b, f.bob, tev::SetLimits{1, {300'000, 1}});
+  EXPECT_TRUE(wait_until([&] {
+    return has<eev::BitrateHint>(a, f.alice, [](const auto& h) { return h.bitrate_bps == 300'000; });
+  }));
+  // The last remote viewer leaves: the publisher hears that nobody watches, and A stops relaying.
+  send(b, f.bob, tev::Detach{1});
+  EXPECT_TRUE(wait_until(
+      [&] { return has<eev::BitrateHint>(a, f.alice, [](const auto& h) { return h.bitrate_bps == 0; }); }));
+  const auto out = a.bus->nats_stats().relayed_out;
+  for (uint16_t s = 2000; s < 2010; ++s)
+    media(a, f.alice, 7, s, true);
+  EXPECT_EQ(a.bus->nats_stats().relayed_out, out);
+}
+
+TEST_F(Cluster, UnpublishOnOneNodeEndsTheTrackOnTheOther) {
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  Flow f = start_flow(*this, a, b);
+  send(a, f.alice, tev::Unpublish{7});
+  EXPECT_TRUE(wait_until(
+      [&] { return has<eev::LocalTrackSourceEnded>(b, f.bob) && has<eev::TrackUnpublished>(b, f.bob); }));
+  EXPECT_EQ(b.bus->stats().channels, 0u);
+}
+
+TEST_F(Cluster, DeadNodeIsRemovedByTheSurvivorsWithinTheTtl) {
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  Flow f = start_flow(*this, a, b);
+  a.bus->abandon();  // as kill -9: no deletes, no heartbeats
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return has<eev::LocalTrackSourceEnded>(b, f.bob) && has<eev::TrackUnpublished>(b, f.bob) &&
+               has<eev::PeerLeft>(b, f.bob);
+      },
+      3000));
+  const auto took =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+  EXPECT_LT(took.count(), 1500);  // ttl 600 ms + a heartbeat + a tick
+  EXPECT_EQ(b.bus->nats_stats().dead_nodes, 1u);
+  EXPECT_EQ(b.bus->nats_stats().directory_entries, 1u);  // bob alone
+
+  // The dead node's entries are gone from the bucket too, not only from B's view.
+  settle(100);
+  natsConnection* nc = nullptr;
+  ASSERT_EQ(natsConnection_ConnectTo(&nc, server.url().c_str()), NATS_OK);
+  jsCtx* js = nullptr;
+  ASSERT_EQ(natsConnection_JetStream(&js, nc, nullptr), NATS_OK);
+  kvStore* kv = nullptr;
+  ASSERT_EQ(js_KeyValue(&kv, js, "atrium_rooms"), NATS_OK);
+  kvEntry* e = nullptr;
+  EXPECT_EQ(kvStore_Get(&e, kv, peer_key("r", "alice").c_str()), NATS_NOT_FOUND);
+  EXPECT_EQ(kvStore_Get(&e, kv, track_key("r", "alice", "video").c_str()), NATS_NOT_FOUND);
+  EXPECT_EQ(kvStore_Get(&e, kv, peer_key("r", "bob").c_str()), NATS_OK);
+  kvEntry_Destroy(e);
+  kvStore_Destroy(kv);
+  jsCtx_Destroy(js);
+  natsConnection_Destroy(nc);
+}
+
+TEST_F(Cluster, LocalViewerOfLocalPublisherSendsNothingThroughNats) {
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  const EndpointId other = join(b, "r", "other");  // another node in the room, watching nothing
+  const EndpointId alice = join(a, "r", "alice");
+  const EndpointId viewer = join(a, "r", "viewer");
+  publish(a, alice, 7, "video");
+  send(a, viewer, tev::Attach{1, "alice", "video"});
+  ASSERT_TRUE(wait_until([&] { return has<eev::TrackPublished>(b, other); }));
+  for (uint16_t s = 1; s <= 50; ++s)
+    media(a, alice, 7, s, true);
+  settle(100);
+  EXPECT_EQ(take<eev::LocalMedia>(a, viewer).size(), 50u);
+  EXPECT_EQ(a.bus->nats_stats().relayed_out, 0u);
+  EXPECT_EQ(b.bus->nats_stats().relayed_in, 0u);
+}
+
+TEST_F(Cluster, MediaResumesAfterNatsRestarts) {
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  Flow f = start_flow(*this, a, b);
+  take<eev::LocalMedia>(b, f.bob);
+
+  server.stop();
+  ASSERT_TRUE(wait_until([&] { return a.bus->nats_stats().connection != "connected"; }, 2000));
+  ASSERT_TRUE(server.start());
+  uint16_t seq = 5000;
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        media(a, f.alice, 7, seq++, true);
+        return has<eev::LocalMedia>(b, f.bob);
+      },
+      8000));
+  const auto took =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+  EXPECT_LT(took.count(), 5000);
+  EXPECT_GE(a.bus->nats_stats().reconnects, 1u);
+  EXPECT_GE(b.bus->nats_stats().reconnects, 1u);
+  // Nobody was taken for dead while NATS was away, and the directory still holds both peers.
+  settle(800);
+  EXPECT_FALSE(has<eev::PeerLeft>(b, f.bob));
+  EXPECT_FALSE(has<eev::LocalTrackSourceEnded>(b, f.bob));
+  EXPECT_EQ(b.bus->nats_stats().directory_entries, 3u);  // bob, alice, alice/video
+}
+
+}  // namespace
+}  // namespace atrium::cluster::nats::testing
