@@ -141,24 +141,26 @@ std::string NatsClusterBus::open(const NatsBusOptions& options) {
 }
 
 bool NatsClusterBus::ensure_buckets(std::string& error) {
+  // Binds both buckets again (after a restart NATS may have lost them), keeping the old handles on failure.
   auto bind = [&](kvStore*& kv, const std::string& bucket, int64_t ttl_ns) {
-    if (kv) {
-      kvStore_Destroy(kv);
-      kv = nullptr;
+    kvStore* fresh = nullptr;
+    natsStatus s = js_KeyValue(&fresh, js_, bucket.c_str());
+    if (s != NATS_OK) {
+      kvConfig cfg;
+      kvConfig_Init(&cfg);
+      cfg.Bucket = bucket.c_str();
+      cfg.History = 1;
+      cfg.TTL = ttl_ns;  // libnats 3.4 hands this to the stream's MaxAge as is: nanoseconds
+      s = js_CreateKeyValue(&fresh, js_, &cfg);
     }
-    natsStatus s = js_KeyValue(&kv, js_, bucket.c_str());
-    if (s == NATS_OK) return true;
-    kvConfig cfg;
-    kvConfig_Init(&cfg);
-    cfg.Bucket = bucket.c_str();
-    cfg.History = 1;
-    cfg.TTL = ttl_ns;  // libnats 3.4 hands this to the stream's MaxAge as is: nanoseconds
-    s = js_CreateKeyValue(&kv, js_, &cfg);
-    if (s == NATS_OK) return true;
-    kv = nullptr;
-    error = "cannot open the KV bucket '" + bucket + "' on NATS at " + options_.servers +
-            " (is JetStream enabled, nats-server -js?): " + status_text(s);
-    return false;
+    if (s != NATS_OK) {
+      error = "cannot open the KV bucket '" + bucket + "' on NATS at " + options_.servers +
+              " (is JetStream enabled, nats-server -js?): " + status_text(s);
+      return false;
+    }
+    if (kv) kvStore_Destroy(kv);
+    kv = fresh;
+    return true;
   };
   return bind(rooms_kv_, options_.rooms_bucket, 0) &&
          bind(nodes_kv_, options_.nodes_bucket, std::max<int64_t>(100'000, options_.node_ttl) * 1000);
@@ -248,6 +250,7 @@ void NatsClusterBus::send_feedback(const Channel& ch, uint8_t type, uint32_t bps
 
 void NatsClusterBus::close_connection() {
   inbox_->close();
+  batch_.clear();
   // Closing first ends every subscription at once (no per-subscription requests on the way out).
   if (conn_) natsConnection_Close(conn_);
   for (auto& [name, r] : rooms_)

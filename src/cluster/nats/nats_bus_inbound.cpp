@@ -200,10 +200,7 @@ void NatsClusterBus::resync() {
   if (!ensure_buckets(error)) return;  // JetStream not back yet: on_tick tries again
   resync_pending_ = false;
   for (auto& [name, r] : rooms_) {
-    if (r.watch) {
-      natsSubscription_Destroy(r.watch);  // its consumer may be gone with the old server; a new one replays
-      r.watch = nullptr;
-    }
+    unsubscribe(r.watch);  // its consumer may be gone with the old server; a new one replays the room
     start_watch(name, r);
   }
   for (const auto& [ep, m] : members_)

@@ -69,7 +69,7 @@ void NatsClusterBus::on_join(EndpointId from, const JoinParams& params) {
     out_.push({from, cev::JoinRejected{{code, std::move(message)}}});
   };
   if (members_.count(from)) return reject(ErrorCode::kAlreadyJoined, "this session already joined a room");
-  if (!connected())
+  if (!connected() || !rooms_kv_ || !nodes_kv_)
     return reject(ErrorCode::kInvalidArgument, "the cluster is unreachable (NATS disconnected); try again");
   Room& room = host(params.room);
   const std::string taken = "peer id '" + params.peer + "' is already in room '" + params.room + "'";

@@ -1,7 +1,5 @@
 #include "cluster/nats/room_mirror.h"
 
-#include <set>
-
 namespace atrium::cluster::nats {
 
 namespace {
@@ -97,16 +95,6 @@ std::vector<RoomMirror::TrackRef> RoomMirror::owned_by(const std::string& owner)
   }
   tracks.insert(tracks.end(), peers.begin(), peers.end());
   return tracks;
-}
-
-std::vector<std::string> RoomMirror::owners() const {
-  std::set<std::string> all;
-  for (const auto& [name, p] : peers_) {
-    if (p.present) all.insert(p.owner);
-    for (const auto& [track, t] : p.tracks)
-      all.insert(t.owner);
-  }
-  return {all.begin(), all.end()};
 }
 
 size_t RoomMirror::entries() const {

@@ -36,8 +36,7 @@ class RoomMirror {
 
   // Keys owned by `owner` (tracks first, then peers: the order a clean leave deletes them in).
   std::vector<TrackRef> owned_by(const std::string& owner) const;  // track empty = the peer entry
-  std::vector<std::string> owners() const;
-  size_t entries() const;  // peers and tracks held for other nodes
+  size_t entries() const;                                          // peers and tracks held for other nodes
 
  private:
   struct Track {
