@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -59,9 +60,16 @@ struct Node {
     bus.reset();
   }
 
+  // A transport sends what the hub outputs before its next input, because media payloads are views valid only
+  // until then; the test keeps them longer, so it keeps copies.
   void collect() {
-    while (auto o = hub->pop_output())
+    while (auto o = hub->pop_output()) {
+      if (auto* m = std::get_if<eev::LocalMedia>(&o->event)) {
+        payloads.emplace_back(m->packet.payload.begin(), m->packet.payload.end());
+        m->packet.payload = payloads.back();
+      }
       events[o->to].push_back(std::move(o->event));
+    }
   }
 
   std::atomic<int> wakes{0};
@@ -69,6 +77,7 @@ struct Node {
   std::unique_ptr<NatsClusterBus> bus;
   std::unique_ptr<EndpointHub> hub;
   std::map<EndpointId, std::vector<EndpointEvent>> events;
+  std::deque<std::vector<uint8_t>> payloads;  // stable addresses for the copies
   media::Micros last_tick = 0;
 };
 
@@ -89,6 +98,7 @@ class ClusterHarness : public ::testing::Test {
     for (auto& n : nodes) {
       if (!n->bus) continue;
       n->hub->on_bus(now);
+      n->collect();  // before the next input, as the runtime must: media payloads are views until then
       if (now - n->last_tick >= 10'000) {
         n->hub->on_tick(now);
         n->last_tick = now;
