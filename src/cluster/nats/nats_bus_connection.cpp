@@ -204,9 +204,10 @@ bool NatsClusterBus::start_watch(const std::string& room, Room& r) {
 
 void NatsClusterBus::unsubscribe(natsSubscription*& sub) {
   if (!sub) return;
-  // Unsubscribing a JetStream watch asks the server to delete its consumer; without a connection that request
-  // could only time out, and the server drops the ephemeral consumer by itself.
-  if (connected()) natsSubscription_Unsubscribe(sub);
+  // Destroy alone: it removes our interest but, for a JetStream watch, leaves the ephemeral consumer for the
+  // server to drop once nobody listens. Unsubscribe would ask the server to delete it, which blocks the worker
+  // for a round trip and, in libnats 3.4, races the ordered consumer's own reset after a reconnect
+  // (use-after-free inside jsSub_deleteConsumer, seen under ASan).
   natsSubscription_Destroy(sub);
   sub = nullptr;
 }
