@@ -115,6 +115,7 @@ std::string NatsClusterBus::open(const NatsBusOptions& options) {
   natsOptions_SetMaxReconnect(raw, -1);  // a node outlives any NATS outage
   natsOptions_SetReconnectWait(raw, options.reconnect_wait_ms);
   natsOptions_SetReconnectBufSize(raw, options.reconnect_buffer_bytes);
+  natsOptions_SetSendAsap(raw, options.send_asap);
   natsOptions_SetNoEcho(raw, true);                 // a node never needs what it published itself
   natsOptions_UseGlobalMessageDelivery(raw, true);  // one delivery thread, not one per channel
   auto* closure = new ConnClosure{inbox_};
@@ -205,8 +206,8 @@ bool NatsClusterBus::start_watch(const std::string& room, Room& r) {
 void NatsClusterBus::unsubscribe(natsSubscription*& sub) {
   if (!sub) return;
   // Destroy alone: it removes our interest but, for a JetStream watch, leaves the ephemeral consumer for the
-  // server to drop once nobody listens. Unsubscribe would ask the server to delete it, which blocks the worker
-  // for a round trip and, in libnats 3.4, races the ordered consumer's own reset after a reconnect
+  // server to drop once nobody listens. Unsubscribe would ask the server to delete it, which blocks the
+  // worker for a round trip and, in libnats 3.4, races the ordered consumer's own reset after a reconnect
   // (use-after-free inside jsSub_deleteConsumer, seen under ASan).
   natsSubscription_Destroy(sub);
   sub = nullptr;

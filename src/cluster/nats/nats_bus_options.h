@@ -24,6 +24,10 @@ struct NatsBusOptions {
   int request_timeout_ms = 2000;  // JetStream API calls (join, bucket and watch set-up)
   int reconnect_wait_ms = 500;
   int reconnect_buffer_bytes = 1 << 20;  // what may queue while disconnected; media beyond that is dropped
+  // true: every publish is written to the socket at once, on the worker (one write per relayed packet).
+  // false: libnats's flusher thread batches writes, which costs each packet about 1 ms of latency (it sleeps
+  // a millisecond to gather more) but fewer system calls. See docs/cluster.md for both measured.
+  bool send_asap = true;
 };
 
 }  // namespace atrium::cluster::nats
