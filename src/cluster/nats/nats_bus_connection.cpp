@@ -220,9 +220,12 @@ void NatsClusterBus::kv_put(const std::string& key, const std::string& value) {
 }
 
 void NatsClusterBus::kv_delete(const std::string& key) {
+  delete_marker(rooms_prefix_ + key);
+}
+
+void NatsClusterBus::delete_marker(const std::string& subject) {
   if (!conn_ || abandoned_) return;
   natsMsg* raw = nullptr;
-  const std::string subject = rooms_prefix_ + key;
   if (natsMsg_Create(&raw, subject.c_str(), nullptr, nullptr, 0) != NATS_OK) return;
   MsgPtr msg(raw);
   natsMsgHeader_Set(raw, "KV-Operation", "DEL");  // what kvStore_Delete writes: a delete marker
@@ -286,6 +289,7 @@ NatsClusterBus::~NatsClusterBus() {
       kv_delete(peer_key(m.room, m.peer));
     for (const auto& [cid, ch] : channels_)
       if (!ch.publisher) send_feedback(ch, static_cast<uint8_t>(FeedbackType::kGone), 0);
+    delete_marker(nodes_prefix_ + node_key(owner_));  // our heartbeat: gone now, not when it expires
     if (connected()) natsConnection_FlushTimeout(conn_, options_.request_timeout_ms);
   }
   close_connection();

@@ -197,11 +197,14 @@ void NatsClusterBus::resync() {
   // for dead. Core subscriptions are renewed by libnats; the rest is ours to renew.
   if (!connected()) return;
   std::string error;
-  if (!ensure_buckets(error)) return;  // JetStream not back yet: on_tick tries again
+  if (!ensure_buckets(error)) {  // JetStream not back yet: on_tick tries again in a while
+    retry_at_ = now_ + kRetryInterval;
+    return;
+  }
   resync_pending_ = false;
   for (auto& [name, r] : rooms_) {
     unsubscribe(r.watch);  // its consumer may be gone with the old server; a new one replays the room
-    start_watch(name, r);
+    if (!start_watch(name, r)) retry_at_ = now_ + kRetryInterval;
   }
   for (const auto& [ep, m] : members_)
     put_peer(m);
@@ -245,14 +248,18 @@ void NatsClusterBus::remove_dead_owner(const std::string& owner) {
 void NatsClusterBus::on_tick(media::Micros now) {
   now_ = now;
   if (abandoned_ || !conn_) return;
-  if (resync_pending_) resync();
+  // Set-up that failed is retried once per kRetryInterval: each try may block the worker for a request.
+  const bool retry = now >= retry_at_;
+  if (resync_pending_ && retry) resync();
   if (!connected()) return;  // nothing below can reach anybody, and silence now proves nothing
   if (now - last_heartbeat_ >= options_.heartbeat_interval) {
     heartbeat();
     last_heartbeat_ = now;
   }
-  for (auto& [name, r] : rooms_)
-    if (!r.watch) start_watch(name, r);
+  if (retry && !resync_pending_) {
+    for (auto& [name, r] : rooms_)
+      if (!r.watch && !start_watch(name, r)) retry_at_ = now + kRetryInterval;
+  }
   const media::Micros interest_ttl = 3 * options_.interest_interval;
   for (auto& [cid, ch] : channels_) {
     if (!ch.publisher) {

@@ -164,6 +164,7 @@ class NatsClusterBus final : public core::ClusterBus {
   void unsubscribe(natsSubscription*& sub);
   void kv_put(const std::string& key, const std::string& value);
   void kv_delete(const std::string& key);
+  void delete_marker(const std::string& subject);  // a KV delete, as kvStore_Delete writes it
   void put_peer(const Member& m);
   void put_track(const Channel& ch);
   void heartbeat();
@@ -182,8 +183,10 @@ class NatsClusterBus final : public core::ClusterBus {
   natsSubscription* heartbeat_sub_ = nullptr;
   bool abandoned_ = false;
 
+  static constexpr media::Micros kRetryInterval = 1'000'000;
   media::Micros now_ = 0;  // the latest time the runtime gave us; inbox items are stamped with it
   media::Micros last_heartbeat_ = 0;
+  media::Micros retry_at_ = 0;  // no set-up retry (resync, room watch) before this
   bool resync_pending_ = false;
 
   core::RingQueue<core::ClusterDelivery> out_{256};

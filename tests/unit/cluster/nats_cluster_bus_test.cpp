@@ -208,6 +208,36 @@ TEST_F(Cluster, DeadNodeIsRemovedByTheSurvivorsWithinTheTtl) {
   natsConnection_Destroy(nc);
 }
 
+TEST_F(Cluster, LateJoinerGetsTheRoomAndACleanShutdownLeavesAtOnce) {
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  const EndpointId alice = join(a, "r", "alice");
+  publish(a, alice, 7, "video");
+  send(a, alice, tev::Publish{8, {"audio", media::MediaKind::kAudio, "{}"}});
+  settle(50);
+  const EndpointId bob = join(b, "r", "bob");  // the room exists only in the bucket as far as B knows
+  ASSERT_TRUE(wait_until([&] {
+    return has<eev::TrackPublished>(b, bob, [](const auto& t) { return t.info.name == "audio"; }) &&
+           has<eev::TrackPublished>(b, bob, [](const auto& t) { return t.info.name == "video"; });
+  }));
+  EXPECT_TRUE(peer_joined(b, bob, "alice"));
+  const auto* room = b.bus->room("r");
+  ASSERT_TRUE(room);
+  EXPECT_EQ(room->peer("alice")->tracks.at("audio").kind, media::MediaKind::kAudio);
+
+  // A shuts down cleanly (no leave from its endpoints): its destructor deletes its entries, so B need not
+  // wait for the heartbeat to expire.
+  const auto t0 = std::chrono::steady_clock::now();
+  a.hub.reset();
+  a.bus.reset();
+  ASSERT_TRUE(wait_until([&] { return has<eev::PeerLeft>(b, bob); }, 2000));
+  const auto took =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+  EXPECT_LT(took.count(), 400);  // well under the 600 ms ttl
+  EXPECT_EQ(take<eev::TrackUnpublished>(b, bob).size(), 2u);
+  EXPECT_EQ(b.bus->nats_stats().dead_nodes, 0u);
+}
+
 TEST_F(Cluster, LocalViewerOfLocalPublisherSendsNothingThroughNats) {
   Node& a = add_node("a");
   Node& b = add_node("b");
