@@ -6,8 +6,9 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <vector>
 
 #include "cluster/nats/nats_cluster_bus.h"
@@ -84,7 +85,7 @@ void BM_HopLocalBus(benchmark::State& state) {
 }
 BENCHMARK(BM_HopLocalBus);
 
-// Node A publishes, node B views; both driven on this thread, B polled as a promptly woken worker would be.
+// Node A publishes, node B views; both driven on this thread, B woken through its wake callback.
 struct TwoNodes {
   TwoNodes(benchmark::State& state, bool send_asap) {
     if (!server.start()) {
@@ -96,7 +97,11 @@ struct TwoNodes {
       o.servers = server.url();
       o.node_id = n == &a ? "bench-a" : "bench-b";
       o.send_asap = send_asap;
-      auto c = cluster::nats::NatsClusterBus::connect(o, [this] { woken.store(true); });
+      auto c = cluster::nats::NatsClusterBus::connect(o, [this] {
+        std::lock_guard lock(mutex);
+        woken = true;
+        cv.notify_one();
+      });
       if (!c.bus) {
         state.SkipWithError(c.error.c_str());
         return;
@@ -147,12 +152,16 @@ struct TwoNodes {
       n->received += drain_media(*n->hub);
     }
   }
+  // Sleeps until a bus wakes us (as a worker sleeps in epoll until the runtime posts on_bus), at most 1 ms.
   template <typename F>
   bool wait(F done, int ms = 3000) {
     const auto end = Clock::now() + std::chrono::milliseconds(ms);
     while (Clock::now() < end) {
       poll();
       if (done()) return true;
+      std::unique_lock lock(mutex);
+      cv.wait_for(lock, std::chrono::milliseconds(1), [&] { return woken; });
+      woken = false;
     }
     return false;
   }
@@ -170,7 +179,9 @@ struct TwoNodes {
   core::EndpointId sub = 0;
   media::MediaPacket packet;
   std::vector<uint8_t> delta = delta_payload();
-  std::atomic<bool> woken{false};
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool woken = false;
   bool ok = false;
 };
 
