@@ -17,11 +17,12 @@ struct NatsBusOptions {
 
   media::Micros heartbeat_interval = 1'000'000;
   media::Micros node_ttl = 5'000'000;  // a node silent this long is dead; its entries are removed
-  media::Micros interest_interval =
-      1'000'000;  // subscriber nodes refresh their interest in a channel this often;
-                  // the publisher's node forgets interest after 3 intervals
+  // Subscriber nodes refresh their interest in a channel this often; the publisher's node forgets a node's
+  // interest after 3 intervals without a refresh.
+  media::Micros interest_interval = 1'000'000;
   int connect_timeout_ms = 2000;
-  int request_timeout_ms = 2000;  // JetStream API calls (join, bucket and watch set-up)
+  // JetStream API calls (join, bucket and watch set-up) block the worker at most this long each.
+  int request_timeout_ms = 1000;
   int reconnect_wait_ms = 500;
   int reconnect_buffer_bytes = 1 << 20;  // what may queue while disconnected; media beyond that is dropped
   // true: every publish is written to the socket at once, on the worker (one write per relayed packet).
