@@ -204,6 +204,7 @@ void NatsClusterBus::resync() {
   resync_pending_ = false;
   for (auto& [name, r] : rooms_) {
     unsubscribe(r.watch);  // its consumer may be gone with the old server; a new one replays the room
+    r.mirror.forget_revisions();
     if (!start_watch(name, r)) retry_at_ = now_ + kRetryInterval;
   }
   for (const auto& [ep, m] : members_)

@@ -34,6 +34,10 @@ class RoomMirror {
   std::vector<TrackRef> remove_track(uint64_t rev, const std::string& peer, const std::string& track,
                                      core::RoomDirectory& dir, Out& out);
 
+  // After a reconnect the watch replays the room; if NATS lost its store, revisions start again from 1, so
+  // the old ones must not hide the replay.
+  void forget_revisions() { revisions_.clear(); }
+
   // Keys owned by `owner` (tracks first, then peers: the order a clean leave deletes them in).
   std::vector<TrackRef> owned_by(const std::string& owner) const;  // track empty = the peer entry
   size_t entries() const;                                          // peers and tracks held for other nodes

@@ -285,5 +285,90 @@ TEST_F(Cluster, MediaResumesAfterNatsRestarts) {
   EXPECT_EQ(b.bus->nats_stats().directory_entries, 3u);  // bob, alice, alice/video
 }
 
+TEST_F(Cluster, MediaAndDirectoryComeBackWhenNatsRestartsWithAnEmptyStore) {
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  Flow f = start_flow(*this, a, b);
+  // Some history, so the old store's revisions are higher than the new store's will be.
+  for (int i = 0; i < 6; ++i)
+    send(a, f.alice, tev::UpdatePeerMeta{"{\"v\":" + std::to_string(i) + "}"});
+  ASSERT_TRUE(wait_until([&] {
+    return has<eev::PeerMetaChanged>(b, f.bob, [](const auto& m) { return m.meta == "{\"v\":5}"; });
+  }));
+  server.stop();
+  server.wipe_store();
+  ASSERT_TRUE(server.start());
+  // Buckets are made again, both nodes re-put their entries and B's interest restarts the relay.
+  uint16_t seq = 7000;
+  ASSERT_TRUE(wait_until([&] { return a.bus->nats_stats().reconnects >= 1; }, 3000));
+  b.events[f.bob].clear();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        media(a, f.alice, 7, seq++, true);
+        return has<eev::LocalMedia>(b, f.bob);
+      },
+      5000));
+  settle(800);  // past the ttl: nobody was taken for dead
+  EXPECT_FALSE(has<eev::PeerLeft>(b, f.bob));
+  EXPECT_FALSE(has<eev::LocalTrackSourceEnded>(b, f.bob));
+  // Changes in the new store reach B although their revisions restarted from 1.
+  send(a, f.alice, tev::UpdatePeerMeta{"{\"after\":true}"});
+  EXPECT_TRUE(wait_until([&] {
+    return has<eev::PeerMetaChanged>(b, f.bob, [](const auto& m) { return m.meta == "{\"after\":true}"; });
+  }));
+  // A third node joining now learns the room from the new store.
+  Node& c = add_node("c");
+  const EndpointId carol = join(c, "r", "carol");
+  EXPECT_TRUE(wait_until([&] {
+    return peer_joined(c, carol, "alice") && peer_joined(c, carol, "bob") &&
+           has<eev::TrackPublished>(c, carol);
+  }));
+}
+
+TEST_F(Cluster, ANodeTakenForDeadPutsItsEntriesBack) {
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  const EndpointId bob = join(b, "r", "bob");
+  const EndpointId alice = join(a, "r", "alice");
+  ASSERT_TRUE(wait_until([&] { return peer_joined(b, bob, "alice"); }));
+  // What a survivor does to a node it took for dead (a long stall): delete its entry behind its back.
+  natsConnection* nc = nullptr;
+  ASSERT_EQ(natsConnection_ConnectTo(&nc, server.url().c_str()), NATS_OK);
+  jsCtx* js = nullptr;
+  ASSERT_EQ(natsConnection_JetStream(&js, nc, nullptr), NATS_OK);
+  kvStore* kv = nullptr;
+  ASSERT_EQ(js_KeyValue(&kv, js, "atrium_rooms"), NATS_OK);
+  ASSERT_EQ(kvStore_Delete(kv, peer_key("r", "alice").c_str()), NATS_OK);
+  // B sees alice leave; A, still holding alice, puts her back; B sees her again.
+  EXPECT_TRUE(wait_until([&] { return has<eev::PeerLeft>(b, bob); }));
+  EXPECT_TRUE(wait_until([&] {
+    kvEntry* e = nullptr;
+    const bool back = kvStore_Get(&e, kv, peer_key("r", "alice").c_str()) == NATS_OK;
+    kvEntry_Destroy(e);
+    return back && take<eev::PeerJoined>(b, bob).size() >= 1 && b.bus->room("r")->has_peer("alice");
+  }));
+  EXPECT_TRUE(has<eev::Joined>(a, alice));
+  kvStore_Destroy(kv);
+  jsCtx_Destroy(js);
+  natsConnection_Destroy(nc);
+}
+
+TEST_F(Cluster, ManualTrackModeHearsRemoteTracksOnlyOfSubscribedPeers) {
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  const EndpointId viewer = join(b, "r", "viewer", SubscribeMode::kAuto, SubscribeMode::kManual);
+  const EndpointId alice = join(a, "r", "alice");
+  publish(a, alice, 7, "video");
+  ASSERT_TRUE(wait_until(
+      [&] { return peer_joined(b, viewer, "alice") && b.bus->room("r")->has_track("alice", "video"); }));
+  EXPECT_FALSE(has<eev::TrackPublished>(b, viewer));
+  send(b, viewer, tev::SubscribePeer{"alice"});
+  EXPECT_TRUE(has<eev::TrackPublished>(b, viewer));
+  size_t joins = 0;
+  for (const auto& j : take<eev::PeerJoined>(b, viewer))
+    joins += j.peer == "alice" ? 1 : 0;
+  EXPECT_EQ(joins, 1u);  // subscribing announces only what was not visible yet
+}
+
 }  // namespace
 }  // namespace atrium::cluster::nats::testing

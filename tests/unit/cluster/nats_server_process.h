@@ -87,6 +87,11 @@ class NatsServerProcess {
     pid_ = -1;
   }
 
+  void wipe_store() {  // while stopped: the next start begins with no streams, as after a lost disk
+    std::error_code ec;
+    std::filesystem::remove_all(dir_ + "/jetstream", ec);
+  }
+
   std::string url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
   int port() const { return port_; }
 
