@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <string_view>
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <memory>
@@ -92,14 +94,66 @@ int main(int argc, char** argv) {
       }
       return total;
     });
+    // The cluster, summed over workers (each worker is a bus instance of this node).
+    auto cluster_sum = [cores](auto field) {
+      return [cores, field] {
+        std::lock_guard lock(cores->mutex);
+        double total = 0;
+        for (auto* c : cores->all)
+          total += static_cast<double>(field(c->cluster_stats()));
+        return total;
+      };
+    };
+    if (!server.config().cluster.empty()) {
+      auto& m = server.metrics();
+      m.gauge_callback("atrium_cluster_connections_up", "worker NATS connections that are connected",
+                       cluster_sum([](const ClusterStats& s) { return s.connected ? 1 : 0; }));
+      m.callback("atrium_cluster_relayed_in_total", "media frames received from other nodes",
+                 MetricType::kCounter, cluster_sum([](const ClusterStats& s) { return s.relayed_in; }));
+      m.callback("atrium_cluster_relayed_out_total", "media frames published for other nodes",
+                 MetricType::kCounter, cluster_sum([](const ClusterStats& s) { return s.relayed_out; }));
+      m.callback("atrium_cluster_relay_errors_total", "media frames that could not be relayed",
+                 MetricType::kCounter, cluster_sum([](const ClusterStats& s) { return s.relay_errors; }));
+      m.gauge_callback("atrium_cluster_directory_entries", "peers and tracks in the rooms this node hosts",
+                       cluster_sum([](const ClusterStats& s) { return s.directory_entries; }));
+      m.callback("atrium_cluster_reconnects_total", "NATS reconnections", MetricType::kCounter,
+                 cluster_sum([](const ClusterStats& s) { return s.reconnects; }));
+      m.callback("atrium_cluster_dead_nodes_total", "nodes declared dead whose entries this node removed",
+                 MetricType::kCounter, cluster_sum([](const ClusterStats& s) { return s.dead_nodes; }));
+    }
     WebRtcService webrtc(server.config(), server.metrics());
     webrtc.add_routes(server.router(), server.workers());
     webrtc.add_sdk_routes(server.router(), server.workers());
     add_static_routes(server.router(), server.config().web_root.empty() ? std::string(ATRIUM_WEB_ROOT)
                                                                         : server.config().web_root);
     auto udp_errors = std::make_shared<std::vector<std::string>>();
-    server.start([cores, &webrtc, udp_errors](Worker& w) {
-      auto& core = w.emplace<WorkerCore>(w);
+    atrium::cluster::nats::NatsBusOptions nats;
+    if (!server.config().cluster.empty()) {
+      nats.servers = server.config().cluster;
+      nats.node_id = server.config().node_id;
+      if (nats.node_id.empty()) {
+        char host[256] = {};
+        gethostname(host, sizeof host - 1);
+        nats.node_id = host[0] ? host : "atrium";
+      }
+    }
+    const bool clustered = !server.config().cluster.empty();
+    server.start([cores, &webrtc, udp_errors, clustered, nats](Worker& w) {
+      WorkerCore* made = nullptr;
+      if (clustered) {
+        auto options = nats;
+        options.node_id += "-w" + std::to_string(w.index());
+        try {
+          made = &w.emplace<WorkerCore>(w, options);
+        } catch (const std::exception& e) {
+          std::lock_guard lock(cores->mutex);
+          udp_errors->push_back(e.what());
+          return;
+        }
+      } else {
+        made = &w.emplace<WorkerCore>(w);
+      }
+      auto& core = *made;
       auto error = webrtc.start_worker(w, core);
       std::lock_guard lock(cores->mutex);
       cores->all.push_back(&core);
@@ -119,6 +173,7 @@ int main(int argc, char** argv) {
     spdlog::info("atrium {} listening on http://{} ({} workers); media on UDP {}:{} advertised as {}",
                  ATRIUM_VERSION, format_host_port(server.http_endpoint()), server.workers().size(),
                  server.config().bind, ports, ips);
+    if (clustered) spdlog::info("atrium: cluster node '{}' on NATS {}", nats.node_id, nats.servers);
     if (server.config().auth_secret.empty())
       spdlog::warn("atrium: no --auth-secret: anyone who reaches the API can publish and watch");
     server.run_until_signal();

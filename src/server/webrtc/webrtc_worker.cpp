@@ -105,10 +105,17 @@ WebRtcWorker::WebRtcWorker(Worker& worker, WorkerCore& core, WebRtcWorkerSetting
       socket_(worker.io_context()),
       receive_buffer_(kReceiveBuffer) {
   core_.set_after_tick([this](int64_t now) { tick(now); });
+  core_.set_after_bus([this](int64_t now) {
+    pump(now, nullptr);
+    for (Entry* e : closed_)
+      remove(now, e);
+    closed_.clear();
+  });
 }
 
 WebRtcWorker::~WebRtcWorker() {
   core_.set_after_tick({});
+  core_.set_after_bus({});
   const int64_t now = WorkerCore::now();
   for (auto& [id, e] : by_id_) {
     e->session->close(now, "server shutting down");
