@@ -1,7 +1,13 @@
 // atrium: parse the configuration, start the server, wait for SIGINT/SIGTERM, shut down cleanly.
 // Exit codes: 0 after a clean shutdown (or --help/--version), 2 for a configuration the server cannot run
 // with (bad flag, bad config file, busy port), 1 for anything unexpected.
+#include <chrono>
 #include <cstdio>
+#include <string_view>
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
 #include <exception>
 #include <memory>
 #include <mutex>
@@ -9,16 +15,53 @@
 
 #include <spdlog/spdlog.h>
 
+#include "server/auth/access_token.h"
 #include "server/host_port.h"
 #include "server/logging.h"
 #include "server/server.h"
 #include "server/server_config.h"
 #include "server/static_files.h"
-#include "server/webrtc/whip_whep_service.h"
+#include "server/webrtc/webrtc_service.h"
 #include "server/worker_core.h"
+
+// `atrium token --secret S --room R [--peer P] [--ttl SECONDS] [--publish] [--subscribe] [--admin]` prints an
+// access token; without a permission flag the token may publish and subscribe.
+int token_command(int argc, char** argv) {
+  using namespace atrium::server;
+  CLI::App app{"Print an access token for the room SDK, WHIP and WHEP (JWT, HS256)", "atrium token"};
+  std::string secret, room, peer;
+  int64_t ttl = 3600;
+  bool publish = false, subscribe = false, admin = false;
+  app.add_option("--secret", secret, "the server's --auth-secret")->required();
+  app.add_option("--room", room, "the room the token opens ('*': any room)")->required();
+  app.add_option("--peer", peer, "the only peer id the token may use (default: any)");
+  app.add_option("--ttl", ttl, "seconds until it expires (negative: already expired, for tests)")
+      ->capture_default_str();
+  app.add_flag("--publish", publish, "may publish");
+  app.add_flag("--subscribe", subscribe, "may subscribe");
+  app.add_flag("--admin", admin, "may do anything");
+  try {
+    app.parse(argc - 1, argv + 1);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (!publish && !subscribe && !admin) publish = subscribe = true;
+  AccessClaims claims{
+      room,
+      peer,
+      publish,
+      subscribe,
+      admin,
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+              .count() +
+          ttl};
+  std::printf("%s\n", make_access_token(secret, claims).c_str());
+  return 0;
+}
 
 int main(int argc, char** argv) {
   using namespace atrium::server;
+  if (argc > 1 && std::string_view(argv[1]) == "token") return token_command(argc, argv);
   auto parsed = parse_command_line(argc, argv);
   if (!parsed.config) {
     std::FILE* out = parsed.exit_code == 0 ? stdout : stderr;
@@ -51,13 +94,66 @@ int main(int argc, char** argv) {
       }
       return total;
     });
-    WhipWhepService webrtc(server.config(), server.metrics());
+    // The cluster, summed over workers (each worker is a bus instance of this node).
+    auto cluster_sum = [cores](auto field) {
+      return [cores, field] {
+        std::lock_guard lock(cores->mutex);
+        double total = 0;
+        for (auto* c : cores->all)
+          total += static_cast<double>(field(c->cluster_stats()));
+        return total;
+      };
+    };
+    if (!server.config().cluster.empty()) {
+      auto& m = server.metrics();
+      m.gauge_callback("atrium_cluster_connections_up", "worker NATS connections that are connected",
+                       cluster_sum([](const ClusterStats& s) { return s.connected ? 1 : 0; }));
+      m.callback("atrium_cluster_relayed_in_total", "media frames received from other nodes",
+                 MetricType::kCounter, cluster_sum([](const ClusterStats& s) { return s.relayed_in; }));
+      m.callback("atrium_cluster_relayed_out_total", "media frames published for other nodes",
+                 MetricType::kCounter, cluster_sum([](const ClusterStats& s) { return s.relayed_out; }));
+      m.callback("atrium_cluster_relay_errors_total", "media frames that could not be relayed",
+                 MetricType::kCounter, cluster_sum([](const ClusterStats& s) { return s.relay_errors; }));
+      m.gauge_callback("atrium_cluster_directory_entries", "peers and tracks in the rooms this node hosts",
+                       cluster_sum([](const ClusterStats& s) { return s.directory_entries; }));
+      m.callback("atrium_cluster_reconnects_total", "NATS reconnections", MetricType::kCounter,
+                 cluster_sum([](const ClusterStats& s) { return s.reconnects; }));
+      m.callback("atrium_cluster_dead_nodes_total", "nodes declared dead whose entries this node removed",
+                 MetricType::kCounter, cluster_sum([](const ClusterStats& s) { return s.dead_nodes; }));
+    }
+    WebRtcService webrtc(server.config(), server.metrics());
     webrtc.add_routes(server.router(), server.workers());
+    webrtc.add_sdk_routes(server.router(), server.workers());
     add_static_routes(server.router(), server.config().web_root.empty() ? std::string(ATRIUM_WEB_ROOT)
                                                                         : server.config().web_root);
     auto udp_errors = std::make_shared<std::vector<std::string>>();
-    server.start([cores, &webrtc, udp_errors](Worker& w) {
-      auto& core = w.emplace<WorkerCore>(w);
+    atrium::cluster::nats::NatsBusOptions nats;
+    if (!server.config().cluster.empty()) {
+      nats.servers = server.config().cluster;
+      nats.node_id = server.config().node_id;
+      if (nats.node_id.empty()) {
+        char host[256] = {};
+        gethostname(host, sizeof host - 1);
+        nats.node_id = host[0] ? host : "atrium";
+      }
+    }
+    const bool clustered = !server.config().cluster.empty();
+    server.start([cores, &webrtc, udp_errors, clustered, nats](Worker& w) {
+      WorkerCore* made = nullptr;
+      if (clustered) {
+        auto options = nats;
+        options.node_id += "-w" + std::to_string(w.index());
+        try {
+          made = &w.emplace<WorkerCore>(w, options);
+        } catch (const std::exception& e) {
+          std::lock_guard lock(cores->mutex);
+          udp_errors->push_back(e.what());
+          return;
+        }
+      } else {
+        made = &w.emplace<WorkerCore>(w);
+      }
+      auto& core = *made;
       auto error = webrtc.start_worker(w, core);
       std::lock_guard lock(cores->mutex);
       cores->all.push_back(&core);
@@ -77,6 +173,7 @@ int main(int argc, char** argv) {
     spdlog::info("atrium {} listening on http://{} ({} workers); media on UDP {}:{} advertised as {}",
                  ATRIUM_VERSION, format_host_port(server.http_endpoint()), server.workers().size(),
                  server.config().bind, ports, ips);
+    if (clustered) spdlog::info("atrium: cluster node '{}' on NATS {}", nats.node_id, nats.servers);
     if (server.config().auth_secret.empty())
       spdlog::warn("atrium: no --auth-secret: anyone who reaches the API can publish and watch");
     server.run_until_signal();

@@ -103,6 +103,15 @@ std::string validate_config(const ServerConfig& config) {
   boost::system::error_code ec;
   boost::asio::ip::make_address(config.bind, ec);
   if (ec) return "--bind: expected an IP address (e.g. 0.0.0.0 or 127.0.0.1), got '" + config.bind + "'";
+  std::stringstream urls(config.cluster);
+  for (std::string url; std::getline(urls, url, ',');) {
+    if (!url.starts_with("nats://") || url.size() <= 7)
+      return "--cluster: expected nats://host:port URLs separated by commas, got '" + url + "'";
+  }
+  if (!config.node_id.empty() && !std::all_of(config.node_id.begin(), config.node_id.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+      }))
+    return "--node-id: letters, digits, - and _ only, got '" + config.node_id + "'";
   std::stringstream ips(config.public_ip);
   for (std::string ip; std::getline(ips, ip, ',');) {
     boost::asio::ip::make_address(ip, ec);

@@ -24,7 +24,9 @@ struct ServerConfig {
   std::string auth_secret;       // when set, WHIP/WHEP need "Authorization: Bearer <secret>"
   std::string web_root;          // directory served at / (the example page); empty: the built-in default
 
-  // Later settings go here (cluster: cluster, node_id), each with its line in visit_settings below.
+  // Cluster.
+  std::string cluster;  // comma-separated nats:// URLs; empty: the embedded single-node bus
+  std::string node_id;  // this node's name in the cluster; empty: the host name
 
   // The settings the process needs but are not themselves settings.
   std::string config_file;  // --config, empty when none was given
@@ -48,6 +50,9 @@ void visit_settings(ServerConfig& config, Visitor&& visit) {
   visit("auth-secret", config.auth_secret,
         "when set, WHIP/WHEP requests need 'Authorization: Bearer <secret>'; empty: open");
   visit("web-root", config.web_root, "directory served at / (the WHIP/WHEP example page)");
+  visit("cluster", config.cluster,
+        "comma-separated NATS URLs (nats://host:4222) to run as one node of a cluster; empty: single node");
+  visit("node-id", config.node_id, "this node's name in the cluster (default: the host name)");
 }
 
 // What parsing the command line decided: either run with `config`, or exit with `exit_code` after printing

@@ -4,6 +4,10 @@
 #include <fstream>
 #include <sstream>
 
+#ifndef ATRIUM_WEB_BUILD_ROOT
+#define ATRIUM_WEB_BUILD_ROOT ATRIUM_WEB_ROOT
+#endif
+
 namespace atrium::server {
 
 namespace {
@@ -23,14 +27,16 @@ std::string content_type_for(const std::filesystem::path& p) {
 
 void add_static_routes(HttpRouter& router, std::string web_root) {
   router.get("/", [](const HttpRequest&, Responder respond) {
-    respond(HttpResponse::empty(302).with_header("Location", "/web/whip/"));
+    respond(HttpResponse::empty(302).with_header("Location", "/web/room/"));
   });
   router.get("/web/*", [root = std::move(web_root)](const HttpRequest& req, Responder respond) {
     const std::string rest(req.param("*"));
     // The router already split the path on '/'; refuse anything that could climb out of the root.
     if (rest.find("..") != std::string::npos || rest.find('\\') != std::string::npos)
       return respond(HttpResponse::text(404, "not found\n"));
-    std::filesystem::path p = std::filesystem::path(root) / rest;
+    // The SDK is compiled (tsc) into the build tree; everything else is served from the sources.
+    const bool built = rest.starts_with("sdk/");
+    std::filesystem::path p = std::filesystem::path(built ? ATRIUM_WEB_BUILD_ROOT : root) / rest;
     std::error_code ec;
     if (std::filesystem::is_directory(p, ec)) p /= "index.html";
     std::ifstream in(p, std::ios::binary);

@@ -1,5 +1,7 @@
 // The example pages under web/ served by the API server, so `atrium run` alone gives a person something to
-// click: GET / redirects to /web/whip/, GET /web/<path> reads <web_root>/<path> (index.html for folders).
+// click: GET / redirects to /web/room/ (the room demo; /web/whip/ is the WHIP/WHEP example), GET /web/<path>
+// reads <web_root>/<path> (index.html for folders), except /web/sdk/<path>: the compiled SDK, from the build
+// tree.
 #pragma once
 
 #include <string>

@@ -10,7 +10,8 @@ import dgram from 'node:dgram';
 import { after, before, describe, test } from 'node:test';
 
 import { withBrowser } from './lib/browser.mjs';
-import { startServer } from './lib/server.mjs';
+import { atriumBin, startServer } from './lib/server.mjs';
+import { execFileSync } from 'node:child_process';
 
 const ARGS = ['--bind', '127.0.0.1', '--udp-port', '0'];
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -414,20 +415,30 @@ describe('--auth-secret', () => {
     assert.equal(result.code, 0, `atrium exited with ${JSON.stringify(result)}\n${server.tail()}`);
   });
 
+  // Tokens are JWTs signed with the secret (`atrium token`); the secret itself is not a token.
+  const token = (...args) => execFileSync(atriumBin(), ['token', '--secret', 's', ...args]).toString().trim();
+
   test('no bearer or a wrong one -> 401 with WWW-Authenticate; the right one works', async () => {
-    for (const headers of [{}, { Authorization: 'Bearer wrong' }, { Authorization: 'Basic cw==' }, { Authorization: 'Bearer S' }]) {
+    const good = token('--room', 'auth');
+    const forged = execFileSync(atriumBin(), ['token', '--secret', 'not-s', '--room', 'auth']).toString().trim();
+    for (const headers of [{}, { Authorization: 'Bearer wrong' }, { Authorization: 'Basic cw==' }, { Authorization: 'Bearer s' },
+      { Authorization: `Bearer ${forged}` }, { Authorization: `Bearer ${token('--room', 'elsewhere')}` },
+      { Authorization: `Bearer ${token('--room', 'auth', '--ttl', '-10')}` }]) {
       const r = await postOffer(server, '/whip/auth', WHIP_OFFER, headers);
       assert.equal(r.status, 401, `${JSON.stringify(headers)}: ${r.status} ${r.text}`);
       assert.match(r.headers.get('www-authenticate') ?? '', /^Bearer/);
       assert.equal((await postOffer(server, '/whep/auth', WHEP_OFFER, headers)).status, 401);
     }
-    const s = await created(server, '/whip/auth?peer=p', WHIP_OFFER, { Authorization: 'Bearer s' });
+    // A token without the right permission: 403.
+    assert.equal((await postOffer(server, '/whip/auth', WHIP_OFFER, { Authorization: `Bearer ${token('--room', 'auth', '--subscribe')}` })).status, 403);
+    assert.equal((await postOffer(server, '/whep/auth', WHEP_OFFER, { Authorization: `Bearer ${token('--room', 'auth', '--publish')}` })).status, 403);
+    const s = await created(server, '/whip/auth?peer=p', WHIP_OFFER, { Authorization: `Bearer ${good}` });
     assert.equal((await patch(server, s.location, 'a=end-of-candidates\r\n')).status, 401);
     assert.equal((await request(server, 'DELETE', s.location)).status, 401);
     assert.equal((await request(server, 'DELETE', s.location, { headers: { Authorization: 'Bearer wrong' } })).status, 401);
     // A preflight carries no credentials and is answered anyway.
     assert.equal((await request(server, 'OPTIONS', '/whip/auth', { headers: { Origin: 'http://elsewhere.example', 'Access-Control-Request-Method': 'POST' } })).status, 204);
-    assert.equal((await request(server, 'DELETE', s.location, { headers: { Authorization: 'Bearer s' } })).status, 200);
+    assert.equal((await request(server, 'DELETE', s.location, { headers: { Authorization: `Bearer ${good}` } })).status, 200);
   });
 });
 
@@ -493,8 +504,6 @@ describe('garbage on the media port', () => {
     assert.equal(m.atrium_udp_unknown_dropped_total - base.atrium_udp_unknown_dropped_total, unplaceable.length);
   });
 
-  // Fails while WebRtcSession does not surface DtlsTransport's malformed_dropped (see the unit test
-  // WebRtcSessionTest.TruncatedDtlsRecordsAreCounted): the records are dropped, but no metric counts them.
   test('truncated DTLS records from the checked address are counted', async () => {
     const names = ['atrium_malformed_dropped_total', 'atrium_udp_unknown_dropped_total'];
     const base = await metricsWhen(server, names, () => true);
@@ -515,11 +524,13 @@ describe('garbage on the media port', () => {
       if (i % 50 === 49) await sleep(2); // let the worker drain its socket
     }
     const m = await metricsWhen(server, names, (v) =>
-      v.atrium_udp_datagrams_received_total - base.atrium_udp_datagrams_received_total >= datagrams.length);
+      v.atrium_udp_unknown_dropped_total - base.atrium_udp_unknown_dropped_total >= datagrams.length);
     const received = m.atrium_udp_datagrams_received_total - base.atrium_udp_datagrams_received_total;
     const unknown = m.atrium_udp_unknown_dropped_total - base.atrium_udp_unknown_dropped_total;
     assert.ok(received >= datagrams.length * 0.95, `sent ${datagrams.length}, received ${received}`);
-    assert.equal(unknown, received, 'every datagram from an address that never passed a check is dropped as unknown');
+    // The checked client's own keep-alive checks may land in the same window, so `received` can be a little more.
+    assert.ok(unknown >= datagrams.length * 0.95 && unknown <= received,
+      `every datagram from an address that never passed a check is dropped as unknown: sent ${datagrams.length}, received ${received}, unknown ${unknown}`);
     // Nothing is reflected to an unknown address: the only answer it ever got is the 401 above.
     await sleep(100);
     assert.equal(stranger.received.length, 1, `answers to the stranger: ${stranger.received.length}`);

@@ -12,6 +12,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <nlohmann/json.hpp>
+
 #include "media/stun/stun_message.h"
 
 namespace atrium::server {
@@ -146,10 +148,17 @@ WebRtcWorker::WebRtcWorker(Worker& worker, WorkerCore& core, WebRtcWorkerSetting
       receive_buffer_(kReceiveBuffer),
       batch_(std::make_unique<SendBatch>()) {
   core_.set_after_tick([this](int64_t now) { tick(now); });
+  core_.set_after_bus([this](int64_t now) {
+    pump(now, nullptr);
+    for (Entry* e : closed_)
+      remove(now, e);
+    closed_.clear();
+  });
 }
 
 WebRtcWorker::~WebRtcWorker() {
   core_.set_after_tick({});
+  core_.set_after_bus({});
   const int64_t now = WorkerCore::now();
   for (auto& [id, e] : by_id_) {
     e->session->close(now, "server shutting down");
@@ -254,8 +263,11 @@ void WebRtcWorker::flush(Entry& e) {
     ++e.batched;
   }
   if (q.size() >= kQueueHighWater) send_batch();
-  if (e.session->state() == webrtc::SessionState::kClosed &&
-      std::find(closed_.begin(), closed_.end(), &e) == closed_.end())
+  if (e.sdk) {
+    while (auto m = e.sdk->pop_message())
+      if (e.ws) e.ws->send(std::move(*m));
+  }
+  if (e.session->closed() && std::find(closed_.begin(), closed_.end(), &e) == closed_.end())
     closed_.push_back(&e);
 }
 
@@ -299,7 +311,7 @@ WebRtcWorker::Entry* WebRtcWorker::by_endpoint(core::EndpointId id) {
 }
 
 void WebRtcWorker::sync_stats(Entry& e) {
-  const auto& s = e.session->stats();
+  const auto s = e.session->counters();
   auto& r = reported_[&e];
   auto add = [](std::atomic<uint64_t>& total, uint64_t now_value, uint64_t& before) {
     if (now_value > before) total.fetch_add(now_value - before, std::memory_order_relaxed);
@@ -334,12 +346,14 @@ void WebRtcWorker::tick(int64_t now) {
   std::erase_if(recently_closed_, [now](const auto& kv) { return now - kv.second > 60'000'000; });
 }
 
-SessionCreated WebRtcWorker::create_session(SessionOffer offer) {
+WebRtcWorker::Media WebRtcWorker::make_media(webrtc::SessionKind kind, const core::JoinParams& join,
+                                             const std::string& source, const std::string& offer_sdp,
+                                             bool join_room) {
   const int64_t now = WorkerCore::now();
-  SessionCreated result;
+  Media media;
   auto ice = webrtc::IceCredentials::random();
   webrtc::AnswerParams params;
-  params.kind = offer.kind;
+  params.kind = kind;
   params.ice_ufrag = ice.ufrag;
   params.ice_pwd = ice.pwd;
   params.fingerprint_sha256 = settings_.dtls->certificate().fingerprint_sha256();
@@ -347,50 +361,83 @@ SessionCreated WebRtcWorker::create_session(SessionOffer offer) {
     params.candidates.push_back({ip, port_, true, 0});
   const std::string cname = random_hex(8);
   const std::string stream = "atrium-" + random_hex(4);
-  if (offer.kind != webrtc::SessionKind::kPublish) {
-    for (size_t i = 0; i < kSendStreamsOffered; ++i)
+  if (kind != webrtc::SessionKind::kPublish) {
+    // One set per section the client receives on; an SDK client pre-allocates many.
+    const size_t sections =
+        kSendStreamsOffered + static_cast<size_t>(std::count(offer_sdp.begin(), offer_sdp.end(), '\n'));
+    for (size_t i = 0; i < std::min<size_t>(sections, 64); ++i)
       params.send_streams.push_back({random_u32(), random_u32(), cname, stream, "track" + std::to_string(i)});
   }
   RAND_bytes(reinterpret_cast<unsigned char*>(&params.session_id), sizeof params.session_id);
   params.session_id &= 0x7FFFFFFFFFFFFFFFULL;
 
-  auto negotiated = webrtc::negotiate_answer(offer.sdp, webrtc::ServerMediaCaps::defaults(), params);
+  auto negotiated = webrtc::negotiate_answer(offer_sdp, webrtc::ServerMediaCaps::defaults(), params);
   if (!negotiated) {
+    media.status = static_cast<unsigned>(negotiated.error().http_status);
+    media.error = negotiated.error().reason;
+    return media;
+  }
+  media.answer = std::move(negotiated.value());
+  webrtc::WebRtcSessionConfig config;
+  config.kind = kind;
+  config.join = join;
+  config.source = source;
+  config.ice = ice;
+  config.remote_fingerprint = {media.answer.remote_fingerprint.algorithm,
+                               media.answer.remote_fingerprint.hex};
+  config.media = media.answer.media;
+  config.rtcp_ssrc = random_u32();
+  config.join_room = join_room;
+  media.session = std::make_unique<webrtc::WebRtcSession>(settings_.dtls, std::move(config), now);
+  return media;
+}
+
+WebRtcWorker::Entry* WebRtcWorker::add_entry(std::unique_ptr<Entry> entry) {
+  Entry* e = entry.get();
+  e->endpoint = core_.hub().create_endpoint();
+  by_endpoint_[e->endpoint] = e;
+  by_id_[e->id] = std::move(entry);
+  counters_.sessions.fetch_add(1, std::memory_order_relaxed);
+  sync_ufrag(*e);
+  return e;
+}
+
+void WebRtcWorker::sync_ufrag(Entry& e) {
+  const std::string& now_ufrag = e.session->ice_ufrag();
+  if (now_ufrag == e.ufrag) return;
+  if (!e.ufrag.empty()) {
+    auto it = by_ufrag_.find(e.ufrag);
+    if (it != by_ufrag_.end() && it->second == &e) by_ufrag_.erase(it);
+  }
+  e.ufrag = now_ufrag;
+  if (!e.ufrag.empty()) by_ufrag_[e.ufrag] = &e;
+}
+
+SessionCreated WebRtcWorker::create_session(SessionOffer offer) {
+  const int64_t now = WorkerCore::now();
+  SessionCreated result;
+  core::JoinParams join;
+  join.room = offer.room;
+  join.peer = offer.peer;
+  auto media = make_media(offer.kind, join, offer.source, offer.sdp, true);
+  if (!media.session) {
     release_slot();
-    result.status = static_cast<unsigned>(negotiated.error().http_status);
-    result.error = negotiated.error().reason;
+    result.status = media.status;
+    result.error = media.error;
     return result;
   }
   auto entry = std::make_unique<Entry>();
-  entry->answer = std::move(negotiated.value());
-  const auto& answer = entry->answer;
-
-  webrtc::WebRtcSessionConfig config;
-  config.kind = offer.kind;
-  config.join.room = offer.room;
-  config.join.peer = offer.peer;
-  config.source = offer.source;
-  config.ice = ice;
-  config.remote_fingerprint = {answer.remote_fingerprint.algorithm, answer.remote_fingerprint.hex};
-  config.media = answer.media;
-  config.rtcp_ssrc = random_u32();
-
+  entry->answer = std::move(media.answer);
+  entry->whip = media.session.get();
+  entry->session = std::move(media.session);
   entry->id = std::to_string(worker_.index()) + "-" + random_hex(12);
-  entry->ufrag = ice.ufrag;
-  entry->remote_ufrag = answer.remote_ice_ufrag;
+  entry->remote_ufrag = entry->answer.remote_ice_ufrag;
   entry->etag = "\"" + random_hex(8) + "\"";
   entry->description = std::string(offer.kind == webrtc::SessionKind::kPublish ? "whip " : "whep ") +
                        offer.room + "/" + offer.peer;
-  entry->session = std::make_unique<webrtc::WebRtcSession>(settings_.dtls, std::move(config), now);
-  entry->endpoint = core_.hub().create_endpoint();
-
-  Entry* e = entry.get();
-  by_endpoint_[e->endpoint] = e;
-  by_ufrag_[e->ufrag] = e;
-  by_id_[e->id] = std::move(entry);
-  counters_.sessions.fetch_add(1, std::memory_order_relaxed);
+  Entry* e = add_entry(std::move(entry));
   pump(now, e);  // the join: the embedded bus answers at once
-  if (e->session->join_failed()) {
+  if (e->whip->join_failed()) {
     result.status = 409;
     result.error = e->session->close_reason();
     closed_.erase(std::remove(closed_.begin(), closed_.end(), e), closed_.end());
@@ -404,11 +451,110 @@ SessionCreated WebRtcWorker::create_session(SessionOffer offer) {
   return result;
 }
 
+void WebRtcWorker::after_sdk_input(int64_t now, Entry* e) {
+  pump(now, e);
+  if (by_id_.count(e->id) == 0) return;
+  e->sdk->finish_request();
+  sync_ufrag(*e);
+  flush(*e);
+  send_batch();
+  for (Entry* c : closed_)
+    remove(now, c);
+  closed_.clear();
+}
+
+void WebRtcWorker::sdk_open(std::shared_ptr<WebSocketConnection> ws, std::string text,
+                            sdk::SdkPermissions permissions, bool reserved) {
+  const int64_t now = WorkerCore::now();
+  auto request = nlohmann::json::parse(text, nullptr, false);
+  const auto resume = request.is_object() ? request.find("resume") : request.end();
+  if (request.is_object() && resume != request.end()) {
+    if (reserved) release_slot();
+    const std::string id = resume->is_object() ? resume->value("session", "") : "";
+    const std::string secret = resume->is_object() ? resume->value("secret", "") : "";
+    auto it = by_id_.find(id);
+    Entry* e = it == by_id_.end() ? nullptr : it->second.get();
+    if (!e || !e->sdk || e->sdk->resume_secret() != secret || e->sdk->room() != request.value("room", "")) {
+      ws->send(nlohmann::json{{"type", "response"},
+                              {"id", request.value("id", nlohmann::json())},
+                              {"ok", false},
+                              {"error",
+                               {{"code", "RESUME_FAILED"},
+                                {"message", "no such session to resume (it may have ended); join again"}}}}
+                   .dump());
+      ws->close(4001, "resume refused");
+      return;
+    }
+    if (e->ws) {
+      by_ws_.erase(e->ws.get());
+      e->ws->close(4000, "the session was resumed on another connection");
+    }
+    e->ws = ws;
+    by_ws_[ws.get()] = e;
+    spdlog::info("sdk: session {} resumed ({})", e->id, e->description);
+    e->sdk->on_resume(now, request);
+    after_sdk_input(now, e);
+    return;
+  }
+
+  auto entry = std::make_unique<Entry>();
+  entry->id = std::to_string(worker_.index()) + "-" + random_hex(12);
+  sdk::SdkSessionConfig config;
+  config.id = entry->id;
+  config.resume_secret = random_hex(16);
+  config.permissions = permissions;
+  auto session = std::make_unique<sdk::SdkSession>(std::move(config), [this](const std::string& offer) {
+    auto media = make_media(webrtc::SessionKind::kPeer, {}, {}, offer, false);
+    return sdk::MediaOffer{std::move(media.session), media.answer.sdp, media.error};
+  });
+  entry->sdk = session.get();
+  entry->session = std::move(session);
+  entry->ws = ws;
+  entry->description = "sdk";
+  if (!reserved) entry->description += " (unreserved)";
+  Entry* e = add_entry(std::move(entry));
+  by_ws_[ws.get()] = e;
+  e->sdk->on_message(now, text);
+  e->description = "sdk " + e->sdk->room() + "/" + e->sdk->peer();
+  after_sdk_input(now, e);
+  if (by_id_.count(e->id) && !e->sdk->closed()) {
+    if (e->sdk->room().empty()) {
+      // Not even a join that reached the core (bad request): the answer says why, then the socket closes so
+      // the next try starts clean (and its token is checked again).
+      e->session->close(now, "the join was not valid");
+      remove(now, e);
+      return;
+    }
+    spdlog::info("sdk: session {} created ({}, udp port {})", e->id, e->description, port_);
+  }
+}
+
+void WebRtcWorker::sdk_message(const WebSocketConnection* ws, std::string text) {
+  auto it = by_ws_.find(ws);
+  if (it == by_ws_.end()) return;  // its session ended; the socket is being closed
+  const int64_t now = WorkerCore::now();
+  Entry* e = it->second;
+  e->sdk->on_message(now, text);
+  after_sdk_input(now, e);
+}
+
+void WebRtcWorker::sdk_closed(const WebSocketConnection* ws) {
+  auto it = by_ws_.find(ws);
+  if (it == by_ws_.end()) return;
+  Entry* e = it->second;
+  by_ws_.erase(it);
+  e->ws = nullptr;
+  if (!e->sdk->closed()) {
+    spdlog::info("sdk: session {} lost its connection; it waits for a resume", e->id);
+    e->sdk->on_disconnected(WorkerCore::now());
+  }
+}
+
 SessionPatched WebRtcWorker::patch_session(const std::string& id, std::string_view if_match,
                                            std::string_view body) {
   SessionPatched result;
   auto it = by_id_.find(id);
-  if (it == by_id_.end()) return {404, "no such session", {}, {}};
+  if (it == by_id_.end() || !it->second->whip) return {404, "no such session", {}, {}};
   Entry& e = *it->second;
   if (!if_match.empty() && if_match != "*" && if_match != e.etag)
     return {412,
@@ -423,11 +569,9 @@ SessionPatched WebRtcWorker::patch_session(const std::string& id, std::string_vi
   if (if_match.empty()) return {428, "an ICE restart needs If-Match: \"*\"", {}, {}};
 
   auto ice = webrtc::IceCredentials::random();
-  by_ufrag_.erase(e.ufrag);
-  e.ufrag = ice.ufrag;
   e.remote_ufrag = frag.ufrag;
-  by_ufrag_[e.ufrag] = &e;
-  e.session->restart_ice(ice);
+  e.whip->restart_ice(ice);
+  sync_ufrag(e);
   e.etag = "\"" + random_hex(8) + "\"";
 
   std::string out = "a=ice-lite\r\na=ice-ufrag:" + ice.ufrag + "\r\na=ice-pwd:" + ice.pwd + "\r\n";
@@ -460,6 +604,7 @@ SessionPatched WebRtcWorker::patch_session(const std::string& id, std::string_vi
 bool WebRtcWorker::delete_session(const std::string& id) {
   auto it = by_id_.find(id);
   if (it == by_id_.end()) return recently_closed_.erase(id) > 0;
+  if (!it->second->whip) return false;
   const int64_t now = WorkerCore::now();
   Entry* e = it->second.get();
   e->session->close(now, "deleted by the client");
@@ -483,8 +628,12 @@ void WebRtcWorker::remove(int64_t now, Entry* e) {
     auto found = by_address_.find(a);
     if (found != by_address_.end() && found->second == e) by_address_.erase(found);
   }
-  by_ufrag_.erase(e->ufrag);
+  if (auto u = by_ufrag_.find(e->ufrag); u != by_ufrag_.end() && u->second == e) by_ufrag_.erase(u);
   by_endpoint_.erase(e->endpoint);
+  if (e->ws) {
+    by_ws_.erase(e->ws.get());
+    e->ws->close(1000, e->session->close_reason());
+  }
   const auto endpoint = e->endpoint;
   auto owned = std::move(it->second);
   by_id_.erase(it);

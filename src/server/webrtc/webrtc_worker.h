@@ -17,8 +17,10 @@
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "server/http/websocket_connection.h"
 #include "server/worker.h"
 #include "server/worker_core.h"
+#include "transport/sdk/sdk_session.h"
 #include "transport/webrtc/session/webrtc_session.h"
 
 namespace atrium::server {
@@ -77,6 +79,14 @@ class WebRtcWorker {
   uint16_t port() const { return port_; }
 
   SessionCreated create_session(SessionOffer offer);
+
+  // The room SDK over a WebSocket. The first message of a connection (a join, possibly resuming a session by
+  // id and secret) goes to sdk_open; later ones to sdk_message; sdk_closed when the socket is gone.
+  // `reserved`: the HTTP side took a --max-sessions slot for this join (resumes take none).
+  void sdk_open(std::shared_ptr<WebSocketConnection> ws, std::string text, sdk::SdkPermissions permissions,
+                bool reserved);
+  void sdk_message(const WebSocketConnection* ws, std::string text);
+  void sdk_closed(const WebSocketConnection* ws);
   SessionPatched patch_session(const std::string& id, std::string_view if_match, std::string_view fragment);
   bool delete_session(const std::string& id);  // false: no such session
 
@@ -84,7 +94,10 @@ class WebRtcWorker {
   struct Entry {
     std::string id;
     core::EndpointId endpoint = 0;
-    std::unique_ptr<webrtc::WebRtcSession> session;
+    std::unique_ptr<webrtc::UdpSession> session;
+    webrtc::WebRtcSession* whip = nullptr;  // WHIP/WHEP: session, viewed as what it is
+    sdk::SdkSession* sdk = nullptr;         // SDK: session, viewed as what it is
+    std::shared_ptr<WebSocketConnection> ws;
     std::string etag;
     std::string remote_ufrag;
     std::string ufrag;
@@ -95,6 +108,18 @@ class WebRtcWorker {
   };
   struct SendBatch;  // sendmmsg arrays (webrtc_worker.cpp)
 
+  // Negotiates an offer into a media session (ICE credentials, our candidates, SSRCs to send with).
+  struct Media {
+    std::unique_ptr<webrtc::WebRtcSession> session;
+    webrtc::Answer answer;
+    unsigned status = 201;
+    std::string error;
+  };
+  Media make_media(webrtc::SessionKind kind, const core::JoinParams& join, const std::string& source,
+                   const std::string& offer_sdp, bool join_room);
+  Entry* add_entry(std::unique_ptr<Entry> entry);
+  void sync_ufrag(Entry& e);
+  void after_sdk_input(int64_t now, Entry* e);
   void receive();
   void on_datagram(int64_t now, const webrtc::SocketAddress& from, std::span<uint8_t> data);
   void pump(int64_t now, Entry* first);
@@ -121,6 +146,7 @@ class WebRtcWorker {
   std::unordered_map<core::EndpointId, Entry*> by_endpoint_;
   std::unordered_map<std::string, Entry*> by_ufrag_;
   std::unordered_map<webrtc::SocketAddress, Entry*, webrtc::SocketAddressHash> by_address_;
+  std::unordered_map<const WebSocketConnection*, Entry*> by_ws_;
   std::vector<Entry*> pending_;
   std::vector<Entry*> closed_;
   // Sessions that ended on their own (DTLS close, consent) in the last minute: a DELETE that arrives after

@@ -89,7 +89,9 @@ WebRtcSession::WebRtcSession(std::shared_ptr<DtlsContext> dtls, WebRtcSessionCon
     if (config_.kind != SessionKind::kSubscribe && receives(m.direction)) {
       Inbound in;
       in.media = &m;
-      in.track = static_cast<core::RemoteTrackId>(inbound_.size() + 1);
+      // WHIP numbers its tracks by section; the SDK binds them when the client publishes.
+      in.track =
+          config_.kind == SessionKind::kPeer ? 0 : static_cast<core::RemoteTrackId>(inbound_.size() + 1);
       const auto k = static_cast<size_t>(m.kind);
       in.name = std::string(media::to_string(m.kind));
       if (++names_used[k] > 1) in.name += std::to_string(names_used[k]);
@@ -125,7 +127,34 @@ WebRtcSession::WebRtcSession(std::shared_ptr<DtlsContext> dtls, WebRtcSessionCon
       wants.push_back({o->track, o->media->kind});
     selector_.emplace(config_.source, std::move(wants));
   }
-  events_.push(core::tev::Join{std::move(join)});
+  if (config_.join_room) events_.push(core::tev::Join{std::move(join)});
+}
+
+std::vector<WebRtcSession::Section> WebRtcSession::sections() const {
+  std::vector<Section> out;
+  for (const NegotiatedMedia& m : config_.media) {
+    Section s{m.mid, m.kind, receives(m.direction), sends(m.direction), 0, 0};
+    for (const auto& o : outbound_)
+      if (o->media == &m) s.local = o->track;
+    for (const auto& in : inbound_)
+      if (in.media == &m) s.remote = in.track;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+bool WebRtcSession::bind_inbound(std::string_view mid, core::RemoteTrackId id) {
+  for (auto& in : inbound_) {
+    if (in.media->mid != mid) continue;
+    in.track = id;
+    return true;
+  }
+  return false;
+}
+
+void WebRtcSession::unbind_inbound(core::RemoteTrackId id) {
+  for (auto& in : inbound_)
+    if (in.track == id) in.track = 0;
 }
 
 void WebRtcSession::on_datagram(media::Micros now, const SocketAddress& from, std::span<uint8_t> data) {
@@ -306,7 +335,7 @@ void WebRtcSession::on_rtp(media::Micros now, std::span<uint8_t> data) {
   }
   if (payload.empty()) return;  // padding-only
   if (!rtx) in->stats.on_packet(seq, p->timestamp(), now);
-  if (!published_) {
+  if (in->track == 0 || !joined_ || (config_.kind == SessionKind::kPublish && !published_)) {
     ++stats_.dropped_before_join;
     return;
   }
@@ -560,7 +589,8 @@ void WebRtcSession::send_twcc(media::Micros) {
 }
 
 void WebRtcSession::maybe_publish() {
-  if (published_ || !joined_ || state_ != SessionState::kConnected) return;
+  if (config_.kind != SessionKind::kPublish || published_ || !joined_ || state_ != SessionState::kConnected)
+    return;
   published_ = true;
   for (const auto& in : inbound_)
     events_.push(core::tev::Publish{in.track, core::TrackInfo{in.name, in.media->kind, {}}});

@@ -28,6 +28,7 @@
 #include "transport/webrtc/rtp/twcc_recorder.h"
 #include "transport/webrtc/sdp/negotiator.h"
 #include "transport/webrtc/session/datagram_queue.h"
+#include "transport/webrtc/session/udp_session.h"
 #include "transport/webrtc/session/whep_source_selector.h"
 #include "transport/webrtc/srtp/srtp_session.h"
 
@@ -45,6 +46,8 @@ struct WebRtcSessionConfig {
   media::Micros connect_timeout = 30'000'000;
   media::Micros report_interval = 1'000'000;      // SR / RR
   media::Micros twcc_feedback_interval = 50'000;  // transport-cc feedback to a publisher
+  // WHIP/WHEP sessions join the room themselves; an SDK session's signalling does it (and binds tracks).
+  bool join_room = true;
 };
 
 enum class SessionState : uint8_t {
@@ -80,7 +83,7 @@ struct WebRtcSessionStats {
   uint64_t codec_mismatch = 0;  // media in a codec the client did not accept
 };
 
-class WebRtcSession {
+class WebRtcSession final : public UdpSession {
  public:
   WebRtcSession(std::shared_ptr<DtlsContext> dtls, WebRtcSessionConfig config, media::Micros now);
   WebRtcSession(const WebRtcSession&) = delete;
@@ -88,22 +91,39 @@ class WebRtcSession {
 
   // A datagram the demultiplexer gave this session. Mutable because SRTP decrypts in place; media views in
   // the events this produces point into it, so drain pop_event() before reusing the buffer.
-  void on_datagram(media::Micros now, const SocketAddress& from, std::span<uint8_t> data);
-  void on_endpoint_event(media::Micros now, const core::EndpointEvent& event);
-  void on_tick(media::Micros now);
+  void on_datagram(media::Micros now, const SocketAddress& from, std::span<uint8_t> data) override;
+  void on_endpoint_event(media::Micros now, const core::EndpointEvent& event) override;
+  void on_tick(media::Micros now) override;
   // DELETE or shutdown: says goodbye (RTCP BYE, DTLS close_notify) and moves to kClosed.
-  void close(media::Micros now, std::string reason);
+  void close(media::Micros now, std::string reason) override;
   // ICE restart: from now on checks must use these credentials.
   void restart_ice(IceCredentials credentials) { ice_.restart(std::move(credentials)); }
 
-  std::optional<core::TransportEvent> pop_event() { return events_.pop(); }
-  DatagramQueue& datagrams() { return out_; }
-  // The address the last ICE check came from, when it differs from what the demultiplexer knows (so the
-  // runtime can route later datagrams from it here).
-  const std::vector<SocketAddress>& validated_addresses() const { return validated_; }
+  std::optional<core::TransportEvent> pop_event() override { return events_.pop(); }
+  DatagramQueue& datagrams() override { return out_; }
+  const std::vector<SocketAddress>& validated_addresses() const override { return validated_; }
+  const std::string& ice_ufrag() const override { return ice_.local().ufrag; }
+  bool closed() const override { return state_ == SessionState::kClosed; }
+  const std::string& close_reason() const override { return close_reason_; }
+  WebRtcSessionStats counters() const override { return stats_; }
+
+  // SDK sessions (SessionKind::kPeer) bind what the client sends and receives by MID.
+  struct Section {
+    std::string mid;
+    media::MediaKind kind;
+    bool client_sends;               // we receive: publishable
+    bool client_receives;            // we send: a local track
+    core::LocalTrackId local = 0;    // when client_receives
+    core::RemoteTrackId remote = 0;  // the track it is bound to, 0 when unbound
+  };
+  std::vector<Section> sections() const;
+  // Media arriving on section `mid` goes to the core as remote track `id` (0 unbinds). False: no such
+  // section that the client sends on.
+  bool bind_inbound(std::string_view mid, core::RemoteTrackId id);
+  // Drops the binding to remote track `id`.
+  void unbind_inbound(core::RemoteTrackId id);
 
   SessionState state() const { return state_; }
-  const std::string& close_reason() const { return close_reason_; }
   bool joined() const { return joined_; }
   bool join_failed() const { return join_failed_; }
   const WebRtcSessionConfig& config() const { return config_; }

@@ -1,4 +1,8 @@
-#include "server/webrtc/whip_whep_service.h"
+#include "server/webrtc/webrtc_service.h"
+
+#include <chrono>
+
+#include "server/auth/access_token.h"
 
 #include <ifaddrs.h>
 #include <net/if.h>
@@ -114,13 +118,18 @@ uint64_t fnv1a(std::string_view s) {
   return h;
 }
 
-HttpResponse error(unsigned status, const std::string& sentence) {
-  return HttpResponse::text(status, sentence + "\n");
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 }  // namespace
 
-WhipWhepService::WhipWhepService(const ServerConfig& config, MetricsRegistry& metrics)
+HttpResponse error(unsigned status, const std::string& sentence) {
+  return HttpResponse::text(status, sentence + "\n");
+}
+
+WebRtcService::WebRtcService(const ServerConfig& config, MetricsRegistry& metrics)
     : config_(config), metrics_(metrics), ports_(static_cast<size_t>(config.workers)) {
   dtls_ = webrtc::DtlsContext::create(webrtc::DtlsCertificate::generate());
   if (!config.public_ip.empty()) {
@@ -165,14 +174,14 @@ WhipWhepService::WhipWhepService(const ServerConfig& config, MetricsRegistry& me
   }
 }
 
-std::vector<uint16_t> WhipWhepService::ports() const {
+std::vector<uint16_t> WebRtcService::ports() const {
   std::vector<uint16_t> out;
   for (const auto& p : ports_)
     out.push_back(p.load());
   return out;
 }
 
-std::string WhipWhepService::start_worker(Worker& worker, WorkerCore& core) {
+std::string WebRtcService::start_worker(Worker& worker, WorkerCore& core) {
   WebRtcWorkerSettings settings{dtls_, candidate_ips_, &sessions_};
   auto& w = worker.emplace<WebRtcWorker>(worker, core, std::move(settings), counters_[worker.index()]);
   boost::system::error_code ec;
@@ -184,12 +193,37 @@ std::string WhipWhepService::start_worker(Worker& worker, WorkerCore& core) {
   return err;
 }
 
-void WhipWhepService::add_routes(HttpRouter& router, WorkerPool& workers) {
-  auto authorized = [this](const HttpRequest& req) {
-    return config_.auth_secret.empty() || req.header("Authorization") == "Bearer " + config_.auth_secret;
-  };
+std::string_view WebRtcService::bearer(const HttpRequest& req) {
+  const auto h = req.header("Authorization");
+  return h.starts_with("Bearer ") ? h.substr(7) : std::string_view();
+}
+
+bool WebRtcService::bearer_ok(const HttpRequest& req, std::string_view room, std::string_view peer) const {
+  if (config_.auth_secret.empty()) return true;
+  auto check = verify_access_token(config_.auth_secret, bearer(req), unix_now());
+  return check.claims && (room.empty() || check_scope(*check.claims, room, peer).empty());
+}
+
+WebRtcService::Access WebRtcService::authorize(std::string_view token, std::string_view room,
+                                               std::string_view peer) const {
+  Access a;
+  if (config_.auth_secret.empty()) return a;
+  auto check = verify_access_token(config_.auth_secret, token, unix_now());
+  if (!check.claims) return {false, false, false, check.code, check.message};
+  if (auto scope = check_scope(*check.claims, room, peer); !scope.empty())
+    return {false, false, false, scope,
+            scope == "TOKEN_WRONG_ROOM" ? "the token is for room '" + check.claims->room + "'"
+                                        : "the token is for peer '" + check.claims->peer + "'"};
+  a.publish = check.claims->publish || check.claims->admin;
+  a.subscribe = check.claims->subscribe || check.claims->admin;
+  return a;
+}
+
+void WebRtcService::add_routes(HttpRouter& router, WorkerPool& workers) {
+  // The session URL (PATCH, DELETE) needs a valid token too, for any room: it was handed out to its owner.
+  auto authorized = [this](const HttpRequest& req) { return bearer_ok(req, "", ""); };
   auto unauthorized = [] {
-    return error(401, "missing or wrong bearer token").with_header("WWW-Authenticate", "Bearer");
+    return error(401, "missing, expired or wrong bearer token").with_header("WWW-Authenticate", "Bearer");
   };
   auto worker_of_session = [&workers](const std::string& id) -> Worker* {
     const auto dash = id.find('-');
@@ -202,10 +236,8 @@ void WhipWhepService::add_routes(HttpRouter& router, WorkerPool& workers) {
     return index < workers.size() ? &workers.at(index) : nullptr;
   };
 
-  auto offer = [this, &workers, authorized, unauthorized](webrtc::SessionKind kind, const HttpRequest& req,
-                                                          Responder respond) {
+  auto offer = [this, &workers](webrtc::SessionKind kind, const HttpRequest& req, Responder respond) {
     const bool publish = kind == webrtc::SessionKind::kPublish;
-    if (!authorized(req)) return respond(unauthorized());
     if (!content_type_is(req, "application/sdp"))
       return respond(error(415, "the offer must be sent with Content-Type: application/sdp"));
     const std::string room(req.param("room"));
@@ -218,6 +250,15 @@ void WhipWhepService::add_routes(HttpRouter& router, WorkerPool& workers) {
     const std::string source = publish ? "" : query_param(req.query, "source").value_or("");
     if (!source.empty() && !valid_name(source))
       return respond(error(400, "source must be a valid peer name"));
+    if (!config_.auth_secret.empty()) {
+      const auto access = authorize(bearer(req), room, peer);
+      if (!access.ok)
+        return respond(
+            error(401, access.code + ": " + access.message).with_header("WWW-Authenticate", "Bearer"));
+      if (publish ? !access.publish : !access.subscribe)
+        return respond(error(403, std::string("PERMISSION_DENIED: this token may not ") +
+                                      (publish ? "publish" : "subscribe")));
+    }
     if (req.body.empty()) return respond(error(400, "the body must be an SDP offer"));
     // Reserve the slot now: offers arriving together must not all pass the check before any worker counted.
     if (sessions_.fetch_add(1, std::memory_order_relaxed) >= config_.max_sessions) {

@@ -1,0 +1,122 @@
+#include "cluster/nats/wire_format.h"
+
+#include <cstring>
+
+namespace atrium::cluster::nats {
+
+namespace {
+
+constexpr uint8_t kMediaMagic = 0xA7;
+constexpr uint8_t kFeedbackMagic = 0xA8;
+constexpr size_t kFeedbackHeaderSize = 15;
+constexpr size_t kMaxFieldLength = 1 << 20;
+
+void put_be(uint8_t* p, uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) {
+    p[i] = static_cast<uint8_t>(v & 0xff);
+    v >>= 8;
+  }
+}
+
+uint64_t get_be(const uint8_t* p, int bytes) {
+  uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i)
+    v = (v << 8) | p[i];
+  return v;
+}
+
+}  // namespace
+
+void encode_media(core::ChannelId channel, const media::MediaPacket& packet, std::vector<uint8_t>& out) {
+  out.resize(kMediaHeaderSize + packet.payload.size());
+  uint8_t* p = out.data();
+  p[0] = kMediaMagic;
+  p[1] = static_cast<uint8_t>((packet.marker ? 1 : 0) | (packet.keyframe ? 2 : 0));
+  p[2] = static_cast<uint8_t>(packet.codec);
+  p[3] = packet.spatial_layer;
+  p[4] = packet.temporal_layer;
+  p[5] = static_cast<uint8_t>(packet.audio_level);
+  put_be(p + 6, packet.seq, 2);
+  put_be(p + 8, packet.timestamp, 4);
+  put_be(p + 12, channel, 8);
+  if (!packet.payload.empty())
+    std::memcpy(p + kMediaHeaderSize, packet.payload.data(), packet.payload.size());
+}
+
+std::optional<MediaFrame> decode_media(std::span<const uint8_t> bytes) {
+  if (bytes.size() < kMediaHeaderSize || bytes[0] != kMediaMagic) return std::nullopt;
+  const uint8_t* p = bytes.data();
+  if (p[1] & ~3u) return std::nullopt;
+  if (p[2] > static_cast<uint8_t>(media::Codec::kAV1)) return std::nullopt;
+  MediaFrame f;
+  f.packet.marker = (p[1] & 1) != 0;
+  f.packet.keyframe = (p[1] & 2) != 0;
+  f.packet.codec = static_cast<media::Codec>(p[2]);
+  f.packet.spatial_layer = p[3];
+  f.packet.temporal_layer = p[4];
+  f.packet.audio_level = static_cast<int8_t>(p[5]);
+  f.packet.seq = static_cast<uint16_t>(get_be(p + 6, 2));
+  f.packet.timestamp = static_cast<uint32_t>(get_be(p + 8, 4));
+  f.channel = get_be(p + 12, 8);
+  f.packet.payload = bytes.subspan(kMediaHeaderSize);
+  return f;
+}
+
+void encode_feedback(const Feedback& fb, std::vector<uint8_t>& out) {
+  const size_t owner_len = fb.owner.size() > 255 ? 255 : fb.owner.size();
+  out.resize(kFeedbackHeaderSize + owner_len);
+  uint8_t* p = out.data();
+  p[0] = kFeedbackMagic;
+  p[1] = static_cast<uint8_t>(fb.type);
+  put_be(p + 2, fb.channel, 8);
+  put_be(p + 10, fb.bitrate_bps, 4);
+  p[14] = static_cast<uint8_t>(owner_len);
+  if (owner_len) std::memcpy(p + kFeedbackHeaderSize, fb.owner.data(), owner_len);
+}
+
+std::optional<Feedback> decode_feedback(std::span<const uint8_t> bytes) {
+  if (bytes.size() < kFeedbackHeaderSize || bytes[0] != kFeedbackMagic) return std::nullopt;
+  const uint8_t* p = bytes.data();
+  if (p[1] < 1 || p[1] > 3) return std::nullopt;
+  const size_t owner_len = p[14];
+  if (bytes.size() != kFeedbackHeaderSize + owner_len) return std::nullopt;
+  Feedback fb;
+  fb.type = static_cast<FeedbackType>(p[1]);
+  fb.channel = get_be(p + 2, 8);
+  fb.bitrate_bps = static_cast<uint32_t>(get_be(p + 10, 4));
+  fb.owner.assign(reinterpret_cast<const char*>(p + kFeedbackHeaderSize), owner_len);
+  return fb;
+}
+
+std::string encode_fields(std::initializer_list<std::string_view> fields) {
+  std::string out;
+  for (auto f : fields) {
+    out += std::to_string(f.size());
+    out += ':';
+    out += f;
+    out += ',';
+  }
+  return out;
+}
+
+std::optional<std::vector<std::string>> decode_fields(std::span<const uint8_t> bytes) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < bytes.size()) {
+    size_t len = 0;
+    size_t digits = 0;
+    while (i < bytes.size() && bytes[i] >= '0' && bytes[i] <= '9') {
+      len = len * 10 + (bytes[i] - '0');
+      ++i;
+      if (++digits > 7 || len > kMaxFieldLength) return std::nullopt;
+    }
+    if (digits == 0 || i >= bytes.size() || bytes[i] != ':') return std::nullopt;
+    ++i;
+    if (bytes.size() - i < len + 1 || bytes[i + len] != ',') return std::nullopt;
+    out.emplace_back(reinterpret_cast<const char*>(bytes.data() + i), len);
+    i += len + 1;
+  }
+  return out;
+}
+
+}  // namespace atrium::cluster::nats

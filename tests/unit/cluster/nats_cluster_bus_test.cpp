@@ -1,0 +1,410 @@
+// NatsClusterBus end to end: two nodes, a real nats-server, the real core on both sides.
+#include <nats/nats.h>
+
+#include "cluster/nats/key_codec.h"
+#include "cluster_harness.h"
+
+namespace atrium::cluster::nats::testing {
+namespace {
+
+// libnats keeps threads and caches for the process; closing them at the end keeps the leak checker's view
+// clean.
+class NatsLibrary : public ::testing::Environment {
+ public:
+  void TearDown() override { nats_CloseAndWait(2000); }
+};
+const auto* const kNatsLibrary = ::testing::AddGlobalTestEnvironment(new NatsLibrary);
+
+using Cluster = ClusterHarness;
+
+bool peer_joined(Node& n, EndpointId ep, const std::string& peer) {
+  for (const auto& e : n.events[ep])
+    if (auto* j = std::get_if<eev::PeerJoined>(&e); j && j->peer == peer) return true;
+  return false;
+}
+
+// A publisher "alice" on A with a video track, a viewer "bob" on B attached to it as local track 1, and media
+// flowing (A sends key frames until bob gets one).
+struct Flow {
+  EndpointId alice = 0;
+  EndpointId bob = 0;
+};
+
+Flow start_flow(Cluster& t, Node& a, Node& b) {
+  Flow f;
+  f.bob = t.join(b, "r", "bob");
+  f.alice = t.join(a, "r", "alice");
+  t.publish(a, f.alice, 7, "video");
+  EXPECT_TRUE(t.wait_until([&] { return t.has<eev::TrackPublished>(b, f.bob); }));
+  t.send(b, f.bob, tev::Attach{1, "alice", "video"});
+  uint16_t seq = 100;
+  EXPECT_TRUE(t.wait_until([&] {
+    t.media(a, f.alice, 7, seq++, true);
+    return t.has<eev::LocalMedia>(b, f.bob);
+  }));
+  return f;
+}
+
+TEST_F(Cluster, UnreachableNatsIsOneLineError) {
+  auto o = test_options("nats://127.0.0.1:" + std::to_string(free_loopback_port()), "lonely");
+  auto c = NatsClusterBus::connect(o, [] {});
+  ASSERT_FALSE(c.bus);
+  EXPECT_NE(c.error.find("cannot reach NATS at nats://127.0.0.1:"), std::string::npos) << c.error;
+  EXPECT_EQ(c.error.find('\n'), std::string::npos);
+}
+
+TEST_F(Cluster, PeerJoinSeenOnOtherNodeInAutoModeAndInManualOnlyAfterSubscribing) {
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  const EndpointId watcher = join(b, "r", "watcher");
+  const EndpointId manual = join(b, "r", "manual", SubscribeMode::kManual, SubscribeMode::kManual);
+  ASSERT_TRUE(has<eev::Joined>(b, watcher));
+  const EndpointId alice = join(a, "r", "alice");
+  ASSERT_TRUE(has<eev::Joined>(a, alice));
+
+  ASSERT_TRUE(wait_until([&] { return peer_joined(b, watcher, "alice"); }));
+  EXPECT_TRUE(
+      wait_until([&] { return peer_joined(a, alice, "watcher") && peer_joined(a, alice, "manual"); }));
+  for (const auto& j : take<eev::PeerJoined>(b, watcher)) {
+    if (j.peer == "alice") {
+      EXPECT_EQ(j.meta, "{\"name\":\"alice\"}");
+    }
+  }
+  settle(100);
+  EXPECT_FALSE(peer_joined(b, manual, "alice"));
+
+  send(b, manual, tev::SubscribePeer{"alice"});
+  EXPECT_TRUE(peer_joined(b, manual, "alice"));  // the directory already knew: answered at once
+
+  // Meta and leave travel the same way.
+  send(a, alice, tev::UpdatePeerMeta{"{\"mood\":\"happy\"}"});
+  EXPECT_TRUE(wait_until([&] {
+    return has<eev::PeerMetaChanged>(b, watcher,
+                                     [](const auto& m) { return m.meta == "{\"mood\":\"happy\"}"; });
+  }));
+  send(a, alice, tev::Leave{});
+  EXPECT_TRUE(wait_until([&] { return has<eev::PeerLeft>(b, watcher) && has<eev::PeerLeft>(b, manual); }));
+  EXPECT_GT(b.wakes.load(), 0);  // deliveries came through the wake callback's inbox
+}
+
+TEST_F(Cluster, PeerIdIsUniqueAcrossNodes) {
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  const EndpointId first = join(a, "r", "alice");
+  ASSERT_TRUE(has<eev::Joined>(a, first));
+  const EndpointId second = join(b, "r", "alice");
+  EXPECT_FALSE(has<eev::Joined>(b, second));
+  auto errors = take<eev::ErrorEvent>(b, second);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].error.code, ErrorCode::kPeerIdTaken);
+
+  // Once alice's leave reached NATS (a publish from A, not a round trip), the id is free for B.
+  send(a, first, tev::Leave{});
+  EXPECT_TRUE(wait_until(
+      [&] {
+        const EndpointId again = join(b, "r", "alice");
+        return has<eev::Joined>(b, again);
+      },
+      1000));
+}
+
+TEST_F(Cluster, MediaPublishedOnOneNodeArrivesOnTheOtherIntact) {
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  Flow f = start_flow(*this, a, b);
+  auto got = take<eev::LocalMedia>(b, f.bob);
+  ASSERT_FALSE(got.empty());
+  const auto& p = got.front().packet;
+  EXPECT_EQ(p.codec, media::Codec::kVP8);
+  EXPECT_TRUE(p.keyframe);
+  EXPECT_TRUE(p.marker);
+  EXPECT_EQ(std::vector<uint8_t>(p.payload.begin(), p.payload.end()), kVp8Key);
+  EXPECT_GT(a.bus->nats_stats().relayed_out, 0u);
+  EXPECT_GT(b.bus->nats_stats().relayed_in, 0u);
+  EXPECT_EQ(a.bus->nats_stats().connection, "connected");
+
+  // Delta frames follow, with consecutive sequence numbers after the rewrite.
+  settle(100);  // key frames still in flight from the start
+  b.events[f.bob].clear();
+  for (uint16_t s = 1000; s < 1010; ++s)
+    media(a, f.alice, 7, s, false);
+  ASSERT_TRUE(wait_until([&] { return b.events[f.bob].size() >= 10; }));
+  auto deltas = take<eev::LocalMedia>(b, f.bob);
+  ASSERT_EQ(deltas.size(), 10u);
+  for (size_t i = 1; i < deltas.size(); ++i)
+    EXPECT_EQ(static_cast<uint16_t>(deltas[i].packet.seq - deltas[i - 1].packet.seq), 1);
+  EXPECT_EQ(std::vector<uint8_t>(deltas[3].packet.payload.begin(), deltas[3].packet.payload.end()),
+            kVp8Delta);
+}
+
+TEST_F(Cluster, KeyFrameRequestAndBitrateReachTheRemotePublisher) {
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  Flow f = start_flow(*this, a, b);
+  // The attach itself asked for a key frame.
+  EXPECT_TRUE(has<eev::RequestKeyFrame>(a, f.alice));
+  take<eev::RequestKeyFrame>(a, f.alice);
+  settle(600);  // past the publisher's 500 ms merge window
+  send(b, f.bob, tev::RequestKeyFrame{1});
+  EXPECT_TRUE(wait_until([&] { return has<eev::RequestKeyFrame>(a, f.alice); }));
+
+  send(b, f.bob, tev::SetLimits{1, {300'000, 1}});
+  EXPECT_TRUE(wait_until([&] {
+    return has<eev::BitrateHint>(a, f.alice, [](const auto& h) { return h.bitrate_bps == 300'000; });
+  }));
+  // The last remote viewer leaves: the publisher hears that nobody watches, and A stops relaying.
+  send(b, f.bob, tev::Detach{1});
+  EXPECT_TRUE(wait_until(
+      [&] { return has<eev::BitrateHint>(a, f.alice, [](const auto& h) { return h.bitrate_bps == 0; }); }));
+  const auto out = a.bus->nats_stats().relayed_out;
+  for (uint16_t s = 2000; s < 2010; ++s)
+    media(a, f.alice, 7, s, true);
+  EXPECT_EQ(a.bus->nats_stats().relayed_out, out);
+}
+
+TEST_F(Cluster, UnpublishOnOneNodeEndsTheTrackOnTheOther) {
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  Flow f = start_flow(*this, a, b);
+  send(a, f.alice, tev::Unpublish{7});
+  EXPECT_TRUE(wait_until(
+      [&] { return has<eev::LocalTrackSourceEnded>(b, f.bob) && has<eev::TrackUnpublished>(b, f.bob); }));
+  EXPECT_EQ(b.bus->stats().channels, 0u);
+}
+
+TEST_F(Cluster, DeadNodeIsRemovedByTheSurvivorsWithinTheTtl) {
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  Flow f = start_flow(*this, a, b);
+  a.bus->abandon();  // as kill -9: no deletes, no heartbeats
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return has<eev::LocalTrackSourceEnded>(b, f.bob) && has<eev::TrackUnpublished>(b, f.bob) &&
+               has<eev::PeerLeft>(b, f.bob);
+      },
+      3000));
+  const auto took =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+  EXPECT_LT(took.count(), 1500);  // ttl 600 ms + a heartbeat + a tick
+  EXPECT_EQ(b.bus->nats_stats().dead_nodes, 1u);
+  EXPECT_EQ(b.bus->nats_stats().directory_entries, 1u);  // bob alone
+
+  // The dead node's entries are gone from the bucket too, not only from B's view.
+  settle(100);
+  natsConnection* nc = nullptr;
+  ASSERT_EQ(natsConnection_ConnectTo(&nc, server.url().c_str()), NATS_OK);
+  jsCtx* js = nullptr;
+  ASSERT_EQ(natsConnection_JetStream(&js, nc, nullptr), NATS_OK);
+  kvStore* kv = nullptr;
+  ASSERT_EQ(js_KeyValue(&kv, js, "atrium_rooms"), NATS_OK);
+  kvEntry* e = nullptr;
+  EXPECT_EQ(kvStore_Get(&e, kv, peer_key("r", "alice").c_str()), NATS_NOT_FOUND);
+  EXPECT_EQ(kvStore_Get(&e, kv, track_key("r", "alice", "video").c_str()), NATS_NOT_FOUND);
+  EXPECT_EQ(kvStore_Get(&e, kv, peer_key("r", "bob").c_str()), NATS_OK);
+  kvEntry_Destroy(e);
+  kvStore_Destroy(kv);
+  jsCtx_Destroy(js);
+  natsConnection_Destroy(nc);
+}
+
+TEST_F(Cluster, LateJoinerGetsTheRoomAndACleanShutdownLeavesAtOnce) {
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  const EndpointId alice = join(a, "r", "alice");
+  publish(a, alice, 7, "video");
+  send(a, alice, tev::Publish{8, {"audio", media::MediaKind::kAudio, "{}"}});
+  settle(50);
+  const EndpointId bob = join(b, "r", "bob");  // the room exists only in the bucket as far as B knows
+  ASSERT_TRUE(wait_until([&] {
+    return has<eev::TrackPublished>(b, bob, [](const auto& t) { return t.info.name == "audio"; }) &&
+           has<eev::TrackPublished>(b, bob, [](const auto& t) { return t.info.name == "video"; });
+  }));
+  EXPECT_TRUE(peer_joined(b, bob, "alice"));
+  const auto* room = b.bus->room("r");
+  ASSERT_TRUE(room);
+  EXPECT_EQ(room->peer("alice")->tracks.at("audio").kind, media::MediaKind::kAudio);
+
+  // A shuts down cleanly (no leave from its endpoints): its destructor deletes its entries, so B need not
+  // wait for the heartbeat to expire.
+  const auto t0 = std::chrono::steady_clock::now();
+  a.hub.reset();
+  a.bus.reset();
+  ASSERT_TRUE(wait_until([&] { return has<eev::PeerLeft>(b, bob); }, 2000));
+  const auto took =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+  EXPECT_LT(took.count(), 400);  // well under the 600 ms ttl
+  EXPECT_EQ(take<eev::TrackUnpublished>(b, bob).size(), 2u);
+  EXPECT_EQ(b.bus->nats_stats().dead_nodes, 0u);
+}
+
+TEST_F(Cluster, LocalViewerOfLocalPublisherSendsNothingThroughNats) {
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  const EndpointId other = join(b, "r", "other");  // another node in the room, watching nothing
+  const EndpointId alice = join(a, "r", "alice");
+  const EndpointId viewer = join(a, "r", "viewer");
+  publish(a, alice, 7, "video");
+  send(a, viewer, tev::Attach{1, "alice", "video"});
+  ASSERT_TRUE(wait_until([&] { return has<eev::TrackPublished>(b, other); }));
+  for (uint16_t s = 1; s <= 50; ++s)
+    media(a, alice, 7, s, true);
+  settle(100);
+  EXPECT_EQ(take<eev::LocalMedia>(a, viewer).size(), 50u);
+  EXPECT_EQ(a.bus->nats_stats().relayed_out, 0u);
+  EXPECT_EQ(b.bus->nats_stats().relayed_in, 0u);
+}
+
+TEST_F(Cluster, MediaResumesAfterNatsRestarts) {
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  Flow f = start_flow(*this, a, b);
+  take<eev::LocalMedia>(b, f.bob);
+
+  server.stop();
+  ASSERT_TRUE(wait_until([&] { return a.bus->nats_stats().connection != "connected"; }, 2000));
+  ASSERT_TRUE(server.start());
+  uint16_t seq = 5000;
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        media(a, f.alice, 7, seq++, true);
+        return has<eev::LocalMedia>(b, f.bob);
+      },
+      8000));
+  const auto took =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+  EXPECT_LT(took.count(), 5000);
+  // libnats reports the reconnect on its callback thread, which may come after the first messages.
+  EXPECT_TRUE(wait_until(
+      [&] { return a.bus->nats_stats().reconnects >= 1 && b.bus->nats_stats().reconnects >= 1; }, 1000));
+  // Nobody was taken for dead while NATS was away, and the directory still holds both peers.
+  settle(800);
+  EXPECT_FALSE(has<eev::PeerLeft>(b, f.bob));
+  EXPECT_FALSE(has<eev::LocalTrackSourceEnded>(b, f.bob));
+  EXPECT_EQ(b.bus->nats_stats().directory_entries, 3u);  // bob, alice, alice/video
+}
+
+TEST_F(Cluster, MediaAndDirectoryComeBackWhenNatsRestartsWithAnEmptyStore) {
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  Flow f = start_flow(*this, a, b);
+  // Some history, so the old store's revisions are higher than the new store's will be.
+  for (int i = 0; i < 6; ++i)
+    send(a, f.alice, tev::UpdatePeerMeta{"{\"v\":" + std::to_string(i) + "}"});
+  ASSERT_TRUE(wait_until([&] {
+    return has<eev::PeerMetaChanged>(b, f.bob, [](const auto& m) { return m.meta == "{\"v\":5}"; });
+  }));
+  server.stop();
+  server.wipe_store();
+  ASSERT_TRUE(server.start());
+  // Buckets are made again, both nodes re-put their entries and B's interest restarts the relay.
+  uint16_t seq = 7000;
+  ASSERT_TRUE(wait_until([&] { return a.bus->nats_stats().reconnects >= 1; }, 3000));
+  b.events[f.bob].clear();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        media(a, f.alice, 7, seq++, true);
+        return has<eev::LocalMedia>(b, f.bob);
+      },
+      5000));
+  settle(800);  // past the ttl: nobody was taken for dead
+  EXPECT_FALSE(has<eev::PeerLeft>(b, f.bob));
+  EXPECT_FALSE(has<eev::LocalTrackSourceEnded>(b, f.bob));
+  // Changes in the new store reach B although their revisions restarted from 1.
+  send(a, f.alice, tev::UpdatePeerMeta{"{\"after\":true}"});
+  EXPECT_TRUE(wait_until([&] {
+    return has<eev::PeerMetaChanged>(b, f.bob, [](const auto& m) { return m.meta == "{\"after\":true}"; });
+  }));
+  // A third node joining now learns the room from the new store.
+  Node& c = add_node("c");
+  const EndpointId carol = join(c, "r", "carol");
+  EXPECT_TRUE(wait_until([&] {
+    return peer_joined(c, carol, "alice") && peer_joined(c, carol, "bob") &&
+           has<eev::TrackPublished>(c, carol);
+  }));
+}
+
+TEST_F(Cluster, ANodeTakenForDeadPutsItsEntriesBack) {
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  const EndpointId bob = join(b, "r", "bob");
+  const EndpointId alice = join(a, "r", "alice");
+  ASSERT_TRUE(wait_until([&] { return peer_joined(b, bob, "alice"); }));
+  // What a survivor does to a node it took for dead (a long stall): delete its entry behind its back.
+  natsConnection* nc = nullptr;
+  ASSERT_EQ(natsConnection_ConnectTo(&nc, server.url().c_str()), NATS_OK);
+  jsCtx* js = nullptr;
+  ASSERT_EQ(natsConnection_JetStream(&js, nc, nullptr), NATS_OK);
+  kvStore* kv = nullptr;
+  ASSERT_EQ(js_KeyValue(&kv, js, "atrium_rooms"), NATS_OK);
+  ASSERT_EQ(kvStore_Delete(kv, peer_key("r", "alice").c_str()), NATS_OK);
+  // B sees alice leave; A, still holding alice, puts her back; B sees her again.
+  EXPECT_TRUE(wait_until([&] { return has<eev::PeerLeft>(b, bob); }));
+  EXPECT_TRUE(wait_until([&] {
+    kvEntry* e = nullptr;
+    const bool back = kvStore_Get(&e, kv, peer_key("r", "alice").c_str()) == NATS_OK;
+    kvEntry_Destroy(e);
+    return back && take<eev::PeerJoined>(b, bob).size() >= 1 && b.bus->room("r")->has_peer("alice");
+  }));
+  EXPECT_TRUE(has<eev::Joined>(a, alice));
+  kvStore_Destroy(kv);
+  jsCtx_Destroy(js);
+  natsConnection_Destroy(nc);
+}
+
+TEST_F(Cluster, ManualTrackModeHearsRemoteTracksOnlyOfSubscribedPeers) {
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  const EndpointId viewer = join(b, "r", "viewer", SubscribeMode::kAuto, SubscribeMode::kManual);
+  const EndpointId alice = join(a, "r", "alice");
+  publish(a, alice, 7, "video");
+  ASSERT_TRUE(wait_until(
+      [&] { return peer_joined(b, viewer, "alice") && b.bus->room("r")->has_track("alice", "video"); }));
+  EXPECT_FALSE(has<eev::TrackPublished>(b, viewer));
+  send(b, viewer, tev::SubscribePeer{"alice"});
+  EXPECT_TRUE(has<eev::TrackPublished>(b, viewer));
+  size_t joins = 0;
+  for (const auto& j : take<eev::PeerJoined>(b, viewer))
+    joins += j.peer == "alice" ? 1 : 0;
+  EXPECT_EQ(joins, 1u);  // subscribing announces only what was not visible yet
+}
+
+}  // namespace
+}  // namespace atrium::cluster::nats::testing
+
+namespace atrium::cluster::nats::testing {
+namespace {
+
+TEST_F(Cluster, MessagesReachMembersOnEveryNodeOnceAndDirectOnesOnlyTheirPeer) {
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  const EndpointId alice = join(a, "r", "alice");
+  const EndpointId carol = join(a, "r", "carol");
+  const EndpointId bob = join(b, "r", "bob");
+  ASSERT_TRUE(wait_until([&] { return peer_joined(b, bob, "alice") && peer_joined(a, alice, "bob"); }));
+
+  send(a, alice, tev::SendMessage{"", "\"hi all\""});
+  ASSERT_TRUE(wait_until([&] { return has<eev::Message>(b, bob); }));
+  settle(100);
+  auto at_bob = take<eev::Message>(b, bob);
+  ASSERT_EQ(at_bob.size(), 1u);
+  EXPECT_EQ(at_bob[0].from, "alice");
+  EXPECT_EQ(at_bob[0].data, "\"hi all\"");
+  EXPECT_EQ(take<eev::Message>(a, carol).size(), 1u) << "a local member gets it once, not again via NATS";
+  EXPECT_TRUE(take<eev::Message>(a, alice).empty());
+
+  send(b, bob, tev::SendMessage{"carol", "1"});
+  ASSERT_TRUE(wait_until([&] { return has<eev::Message>(a, carol); }));
+  settle(100);
+  EXPECT_TRUE(take<eev::Message>(a, carol)[0].direct);
+  EXPECT_TRUE(take<eev::Message>(a, alice).empty());
+
+  send(b, bob, tev::SendMessage{"nobody", "1"});
+  auto errors = take<eev::ErrorEvent>(b, bob);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].error.code, core::ErrorCode::kPeerNotFound);
+}
+
+}  // namespace
+}  // namespace atrium::cluster::nats::testing
