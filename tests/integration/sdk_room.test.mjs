@@ -51,6 +51,33 @@ test('three SDK pages decode each other; manual mode, unpublish, leave, resume a
       assert.ok(daveEvents.some((e) => e.event === 'peer_joined'), 'dave did not see alice join after subscribe_peer');
       await waitDecoding(dave, ['alice'], { label: 'dave (manual)' });
 
+      // Meta: peer and track meta reach the others as peer_meta / track_meta and in the room's state.
+      await alice.evaluate(async () => {
+        await window.t.room.updateMeta({ name: 'Alice' });
+        await window.t.room.updateTrackMeta('camera', { muted: false, label: 'front' });
+      });
+      await until(() => carol.evaluate(() => window.t.room.peers.get('alice')?.meta?.name === 'Alice'
+        && window.t.room.tracks.get('alice/camera')?.meta?.label === 'front'), { timeoutMs: 2000, what: 'carol sees alice\'s meta' });
+      assert.ok((await events(carol, 'peer_meta')).some((e) => e.peer === 'alice'));
+      assert.ok((await events(carol, 'track_meta')).some((e) => e.peer === 'alice' && e.track === 'camera'));
+
+      // Limits: dave pauses alice's camera (receiver_state paused, frames stop), then resumes it.
+      await dave.evaluate(() => window.t.room.setLimits('alice', 'camera', { paused: true, maxBitrate: 300_000, priority: 10 }));
+      await until(() => events(dave, 'receiver_state').then((e) => e.some((x) => x.state === 'paused')), { timeoutMs: 2000, what: 'dave sees paused' });
+      await sleep(500);
+      const paused1 = await receiving(dave);
+      await sleep(1000);
+      const paused2 = await receiving(dave);
+      assert.ok(paused2['alice/camera'].packetsReceived - paused1['alice/camera'].packetsReceived < 5,
+        `media still flows while paused: ${JSON.stringify([paused1, paused2])}`);
+      await dave.evaluate(() => window.t.room.setLimits('alice', 'camera', { paused: false }));
+      await waitDecoding(dave, ['alice'], { label: 'dave after unpausing', minFrames: paused2['alice/camera'].framesDecoded + 10 });
+
+      // A direct message reaches only its addressee.
+      await carol.evaluate(() => window.t.room.send({ secret: 1 }, 'alice'));
+      await until(() => events(alice, 'message').then((e) => e.some((m) => m.from === 'carol' && m.direct && m.data.secret === 1)), { timeoutMs: 2000, what: 'alice gets carol\'s direct message' });
+      assert.ok(!(await events(bob, 'message')).some((m) => m.from === 'carol'), 'bob got a message meant for alice');
+
       // bob's socket drops; the SDK resumes the session on a new socket with the same peer connection.
       const before = await bob.evaluate(() => ({ session: window.t.room.session, pc: window.t.room.pc.connectionState }));
       await bob.evaluate(() => window.t.room.socket.close());
