@@ -235,7 +235,9 @@ TEST_F(Cluster, LateJoinerGetsTheRoomAndACleanShutdownLeavesAtOnce) {
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
   EXPECT_LT(took.count(), 400);  // well under the 600 ms ttl
   EXPECT_EQ(take<eev::TrackUnpublished>(b, bob).size(), 2u);
+  settle(800);  // past the ttl: a node that said goodbye is not counted as dead
   EXPECT_EQ(b.bus->nats_stats().dead_nodes, 0u);
+  EXPECT_EQ(b.bus->nats_stats().directory_entries, 1u);
 }
 
 TEST_F(Cluster, LocalViewerOfLocalPublisherSendsNothingThroughNats) {
