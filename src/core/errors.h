@@ -17,6 +17,7 @@ enum class ErrorCode : uint8_t {
   kLocalTrackNotFound,  // detach/limits/pause of an unknown local track
   kPeerNotWatched,      // unsubscribe a peer that was not subscribed
   kNotManual,           // subscribe peer while the peer mode is auto
+  kPeerNotFound,        // a message to a peer that is not in the room
 };
 
 constexpr std::string_view to_string(ErrorCode c) {
@@ -39,6 +40,8 @@ constexpr std::string_view to_string(ErrorCode c) {
       return "PEER_NOT_SUBSCRIBED";
     case ErrorCode::kNotManual:
       return "NOT_MANUAL_MODE";
+    case ErrorCode::kPeerNotFound:
+      return "PEER_NOT_FOUND";
   }
   return "UNKNOWN";
 }

@@ -1,7 +1,11 @@
 // atrium: parse the configuration, start the server, wait for SIGINT/SIGTERM, shut down cleanly.
 // Exit codes: 0 after a clean shutdown (or --help/--version), 2 for a configuration the server cannot run
 // with (bad flag, bad config file, busy port), 1 for anything unexpected.
+#include <chrono>
 #include <cstdio>
+#include <string_view>
+
+#include <CLI/CLI.hpp>
 #include <exception>
 #include <memory>
 #include <mutex>
@@ -9,14 +13,53 @@
 
 #include <spdlog/spdlog.h>
 
+#include "server/auth/access_token.h"
 #include "server/host_port.h"
 #include "server/logging.h"
 #include "server/server.h"
 #include "server/server_config.h"
+#include "server/static_files.h"
+#include "server/webrtc/webrtc_service.h"
 #include "server/worker_core.h"
+
+// `atrium token --secret S --room R [--peer P] [--ttl SECONDS] [--publish] [--subscribe] [--admin]` prints an
+// access token; without a permission flag the token may publish and subscribe.
+int token_command(int argc, char** argv) {
+  using namespace atrium::server;
+  CLI::App app{"Print an access token for the room SDK, WHIP and WHEP (JWT, HS256)", "atrium token"};
+  std::string secret, room, peer;
+  int64_t ttl = 3600;
+  bool publish = false, subscribe = false, admin = false;
+  app.add_option("--secret", secret, "the server's --auth-secret")->required();
+  app.add_option("--room", room, "the room the token opens ('*': any room)")->required();
+  app.add_option("--peer", peer, "the only peer id the token may use (default: any)");
+  app.add_option("--ttl", ttl, "seconds until it expires (negative: already expired, for tests)")
+      ->capture_default_str();
+  app.add_flag("--publish", publish, "may publish");
+  app.add_flag("--subscribe", subscribe, "may subscribe");
+  app.add_flag("--admin", admin, "may do anything");
+  try {
+    app.parse(argc - 1, argv + 1);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (!publish && !subscribe && !admin) publish = subscribe = true;
+  AccessClaims claims{
+      room,
+      peer,
+      publish,
+      subscribe,
+      admin,
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+              .count() +
+          ttl};
+  std::printf("%s\n", make_access_token(secret, claims).c_str());
+  return 0;
+}
 
 int main(int argc, char** argv) {
   using namespace atrium::server;
+  if (argc > 1 && std::string_view(argv[1]) == "token") return token_command(argc, argv);
   auto parsed = parse_command_line(argc, argv);
   if (!parsed.config) {
     std::FILE* out = parsed.exit_code == 0 ? stdout : stderr;
@@ -49,13 +92,35 @@ int main(int argc, char** argv) {
       }
       return total;
     });
-    server.start([cores](Worker& w) {
+    WebRtcService webrtc(server.config(), server.metrics());
+    webrtc.add_routes(server.router(), server.workers());
+    webrtc.add_sdk_routes(server.router(), server.workers());
+    add_static_routes(server.router(), server.config().web_root.empty() ? std::string(ATRIUM_WEB_ROOT)
+                                                                        : server.config().web_root);
+    auto udp_errors = std::make_shared<std::vector<std::string>>();
+    server.start([cores, &webrtc, udp_errors](Worker& w) {
       auto& core = w.emplace<WorkerCore>(w);
+      auto error = webrtc.start_worker(w, core);
       std::lock_guard lock(cores->mutex);
       cores->all.push_back(&core);
+      if (!error.empty()) udp_errors->push_back(error);
     });
-    spdlog::info("atrium {} listening on http://{} ({} workers)", ATRIUM_VERSION,
-                 format_host_port(server.http_endpoint()), server.workers().size());
+    if (!udp_errors->empty()) {
+      std::fprintf(stderr, "atrium: %s\n", udp_errors->front().c_str());
+      server.stop();
+      return 2;
+    }
+    std::string ports;
+    for (auto p : webrtc.ports())
+      ports += (ports.empty() ? "" : ",") + std::to_string(p);
+    std::string ips;
+    for (const auto& ip : webrtc.candidate_ips())
+      ips += (ips.empty() ? "" : ",") + ip;
+    spdlog::info("atrium {} listening on http://{} ({} workers); media on UDP {}:{} advertised as {}",
+                 ATRIUM_VERSION, format_host_port(server.http_endpoint()), server.workers().size(),
+                 server.config().bind, ports, ips);
+    if (server.config().auth_secret.empty())
+      spdlog::warn("atrium: no --auth-secret: anyone who reaches the API can publish and watch");
     server.run_until_signal();
     spdlog::info("atrium: shutting down");
     server.stop();

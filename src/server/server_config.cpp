@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include <CLI/CLI.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <nlohmann/json.hpp>
 
 #include "server/host_port.h"
@@ -91,6 +92,21 @@ std::string validate_config(const ServerConfig& config) {
   if (std::find(kLogLevels.begin(), kLogLevels.end(), config.log_level) == kLogLevels.end()) {
     return "--log-level: expected trace, debug, info, warn, error, critical or off, got '" +
            config.log_level + "'";
+  }
+  if (config.udp_port < 0 || config.udp_port + std::max(config.workers, 1) - 1 > 65535) {
+    return "--udp-port: expected 0 (ephemeral) or a port that leaves room for one per worker, got " +
+           std::to_string(config.udp_port);
+  }
+  if (config.max_sessions < 1) {
+    return "--max-sessions: expected at least 1, got " + std::to_string(config.max_sessions);
+  }
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(config.bind, ec);
+  if (ec) return "--bind: expected an IP address (e.g. 0.0.0.0 or 127.0.0.1), got '" + config.bind + "'";
+  std::stringstream ips(config.public_ip);
+  for (std::string ip; std::getline(ips, ip, ',');) {
+    boost::asio::ip::make_address(ip, ec);
+    if (ec) return "--public-ip: '" + ip + "' is not an IP address";
   }
   return {};
 }

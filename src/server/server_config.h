@@ -15,8 +15,16 @@ struct ServerConfig {
   int workers = 0;                      // media worker threads; 0: one per hardware core
   std::string log_level = "info";
 
-  // Later settings go here (WebRTC: bind, public_ip, udp_port; cluster: cluster, node_id; auth_secret), each
-  // with its line in visit_settings below.
+  // WebRTC media.
+  std::string bind = "0.0.0.0";  // address the UDP media sockets bind to
+  std::string public_ip;         // comma-separated addresses to advertise as candidates; empty: see below
+  int udp_port = 40000;          // worker i listens on udp_port + i; 0: ephemeral ports
+  int max_sessions = 1000;       // WHIP + WHEP sessions; beyond it POST answers 503
+  std::string ice_servers;       // comma-separated stun:/turn: URLs announced in Link headers
+  std::string auth_secret;       // when set, WHIP/WHEP need "Authorization: Bearer <secret>"
+  std::string web_root;          // directory served at / (the example page); empty: the built-in default
+
+  // Later settings go here (cluster: cluster, node_id), each with its line in visit_settings below.
 
   // The settings the process needs but are not themselves settings.
   std::string config_file;  // --config, empty when none was given
@@ -29,6 +37,17 @@ void visit_settings(ServerConfig& config, Visitor&& visit) {
   visit("http", config.http, "address:port of the HTTP API (WHIP, WHEP, /metrics, /healthz)");
   visit("workers", config.workers, "media worker threads; 0 means one per hardware core");
   visit("log-level", config.log_level, "trace, debug, info, warn, error, critical or off");
+  visit("bind", config.bind, "address the UDP media sockets bind to (0.0.0.0: all IPv4 addresses)");
+  visit("public-ip", config.public_ip,
+        "comma-separated addresses advertised as ICE candidates; default: the bound address, or every "
+        "address of the machine (non-loopback first, then loopback) when bound to 0.0.0.0");
+  visit("udp-port", config.udp_port, "first UDP media port; worker i uses udp-port + i; 0: ephemeral ports");
+  visit("max-sessions", config.max_sessions, "WHIP + WHEP sessions accepted at once; beyond, POST gets 503");
+  visit("ice-servers", config.ice_servers,
+        "comma-separated stun:/turn: URLs sent to clients in Link headers");
+  visit("auth-secret", config.auth_secret,
+        "when set, WHIP/WHEP requests need 'Authorization: Bearer <secret>'; empty: open");
+  visit("web-root", config.web_root, "directory served at / (the WHIP/WHEP example page)");
 }
 
 // What parsing the command line decided: either run with `config`, or exit with `exit_code` after printing

@@ -20,7 +20,9 @@ void WorkerCore::schedule() {
   timer_.expires_after(kTick);
   timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
-    hub_.on_tick(now());
+    const int64_t t = now();
+    hub_.on_tick(t);
+    if (after_tick_) after_tick_(t);
     const auto s = hub_.stats();
     rooms_.store(s.bus.rooms, std::memory_order_relaxed);
     peers_.store(s.bus.peers, std::memory_order_relaxed);

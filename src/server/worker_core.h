@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 
 #include <boost/asio/steady_timer.hpp>
 
@@ -18,7 +19,7 @@ namespace atrium::server {
 
 class WorkerCore {
  public:
-  static constexpr std::chrono::milliseconds kTick{20};
+  static constexpr std::chrono::milliseconds kTick{10};
 
   explicit WorkerCore(Worker& worker);
   ~WorkerCore();
@@ -28,6 +29,9 @@ class WorkerCore {
   static int64_t now();
   // Thread-safe snapshot as of the last tick.
   CoreStats stats() const;
+  // Runs right after every hub tick, on the worker's thread: the transport ticks its sessions and drains what
+  // the tick produced.
+  void set_after_tick(std::function<void(int64_t now)> fn) { after_tick_ = std::move(fn); }
 
  private:
   void schedule();
@@ -35,6 +39,7 @@ class WorkerCore {
   core::LocalBus bus_;
   core::EndpointHub hub_{bus_};
   boost::asio::steady_timer timer_;
+  std::function<void(int64_t)> after_tick_;
   std::atomic<size_t> rooms_{0}, peers_{0}, tracks_{0};
 };
 

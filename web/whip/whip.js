@@ -23,6 +23,15 @@ async function exchange(pc, url) {
   return new URL(res.headers.get('Location'), url).toString();
 }
 
+// DELETE first so the server tears down on our request (not on the DTLS close that pc.close() sends), and
+// report what it said.
+async function hangUp(pc, resource, after = () => {}) {
+  const res = await fetch(resource, { method: 'DELETE' });
+  pc.close();
+  after();
+  if (res.status !== 200) throw new Error(`DELETE ${resource}: HTTP ${res.status}: ${await res.text()}`);
+}
+
 function preferCodec(transceiver, codec) {
   if (!codec) return;
   const caps = RTCRtpReceiver.getCapabilities('video').codecs;
@@ -42,7 +51,7 @@ export async function publish({ room, peer, codec, stream } = {}) {
   const q = peer ? `?peer=${encodeURIComponent(peer)}` : '';
   const resource = await exchange(pc, `${location.origin}/whip/${encodeURIComponent(room)}${q}`);
   log(`publishing to ${room} (${resource})`);
-  return { pc, stream: media, resource, stop: async () => { pc.close(); media.getTracks().forEach((t) => t.stop()); await fetch(resource, { method: 'DELETE' }); } };
+  return { pc, stream: media, resource, stop: () => hangUp(pc, resource, () => media.getTracks().forEach((t) => t.stop())) };
 }
 
 export async function watch({ room, source } = {}) {
@@ -54,7 +63,7 @@ export async function watch({ room, source } = {}) {
   const q = source ? `?source=${encodeURIComponent(source)}` : '';
   const resource = await exchange(pc, `${location.origin}/whep/${encodeURIComponent(room)}${q}`);
   log(`watching ${room} (${resource})`);
-  return { pc, stream, resource, stop: async () => { pc.close(); await fetch(resource, { method: 'DELETE' }); } };
+  return { pc, stream, resource, stop: () => hangUp(pc, resource) };
 }
 
 // What a test (or a curious person in the console) wants to know about a connection's media.

@@ -17,6 +17,7 @@ enum class InboxKind : uint8_t {
   kFeedback,      // feedback for a channel this node publishes
   kRoomEntry,     // a directory entry (JetStream ordered consumer on a room's keys)
   kHeartbeat,     // another bus instance is alive
+  kMessage,       // an application message to a room this node hosts
   kDisconnected,  // connection events carry no message
   kReconnected,
   kClosed,

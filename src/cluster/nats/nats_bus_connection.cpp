@@ -263,8 +263,10 @@ void NatsClusterBus::close_connection() {
   batch_.clear();
   // Closing first ends every subscription at once (no per-subscription requests on the way out).
   if (conn_) natsConnection_Close(conn_);
-  for (auto& [name, r] : rooms_)
+  for (auto& [name, r] : rooms_) {
     unsubscribe(r.watch);
+    unsubscribe(r.messages);
+  }
   for (auto& [id, ch] : channels_)
     unsubscribe(ch.sub);
   unsubscribe(heartbeat_sub_);

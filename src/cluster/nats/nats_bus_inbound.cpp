@@ -72,6 +72,10 @@ void NatsClusterBus::process(InboxItem& item) {
       on_heartbeat(item.msg.get());
       item.msg.reset();
       break;
+    case InboxKind::kMessage:
+      on_message(item.msg.get());
+      item.msg.reset();
+      break;
     case InboxKind::kDisconnected:
       break;
     case InboxKind::kReconnected:
@@ -134,6 +138,32 @@ void NatsClusterBus::on_heartbeat(natsMsg* msg) {
   std::string owner(reinterpret_cast<const char*>(data.data()), data.size());
   if (owner.empty() || owner == owner_) return;
   owners_[owner].last_seen = stamp();
+}
+
+void NatsClusterBus::on_message(natsMsg* msg) {
+  auto data = data_of(msg);
+  std::string_view rest(reinterpret_cast<const char*>(data.data()), data.size());
+  std::string fields[4];
+  for (auto& f : fields) {
+    const auto colon = rest.find(':');
+    if (colon == std::string_view::npos || colon > 10) return;  // malformed: dropped
+    size_t len = 0;
+    for (char ch : rest.substr(0, colon)) {
+      if (ch < '0' || ch > '9') return;
+      len = len * 10 + static_cast<size_t>(ch - '0');
+    }
+    if (colon + 1 + len >= rest.size() || rest[colon + 1 + len] != ',') return;
+    f = std::string(rest.substr(colon + 1, len));
+    rest.remove_prefix(colon + 2 + len);
+  }
+  if (fields[0] == owner_) return;  // ours: already delivered locally
+  const std::string subject(natsMsg_GetSubject(msg));
+  const auto dot = subject.rfind('.');
+  auto room_name = decode_token(std::string_view(subject).substr(dot + 1));
+  if (!room_name) return;
+  auto it = rooms_.find(*room_name);
+  if (it == rooms_.end()) return;
+  it->second.dir.deliver_message(fields[1], fields[2], fields[3], out_);
 }
 
 void NatsClusterBus::note_owner(const std::string& owner) {

@@ -59,6 +59,7 @@ void NatsClusterBus::send(media::Micros now, EndpointId from, ClusterControl&& c
                    announce_bitrate(ch);
                  },
                  [&](ccl::LocalTrackEnded& c) { on_local_ended(from, c.id); },
+                 [&](ccl::PeerMessage& c) { on_peer_message(from, m, room, c); },
                  [&](ccl::PeerJoin&) {},
                  [&](ccl::RemoteTrackMedia&) {},
              },
@@ -286,14 +287,46 @@ void NatsClusterBus::announce_bitrate(Channel& ch) {
 
 NatsClusterBus::Room& NatsClusterBus::host(const std::string& room) {
   auto [it, inserted] = rooms_.try_emplace(room);
-  if (inserted) start_watch(room, it->second);  // if NATS is slow, on_tick tries again
+  if (inserted) {
+    start_watch(room, it->second);  // if NATS is slow, on_tick tries again
+    it->second.messages = subscribe(message_subject(room), InboxKind::kMessage);
+  }
   return it->second;
+}
+
+std::string NatsClusterBus::message_subject(const std::string& room) const {
+  return options_.subject_prefix + ".msg." + encode_token(room);
+}
+
+// Messages are plain NATS publishes on the room's subject: every node hosting the room delivers to its own
+// members (the sender's node already delivered to its local ones). Format: "<len>:<bytes>," for owner, from,
+// to, data, as directory values are written.
+void NatsClusterBus::on_peer_message(EndpointId from, const Member& m, Room& room, ccl::PeerMessage& c) {
+  const bool local = room.dir.deliver_message(m.peer, c.to, c.data, out_);
+  if (!c.to.empty() && !local && !room.dir.has_peer(c.to)) {
+    out_.push(
+        {from, cev::MessageRejected{{ErrorCode::kPeerNotFound, "peer '" + c.to + "' is not in the room"}}});
+    return;
+  }
+  if (!c.to.empty() && local) return;  // delivered here; nobody else is that peer
+  auto field = [](std::string& out, const std::string& s) {
+    out += std::to_string(s.size()) + ":" + s + ",";
+  };
+  std::string payload;
+  field(payload, owner_);
+  field(payload, m.peer);
+  field(payload, c.to);
+  field(payload, c.data);
+  if (conn_)
+    natsConnection_Publish(conn_, message_subject(m.room).c_str(), payload.data(),
+                           static_cast<int>(payload.size()));
 }
 
 void NatsClusterBus::unhost_if_idle(const std::string& room) {
   auto it = rooms_.find(room);
   if (it == rooms_.end() || it->second.members > 0) return;
   unsubscribe(it->second.watch);
+  unsubscribe(it->second.messages);
   rooms_.erase(it);
 }
 

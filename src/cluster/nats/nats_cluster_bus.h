@@ -109,6 +109,7 @@ class NatsClusterBus final : public core::ClusterBus {
     core::RoomDirectory dir;
     RoomMirror mirror;
     natsSubscription* watch = nullptr;
+    natsSubscription* messages = nullptr;  // <prefix>.msg.<room token>
     size_t members = 0;
   };
   struct OwnerSeen {
@@ -151,6 +152,8 @@ class NatsClusterBus final : public core::ClusterBus {
   void on_feedback(natsMsg* msg);
   void on_remote_media(natsMsg* msg);
   void on_heartbeat(natsMsg* msg);
+  void on_message(natsMsg* msg);
+  void on_peer_message(core::EndpointId from, const Member& m, Room& room, core::ccl::PeerMessage& c);
   void resync();
   void end_remote_tracks(const std::string& room, const std::vector<RoomMirror::TrackRef>& ended);
   void remove_dead_owner(const std::string& owner);
@@ -159,6 +162,7 @@ class NatsClusterBus final : public core::ClusterBus {
   // Hosting a room = watching its keys while a local endpoint is in it.
   Room& host(const std::string& room);
   void unhost_if_idle(const std::string& room);
+  std::string message_subject(const std::string& room) const;
   bool start_watch(const std::string& room, Room& r);
 
   // NATS output; each is a no-op without a connection.

@@ -49,6 +49,11 @@ void LocalBus::send(media::Micros, EndpointId from, ClusterControl&& control) {
                    announce_bitrate(ch);
                  },
                  [&](ccl::LocalTrackEnded& c) { on_local_ended(from, c.id); },
+                 [&](ccl::PeerMessage& c) {
+                   if (!room.deliver_message(m.peer, c.to, c.data, out_))
+                     out_.push({from, cev::MessageRejected{{ErrorCode::kPeerNotFound,
+                                                            "peer '" + c.to + "' is not in the room"}}});
+                 },
                  [&](ccl::PeerJoin&) {},
                  [&](ccl::RemoteTrackMedia&) {},
              },

@@ -115,6 +115,14 @@ void Endpoint::on_transport(media::Micros now, TransportEvent&& event) {
                    control(ccl::LocalTrackDesiredBitrate{c.id, desired_bitrate(*t)});
                    set_state(*t, before);
                  },
+                 [&](tev::SendMessage& c) {
+                   if (!require_room("send a message")) return;
+                   if (c.data.size() > kMaxMessageLength)
+                     return error(ErrorCode::kInvalidArgument, "a message is at most 16 KiB");
+                   if (!c.to.empty() && !valid_name(c.to))
+                     return error(ErrorCode::kInvalidArgument, "peer id must be 1-128 characters");
+                   control(ccl::PeerMessage{std::move(c.to), std::move(c.data)});
+                 },
                  [&](tev::RequestKeyFrame& c) {
                    auto it = local_.find(c.id);
                    if (it == local_.end() || !it->second.attached())
@@ -278,6 +286,10 @@ void Endpoint::on_cluster(media::Micros now, ClusterEvent&& event) {
                  [&](cev::RemoteTrackDesiredBitrate& e) {
                    if (remote_.count(e.id)) emit(eev::BitrateHint{e.id, e.bitrate_bps});
                  },
+                 [&](cev::MessageReceived& e) {
+                   emit(eev::Message{std::move(e.from), std::move(e.data), e.direct});
+                 },
+                 [&](cev::MessageRejected& e) { emit(eev::ErrorEvent{std::move(e.error)}); },
              },
              event);
 }

@@ -27,6 +27,7 @@ class Endpoint {
  public:
   static constexpr size_t kMaxNameLength = 128;
   static constexpr size_t kMaxMetaLength = 16 * 1024;
+  static constexpr size_t kMaxMessageLength = 16 * 1024;
   static constexpr size_t kMaxTracks = 64;
 
   explicit Endpoint(EndpointId id) : id_(id) {}

@@ -54,10 +54,15 @@ struct LocalTrackDesiredBitrate {
 struct LocalTrackEnded {
   LocalTrackId id;
 };
+struct PeerMessage {  // to every other member of the room (`to` empty) or to the member that is peer `to`
+  std::string to;
+  std::string data;
+};
 
-using ClusterControl = std::variant<PeerJoin, PeerLeave, PeerMeta, WatchPeer, UnwatchPeer, RemoteTrackStarted,
-                                    RemoteTrackMeta, RemoteTrackMedia, RemoteTrackEnded, LocalTrackStarted,
-                                    LocalTrackKeyFrameRequest, LocalTrackDesiredBitrate, LocalTrackEnded>;
+using ClusterControl =
+    std::variant<PeerJoin, PeerLeave, PeerMeta, WatchPeer, UnwatchPeer, RemoteTrackStarted, RemoteTrackMeta,
+                 RemoteTrackMedia, RemoteTrackEnded, LocalTrackStarted, LocalTrackKeyFrameRequest,
+                 LocalTrackDesiredBitrate, LocalTrackEnded, PeerMessage>;
 
 }  // namespace atrium::core::ccl
 

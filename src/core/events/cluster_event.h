@@ -53,6 +53,14 @@ struct LocalTrackSourceEnded {
 struct RemoteTrackKeyFrameRequest {
   RemoteTrackId id;
 };
+struct MessageReceived {
+  std::string from;
+  std::string data;
+  bool direct = false;
+};
+struct MessageRejected {  // a message this endpoint sent could not be delivered
+  Error error;
+};
 struct RemoteTrackDesiredBitrate {  // max over every subscriber in the cluster; 0 when nobody watches
   RemoteTrackId id;
   uint32_t bitrate_bps;
@@ -61,7 +69,7 @@ struct RemoteTrackDesiredBitrate {  // max over every subscriber in the cluster;
 using ClusterEvent =
     std::variant<PeerJoined, PeerLeft, PeerMeta, TrackPublished, TrackUnpublished, TrackMeta, JoinAccepted,
                  JoinRejected, LocalTrackMedia, LocalTrackAttachFailed, LocalTrackSourceEnded,
-                 RemoteTrackKeyFrameRequest, RemoteTrackDesiredBitrate>;
+                 RemoteTrackKeyFrameRequest, RemoteTrackDesiredBitrate, MessageReceived, MessageRejected>;
 
 }  // namespace atrium::core::cev
 

@@ -58,13 +58,18 @@ struct BitrateHint {  // what the subscribers of this remote track want, at most
   RemoteTrackId id;
   uint32_t bitrate_bps;
 };
+struct Message {  // application data another peer sent (to the room, or to us when `direct`)
+  std::string from;
+  std::string data;
+  bool direct = false;
+};
 struct ErrorEvent {
   Error error;
 };
 
 using EndpointEvent = std::variant<Joined, Left, PeerJoined, PeerLeft, PeerMetaChanged, TrackPublished,
                                    TrackUnpublished, TrackMetaChanged, LocalMedia, LocalTrackStateChanged,
-                                   LocalTrackSourceEnded, RequestKeyFrame, BitrateHint, ErrorEvent>;
+                                   LocalTrackSourceEnded, RequestKeyFrame, BitrateHint, Message, ErrorEvent>;
 
 }  // namespace atrium::core::eev
 

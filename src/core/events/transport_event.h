@@ -56,10 +56,14 @@ struct SetPaused {
 struct RequestKeyFrame {  // the receiving client lost its picture (PLI/FIR)
   LocalTrackId id;
 };
+struct SendMessage {  // application data to every other member of the room (`to` empty) or to one peer
+  std::string to;
+  std::string data;
+};
 
-using TransportEvent =
-    std::variant<Join, Leave, UpdatePeerMeta, SubscribePeer, UnsubscribePeer, Publish, Unpublish,
-                 UpdateTrackMeta, RemoteMedia, Attach, Detach, SetLimits, SetPaused, RequestKeyFrame>;
+using TransportEvent = std::variant<Join, Leave, UpdatePeerMeta, SubscribePeer, UnsubscribePeer, Publish,
+                                    Unpublish, UpdateTrackMeta, RemoteMedia, Attach, Detach, SetLimits,
+                                    SetPaused, RequestKeyFrame, SendMessage>;
 
 }  // namespace atrium::core::tev
 

@@ -82,6 +82,17 @@ void RoomDirectory::add_member(EndpointId ep, const JoinParams& params, Out& out
     announce_peer(ep, name, p, sees_peer(m, name), sees_tracks(m, name), out);
 }
 
+bool RoomDirectory::deliver_message(const std::string& from, const std::string& to, const std::string& data,
+                                    Out& out) const {
+  bool found = false;
+  for (const auto& [ep, m] : members_) {
+    if (m.peer == from || (!to.empty() && m.peer != to)) continue;
+    out.push({ep, cev::MessageReceived{from, data, !to.empty()}});
+    found = true;
+  }
+  return found || to.empty();
+}
+
 void RoomDirectory::remove_member(EndpointId ep) {
   members_.erase(ep);
 }

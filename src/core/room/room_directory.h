@@ -37,6 +37,10 @@ class RoomDirectory {
   void watch(EndpointId ep, const std::string& peer, Out& out);  // peer need not exist yet
   bool unwatch(EndpointId ep, const std::string& peer, Out& out);
   bool watching(EndpointId ep, const std::string& peer) const;
+  // Application data from `from` to every other member (`to` empty) or to the members that are peer `to`.
+  // False when `to` names nobody here.
+  bool deliver_message(const std::string& from, const std::string& to, const std::string& data,
+                       Out& out) const;
 
   bool has_peer(const std::string& peer) const { return peers_.count(peer) > 0; }
   bool has_track(const std::string& peer, const std::string& track) const;

@@ -11,6 +11,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +22,10 @@
 namespace atrium::server {
 
 using HttpHandler = std::function<void(const HttpRequest&, Responder)>;
+class WebSocketConnection;
+// Runs on the HTTP thread with the upgraded connection, before its handshake completes: set its handlers
+// here.
+using WebSocketHandler = std::function<void(const std::shared_ptr<WebSocketConnection>&)>;
 
 class HttpRouter {
  public:
@@ -31,6 +36,16 @@ class HttpRouter {
   }
   void post(std::string_view pattern, HttpHandler handler) {
     add(boost::beast::http::verb::post, pattern, std::move(handler));
+  }
+
+  // A WebSocket endpoint at an exact path: GET with "Upgrade: websocket" goes here, any other request to the
+  // path gets 426.
+  void websocket(std::string path, WebSocketHandler handler) {
+    websockets_[std::move(path)] = std::move(handler);
+  }
+  const WebSocketHandler* websocket_handler(std::string_view path) const {
+    auto it = websockets_.find(path);
+    return it == websockets_.end() ? nullptr : &it->second;
   }
 
   struct Match {
@@ -61,6 +76,7 @@ class HttpRouter {
                       std::map<std::string, std::string, std::less<>>* params);
 
   std::vector<Route> routes_;
+  std::map<std::string, WebSocketHandler, std::less<>> websockets_;
 };
 
 // "%2F" -> "/", "+" is left alone (paths, not forms). Malformed escapes are kept as they are.

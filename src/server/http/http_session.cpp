@@ -10,8 +10,10 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include "server/http/http_server.h"
+#include "server/http/websocket_connection.h"
 
 namespace atrium::server {
 namespace http = boost::beast::http;
@@ -92,6 +94,33 @@ void HttpSession::dispatch() {
   stream_.expires_never();  // while the handler works, no read or write is pending
   auto message = parser_->release();
   parser_.reset();
+
+  const std::string_view target_path =
+      std::string_view(message.target()).substr(0, message.target().find('?'));
+  if (const auto* ws_handler = server_.router_.websocket_handler(target_path)) {
+    if (!boost::beast::websocket::is_upgrade(message)) {
+      keep_alive_ = false;
+      version_ = message.version();
+      return write(
+          HttpResponse::text(426, "this is a WebSocket endpoint\n").with_header("Upgrade", "websocket"),
+          false);
+    }
+    HttpRequest request;
+    request.method = message.method();
+    request.target = std::string(message.target());
+    const auto q = request.target.find('?');
+    request.path = request.target.substr(0, q);
+    if (q != std::string::npos) request.query = request.target.substr(q + 1);
+    request.remote = remote_;
+    // The connection leaves HTTP for good: the socket moves into the WebSocket, this session ends quietly.
+    auto ws = std::make_shared<WebSocketConnection>(std::move(stream_), std::move(request));
+    closed_ = true;
+    handler_timer_.cancel();
+    (*ws_handler)(ws);
+    ws->start(std::move(message));
+    server_.forget(this);
+    return;
+  }
 
   HttpRequest request;
   request.method = message.method();

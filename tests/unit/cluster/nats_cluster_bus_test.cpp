@@ -383,3 +383,39 @@ TEST_F(Cluster, ManualTrackModeHearsRemoteTracksOnlyOfSubscribedPeers) {
 
 }  // namespace
 }  // namespace atrium::cluster::nats::testing
+
+namespace atrium::cluster::nats::testing {
+namespace {
+
+TEST_F(Cluster, MessagesReachMembersOnEveryNodeOnceAndDirectOnesOnlyTheirPeer) {
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  const EndpointId alice = join(a, "r", "alice");
+  const EndpointId carol = join(a, "r", "carol");
+  const EndpointId bob = join(b, "r", "bob");
+  ASSERT_TRUE(wait_until([&] { return peer_joined(b, bob, "alice") && peer_joined(a, alice, "bob"); }));
+
+  send(a, alice, tev::SendMessage{"", "\"hi all\""});
+  ASSERT_TRUE(wait_until([&] { return has<eev::Message>(b, bob); }));
+  settle(100);
+  auto at_bob = take<eev::Message>(b, bob);
+  ASSERT_EQ(at_bob.size(), 1u);
+  EXPECT_EQ(at_bob[0].from, "alice");
+  EXPECT_EQ(at_bob[0].data, "\"hi all\"");
+  EXPECT_EQ(take<eev::Message>(a, carol).size(), 1u) << "a local member gets it once, not again via NATS";
+  EXPECT_TRUE(take<eev::Message>(a, alice).empty());
+
+  send(b, bob, tev::SendMessage{"carol", "1"});
+  ASSERT_TRUE(wait_until([&] { return has<eev::Message>(a, carol); }));
+  settle(100);
+  EXPECT_TRUE(take<eev::Message>(a, carol)[0].direct);
+  EXPECT_TRUE(take<eev::Message>(a, alice).empty());
+
+  send(b, bob, tev::SendMessage{"nobody", "1"});
+  auto errors = take<eev::ErrorEvent>(b, bob);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].error.code, core::ErrorCode::kPeerNotFound);
+}
+
+}  // namespace
+}  // namespace atrium::cluster::nats::testing

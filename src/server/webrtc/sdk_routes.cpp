@@ -1,0 +1,140 @@
+// The room SDK's WebSocket endpoint (docs/protocol.md). On the HTTP thread: the first message must be a join;
+// its token is checked here (the secret never reaches a worker), the room picks the worker, and every later
+// message of the connection goes to that worker in order. A client that floods gets coded errors, then the
+// door.
+#include <chrono>
+#include <mutex>
+
+#include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
+
+#include "server/auth/access_token.h"
+#include "server/http/websocket_connection.h"
+#include "server/webrtc/webrtc_service.h"
+
+namespace atrium::server {
+
+namespace {
+
+constexpr double kRequestsPerSecond = 100;  // sustained, per connection
+constexpr double kBurst = 200;
+constexpr int kRejectionsBeforeClose = 500;
+
+uint64_t fnv1a64(std::string_view s) {
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+std::string error_response(const nlohmann::json& id, std::string_view code, std::string_view message) {
+  return nlohmann::json{
+      {"type", "response"}, {"id", id}, {"ok", false}, {"error", {{"code", code}, {"message", message}}}}
+      .dump();
+}
+
+// Lives as long as the connection; only the HTTP thread touches it.
+struct Connection {
+  Worker* worker = nullptr;  // set by the first join that reached a worker
+  double tokens = kBurst;
+  std::chrono::steady_clock::time_point refilled = std::chrono::steady_clock::now();
+  int rejected_in_a_row = 0;
+
+  bool take() {
+    const auto now = std::chrono::steady_clock::now();
+    tokens =
+        std::min(kBurst, tokens + std::chrono::duration<double>(now - refilled).count() * kRequestsPerSecond);
+    refilled = now;
+    if (tokens < 1) return false;
+    tokens -= 1;
+    return true;
+  }
+};
+
+}  // namespace
+
+void WebRtcService::add_sdk_routes(HttpRouter& router, WorkerPool& workers) {
+  router.websocket("/sdk/v1", [this, &workers](const std::shared_ptr<WebSocketConnection>& socket) {
+    auto conn = std::make_shared<Connection>();
+    std::weak_ptr<WebSocketConnection> weak = socket;
+    socket->on_message([this, &workers, conn, weak](std::string text) {
+      auto ws = weak.lock();
+      if (!ws) return;
+      if (!conn->take()) {
+        if (++conn->rejected_in_a_row >= kRejectionsBeforeClose) {
+          ws->close(1008, "too many requests");
+          return;
+        }
+        auto j = nlohmann::json::parse(text, nullptr, false);
+        const auto id = j.is_object() && j.contains("id") ? j["id"] : nlohmann::json();
+        ws->send(error_response(id, "RATE_LIMITED", "slow down: at most 100 requests per second"));
+        return;
+      }
+      conn->rejected_in_a_row = 0;
+      if (conn->worker) {
+        Worker* w = conn->worker;
+        w->post([w, ws, text = std::move(text)]() mutable {
+          if (auto* rt = w->find<WebRtcWorker>()) rt->sdk_message(ws.get(), std::move(text));
+        });
+        return;
+      }
+      // Not bound yet: this must be the join (or a resume).
+      auto j = nlohmann::json::parse(text, nullptr, false);
+      if (!j.is_object())
+        return ws->send(error_response(nullptr, "BAD_REQUEST", "a request is a JSON object"));
+      const auto id = j.contains("id") ? j["id"] : nlohmann::json();
+      if (j.value("type", "") == "ping")
+        return ws->send(nlohmann::json{
+            {"type", "response"}, {"id", id}, {"ok", true}, {"result", nlohmann::json::object()}}
+                            .dump());
+      if (j.value("type", "") != "join")
+        return ws->send(error_response(id, "NOT_JOINED", "join a room first"));
+      const std::string room = j.value("room", "");
+      const std::string peer = j.value("peer", "");
+      // A join that fails here ends the connection, as one the room refuses does: retries start clean.
+      auto refuse = [&](std::string_view code, std::string_view message) {
+        ws->send(error_response(id, code, message));
+        ws->close(4001, "join refused");
+      };
+      if (room.empty()) return refuse("INVALID_ARGUMENT", "join needs a \"room\"");
+      sdk::SdkPermissions permissions;
+      if (!config_.auth_secret.empty()) {
+        std::string token = j.value("token", "");
+        const auto access = authorize(token, room, peer);
+        if (!access.ok) return refuse(access.code, access.message);
+        permissions.publish = access.publish;
+        permissions.subscribe = access.subscribe;
+      }
+      const bool resume = j.contains("resume");
+      if (!resume && sessions_.fetch_add(1, std::memory_order_relaxed) >= config_.max_sessions) {
+        sessions_.fetch_sub(1, std::memory_order_relaxed);
+        return ws->send(
+            error_response(id, "SERVER_FULL", "the server is at its session limit; try again later"));
+      }
+      Worker& worker = workers.at(fnv1a64(room) % workers.size());
+      conn->worker = &worker;
+      worker.post([this, w = &worker, ws, text = std::move(text), permissions, resume]() mutable {
+        auto* rt = w->find<WebRtcWorker>();
+        if (!rt) {
+          if (!resume) sessions_.fetch_sub(1, std::memory_order_relaxed);
+          return;
+        }
+        rt->sdk_open(ws, std::move(text), permissions, !resume);
+      });
+    });
+    socket->on_close([conn, weak](uint16_t) {
+      auto ws = weak.lock();
+      if (!ws || !conn->worker) return;
+      Worker* w = conn->worker;
+      const WebSocketConnection* key = ws.get();
+      // The worker only compares the pointer; `ws` keeps it from being reused before that.
+      w->post([w, key, ws]() {
+        if (auto* rt = w->find<WebRtcWorker>()) rt->sdk_closed(key);
+      });
+    });
+  });
+}
+
+}  // namespace atrium::server

@@ -1,0 +1,328 @@
+#include "server/webrtc/webrtc_service.h"
+
+#include <chrono>
+
+#include "server/auth/access_token.h"
+
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <cctype>
+#include <sstream>
+#include <stdexcept>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/ip/address.hpp>
+
+namespace atrium::server {
+
+namespace {
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  for (std::string item; std::getline(in, item, ',');) {
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+// Every IPv4 address of the machine that is up, non-loopback first, loopback last.
+std::vector<std::string> machine_addresses() {
+  std::vector<std::string> outside, loopback;
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return {"127.0.0.1"};
+  for (ifaddrs* i = list; i; i = i->ifa_next) {
+    if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !(i->ifa_flags & IFF_UP)) continue;
+    const auto* sin = reinterpret_cast<const sockaddr_in*>(static_cast<const void*>(i->ifa_addr));
+    const auto ip = boost::asio::ip::address_v4(ntohl(sin->sin_addr.s_addr));
+    auto& dest = ip.is_loopback() ? loopback : outside;
+    if (std::find(dest.begin(), dest.end(), ip.to_string()) == dest.end()) dest.push_back(ip.to_string());
+  }
+  freeifaddrs(list);
+  outside.insert(outside.end(), loopback.begin(), loopback.end());
+  if (outside.empty()) outside.push_back("127.0.0.1");
+  return outside;
+}
+
+// Room and peer names travel in URLs, logs and metrics: keep them printable and short.
+bool valid_name(std::string_view s) {
+  if (s.empty() || s.size() > 128) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '~';
+  });
+}
+
+std::string percent_decode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i] == '+' ? ' ' : s[i];
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> query_param(std::string_view query, std::string_view key) {
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const auto part = query.substr(0, amp);
+    const auto eq = part.find('=');
+    if (part.substr(0, eq) == key)
+      return percent_decode(eq == std::string_view::npos ? "" : part.substr(eq + 1));
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return std::nullopt;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool content_type_is(const HttpRequest& req, std::string_view type) {
+  auto ct = lower(req.header("Content-Type"));
+  const auto semi = ct.find(';');
+  if (semi != std::string::npos) ct.resize(semi);
+  while (!ct.empty() && ct.back() == ' ')
+    ct.pop_back();
+  return ct == type;
+}
+
+std::string random_suffix() {
+  unsigned char b[4];
+  RAND_bytes(b, sizeof b);
+  char s[9];
+  std::snprintf(s, sizeof s, "%02x%02x%02x%02x", b[0], b[1], b[2], b[3]);
+  return s;
+}
+
+uint64_t fnv1a(std::string_view s) {
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+HttpResponse error(unsigned status, const std::string& sentence) {
+  return HttpResponse::text(status, sentence + "\n");
+}
+
+WebRtcService::WebRtcService(const ServerConfig& config, MetricsRegistry& metrics)
+    : config_(config), metrics_(metrics), ports_(static_cast<size_t>(config.workers)) {
+  dtls_ = webrtc::DtlsContext::create(webrtc::DtlsCertificate::generate());
+  if (!config.public_ip.empty()) {
+    candidate_ips_ = split_list(config.public_ip);
+  } else if (config.bind != "0.0.0.0" && config.bind != "::") {
+    candidate_ips_ = {config.bind};
+  } else {
+    candidate_ips_ = machine_addresses();
+  }
+  for (int i = 0; i < config.workers; ++i) {
+    counters_.emplace_back();
+    WebRtcCounters& c = counters_.back();
+    const MetricLabels w{{"worker", std::to_string(i)}};
+    metrics.gauge_callback(
+        "atrium_webrtc_sessions", "WHIP and WHEP sessions open",
+        [&c] { return static_cast<double>(c.sessions.load()); }, w);
+    auto counter = [&](const char* name, const char* help, std::atomic<uint64_t>& v) {
+      metrics.callback(
+          name, help, MetricType::kCounter, [&v] { return static_cast<double>(v.load()); }, w);
+    };
+    counter("atrium_udp_datagrams_received_total", "UDP datagrams received on the media port",
+            c.datagrams_in);
+    counter("atrium_udp_datagrams_sent_total", "UDP datagrams sent from the media port", c.datagrams_out);
+    counter("atrium_udp_bytes_received_total", "UDP bytes received on the media port", c.bytes_in);
+    counter("atrium_udp_bytes_sent_total", "UDP bytes sent from the media port", c.bytes_out);
+    counter("atrium_rtp_packets_received_total", "RTP packets received (after SRTP)", c.rtp_in);
+    counter("atrium_rtp_packets_sent_total", "RTP packets sent, NACK answers included", c.rtp_out);
+    counter("atrium_rtcp_packets_received_total", "RTCP compound packets received", c.rtcp_in);
+    counter("atrium_rtcp_packets_sent_total", "RTCP compound packets sent", c.rtcp_out);
+    counter("atrium_nack_requested_total", "packets clients asked for again (NACK)", c.nacks_in);
+    counter("atrium_nack_resent_total", "NACKed packets sent again from the cache", c.nack_resent);
+    counter("atrium_pli_received_total", "key-frame requests (PLI/FIR) from viewers", c.plis_in);
+    counter("atrium_pli_sent_total", "key-frame requests (PLI/FIR) sent to publishers", c.plis_out);
+    counter("atrium_srtp_failures_total", "SRTP/SRTCP packets that failed to decrypt or authenticate",
+            c.srtp_failures);
+    counter("atrium_stun_unauthorized_total", "STUN requests with a wrong username or integrity",
+            c.stun_bad_integrity);
+    counter("atrium_malformed_dropped_total", "malformed STUN/RTP/RTCP packets dropped", c.malformed);
+    counter("atrium_udp_unknown_dropped_total",
+            "datagrams that matched no session or that a session could not place", c.unknown_dropped);
+    counter("atrium_udp_send_errors_total", "datagrams the kernel refused to send", c.send_errors);
+  }
+}
+
+std::vector<uint16_t> WebRtcService::ports() const {
+  std::vector<uint16_t> out;
+  for (const auto& p : ports_)
+    out.push_back(p.load());
+  return out;
+}
+
+std::string WebRtcService::start_worker(Worker& worker, WorkerCore& core) {
+  WebRtcWorkerSettings settings{dtls_, candidate_ips_, &sessions_};
+  auto& w = worker.emplace<WebRtcWorker>(worker, core, std::move(settings), counters_[worker.index()]);
+  boost::system::error_code ec;
+  const auto bind = boost::asio::ip::make_address(config_.bind, ec);
+  const uint16_t port =
+      config_.udp_port == 0 ? 0 : static_cast<uint16_t>(config_.udp_port + static_cast<int>(worker.index()));
+  auto err = w.open(bind, port);
+  if (err.empty()) ports_[worker.index()] = w.port();
+  return err;
+}
+
+std::string_view WebRtcService::bearer(const HttpRequest& req) {
+  const auto h = req.header("Authorization");
+  return h.starts_with("Bearer ") ? h.substr(7) : std::string_view();
+}
+
+bool WebRtcService::bearer_ok(const HttpRequest& req, std::string_view room, std::string_view peer) const {
+  if (config_.auth_secret.empty()) return true;
+  auto check = verify_access_token(config_.auth_secret, bearer(req), unix_now());
+  return check.claims && (room.empty() || check_scope(*check.claims, room, peer).empty());
+}
+
+WebRtcService::Access WebRtcService::authorize(std::string_view token, std::string_view room,
+                                               std::string_view peer) const {
+  Access a;
+  if (config_.auth_secret.empty()) return a;
+  auto check = verify_access_token(config_.auth_secret, token, unix_now());
+  if (!check.claims) return {false, false, false, check.code, check.message};
+  if (auto scope = check_scope(*check.claims, room, peer); !scope.empty())
+    return {false, false, false, scope,
+            scope == "TOKEN_WRONG_ROOM" ? "the token is for room '" + check.claims->room + "'"
+                                        : "the token is for peer '" + check.claims->peer + "'"};
+  a.publish = check.claims->publish || check.claims->admin;
+  a.subscribe = check.claims->subscribe || check.claims->admin;
+  return a;
+}
+
+void WebRtcService::add_routes(HttpRouter& router, WorkerPool& workers) {
+  // The session URL (PATCH, DELETE) needs a valid token too, for any room: it was handed out to its owner.
+  auto authorized = [this](const HttpRequest& req) { return bearer_ok(req, "", ""); };
+  auto unauthorized = [] {
+    return error(401, "missing, expired or wrong bearer token").with_header("WWW-Authenticate", "Bearer");
+  };
+  auto worker_of_session = [&workers](const std::string& id) -> Worker* {
+    const auto dash = id.find('-');
+    if (dash == std::string::npos || dash == 0 || dash > 4) return nullptr;
+    size_t index = 0;
+    for (size_t i = 0; i < dash; ++i) {
+      if (!std::isdigit(static_cast<unsigned char>(id[i]))) return nullptr;
+      index = index * 10 + static_cast<size_t>(id[i] - '0');
+    }
+    return index < workers.size() ? &workers.at(index) : nullptr;
+  };
+
+  auto offer = [this, &workers](webrtc::SessionKind kind, const HttpRequest& req, Responder respond) {
+    const bool publish = kind == webrtc::SessionKind::kPublish;
+    if (!content_type_is(req, "application/sdp"))
+      return respond(error(415, "the offer must be sent with Content-Type: application/sdp"));
+    const std::string room(req.param("room"));
+    if (!valid_name(room))
+      return respond(error(400, "room names are 1 to 128 characters of A-Z a-z 0-9 - _ . ~"));
+    std::string peer = query_param(req.query, "peer").value_or("");
+    if (peer.empty()) peer = (publish ? "whip-" : "whep-") + random_suffix();
+    if (!valid_name(peer))
+      return respond(error(400, "peer names are 1 to 128 characters of A-Z a-z 0-9 - _ . ~"));
+    const std::string source = publish ? "" : query_param(req.query, "source").value_or("");
+    if (!source.empty() && !valid_name(source))
+      return respond(error(400, "source must be a valid peer name"));
+    if (!config_.auth_secret.empty()) {
+      const auto access = authorize(bearer(req), room, peer);
+      if (!access.ok)
+        return respond(
+            error(401, access.code + ": " + access.message).with_header("WWW-Authenticate", "Bearer"));
+      if (publish ? !access.publish : !access.subscribe)
+        return respond(error(403, std::string("PERMISSION_DENIED: this token may not ") +
+                                      (publish ? "publish" : "subscribe")));
+    }
+    if (req.body.empty()) return respond(error(400, "the body must be an SDP offer"));
+    // Reserve the slot now: offers arriving together must not all pass the check before any worker counted.
+    if (sessions_.fetch_add(1, std::memory_order_relaxed) >= config_.max_sessions) {
+      sessions_.fetch_sub(1, std::memory_order_relaxed);
+      return respond(error(503, "the server is at its session limit (" +
+                                    std::to_string(config_.max_sessions) + "); try again later")
+                         .with_header("Retry-After", "5"));
+    }
+
+    Worker& worker = workers.at(fnv1a(room) % workers.size());
+    SessionOffer o{kind, room, peer, source, req.body};
+    worker.post([this, &worker, o = std::move(o), respond]() mutable {
+      auto* w = worker.find<WebRtcWorker>();
+      if (!w) {
+        sessions_.fetch_sub(1, std::memory_order_relaxed);
+        return respond(error(503, "the media worker is not running"));
+      }
+      auto created = w->create_session(std::move(o));
+      if (created.status != 201) return respond(error(created.status, created.error));
+      HttpResponse r{201, "application/sdp", std::move(created.answer), {}};
+      r.with_header("Location", "/session/" + created.id).with_header("ETag", created.etag);
+      for (const auto& url : split_list(config_.ice_servers))
+        r.with_header("Link", "<" + url + ">; rel=\"ice-server\"");
+      respond(std::move(r));
+    });
+  };
+  router.post("/whip/{room}", [offer](const HttpRequest& req, Responder respond) {
+    offer(webrtc::SessionKind::kPublish, req, std::move(respond));
+  });
+  router.post("/whep/{room}", [offer](const HttpRequest& req, Responder respond) {
+    offer(webrtc::SessionKind::kSubscribe, req, std::move(respond));
+  });
+
+  router.add(boost::beast::http::verb::patch, "/session/{id}",
+             [authorized, unauthorized, worker_of_session](const HttpRequest& req, Responder respond) {
+               if (!authorized(req)) return respond(unauthorized());
+               if (!content_type_is(req, "application/trickle-ice-sdpfrag"))
+                 return respond(error(415, "PATCH takes Content-Type: application/trickle-ice-sdpfrag"));
+               const std::string id(req.param("id"));
+               Worker* worker = worker_of_session(id);
+               if (!worker) return respond(error(404, "no such session"));
+               worker->post(
+                   [worker, id, if_match = std::string(req.header("If-Match")), body = req.body, respond]() {
+                     auto* w = worker->find<WebRtcWorker>();
+                     if (!w) return respond(error(404, "no such session"));
+                     auto patched = w->patch_session(id, if_match, body);
+                     if (patched.status == 204) return respond(HttpResponse::empty(204));
+                     if (patched.status != 200) return respond(error(patched.status, patched.error));
+                     HttpResponse r{200, "application/trickle-ice-sdpfrag", std::move(patched.body), {}};
+                     respond(std::move(r.with_header("ETag", patched.etag)));
+                   });
+             });
+  router.add(boost::beast::http::verb::delete_, "/session/{id}",
+             [authorized, unauthorized, worker_of_session](const HttpRequest& req, Responder respond) {
+               if (!authorized(req)) return respond(unauthorized());
+               const std::string id(req.param("id"));
+               Worker* worker = worker_of_session(id);
+               if (!worker) return respond(error(404, "no such session"));
+               worker->post([worker, id, respond]() {
+                 auto* w = worker->find<WebRtcWorker>();
+                 if (!w || !w->delete_session(id)) return respond(error(404, "no such session"));
+                 respond(HttpResponse::text(200, "session deleted\n"));
+               });
+             });
+}
+
+}  // namespace atrium::server

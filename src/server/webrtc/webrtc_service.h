@@ -1,0 +1,66 @@
+// Everything WebRTC the API server offers, and the per-worker runtime its sessions live on: WHIP (RFC 9725)
+// and WHEP (draft-ietf-wish-whep) over HTTP, and the room SDK's signalling over a WebSocket
+// (docs/protocol.md).
+//
+//   POST   /whip/{room}[?peer=NAME]                 application/sdp offer -> 201 + answer, Location, ETag
+//   POST   /whep/{room}[?peer=NAME][&source=PEER]   the same for a viewer
+//   PATCH  /session/{id}                            application/trickle-ice-sdpfrag: trickle (204) or ICE
+//                                                   restart (200 + fragment, new ETag)
+//   DELETE /session/{id}                            200; the room sees the peer leave
+//   GET    /sdk/v1 (WebSocket)                      the room SDK
+//
+// Sessions of one room go to one worker (the embedded bus is per worker), chosen by a hash of the room name.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "server/http/http_router.h"
+#include "server/metrics/metrics_registry.h"
+#include "server/server_config.h"
+#include "server/webrtc/webrtc_worker.h"
+#include "server/worker_pool.h"
+
+namespace atrium::server {
+
+HttpResponse error(unsigned status, const std::string& sentence);  // text/plain, one sentence
+
+class WebRtcService {
+ public:
+  // Makes the DTLS certificate and works out the candidate addresses. Throws std::runtime_error with a
+  // sentence for the user when that fails.
+  WebRtcService(const ServerConfig& config, MetricsRegistry& metrics);
+
+  // In each worker's start hook: opens its UDP port. Returns "" or why not.
+  std::string start_worker(Worker& worker, WorkerCore& core);
+  void add_routes(HttpRouter& router, WorkerPool& workers);
+  void add_sdk_routes(HttpRouter& router, WorkerPool& workers);  // sdk_routes.cpp
+
+  const std::vector<std::string>& candidate_ips() const { return candidate_ips_; }
+  std::vector<uint16_t> ports() const;
+
+  // With --auth-secret: the claims of a valid token for (room, peer), else an error code and sentence.
+  struct Access {
+    bool ok = true;
+    bool publish = true;
+    bool subscribe = true;
+    std::string code;
+    std::string message;
+  };
+  Access authorize(std::string_view token, std::string_view room, std::string_view peer) const;
+  static std::string_view bearer(const HttpRequest& req);
+  bool bearer_ok(const HttpRequest& req, std::string_view room, std::string_view peer) const;
+
+ private:
+  const ServerConfig& config_;
+  MetricsRegistry& metrics_;
+  std::shared_ptr<webrtc::DtlsContext> dtls_;
+  std::vector<std::string> candidate_ips_;
+  std::deque<WebRtcCounters> counters_;  // one per worker; deque: stable addresses
+  std::vector<std::atomic<uint16_t>> ports_;
+  std::atomic<int64_t> sessions_{0};  // reserved or open, all workers, for --max-sessions
+};
+
+}  // namespace atrium::server

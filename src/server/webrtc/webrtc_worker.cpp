@@ -1,0 +1,562 @@
+#include "server/webrtc/webrtc_worker.h"
+
+#include <openssl/rand.h>
+
+#include <array>
+#include <sstream>
+
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+
+#include "media/stun/stun_message.h"
+
+namespace atrium::server {
+
+namespace asio = boost::asio;
+using webrtc::SocketAddress;
+
+namespace {
+
+constexpr size_t kReceiveBuffer = 2048;
+constexpr int kMaxDatagramsPerWake = 64;  // then let timers and posted work run
+constexpr size_t kSendStreamsOffered = 8;
+
+uint32_t random_u32() {
+  uint32_t v = 0;
+  while (v == 0)
+    RAND_bytes(reinterpret_cast<unsigned char*>(&v), sizeof v);
+  return v;
+}
+
+std::string random_hex(size_t bytes) {
+  std::vector<unsigned char> b(bytes);
+  RAND_bytes(b.data(), static_cast<int>(bytes));
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string s;
+  for (unsigned char c : b) {
+    s += kHex[c >> 4];
+    s += kHex[c & 15];
+  }
+  return s;
+}
+
+SocketAddress to_socket_address(const asio::ip::udp::endpoint& ep) {
+  SocketAddress a;
+  const auto addr = ep.address();
+  if (addr.is_v4()) {
+    const auto b = addr.to_v4().to_bytes();
+    std::copy(b.begin(), b.end(), a.ip.begin());
+  } else {
+    a.v6 = true;
+    a.ip = addr.to_v6().to_bytes();
+  }
+  a.port = ep.port();
+  return a;
+}
+
+asio::ip::udp::endpoint to_endpoint(const SocketAddress& a) {
+  if (a.v6) return {asio::ip::address_v6(a.ip), a.port};
+  return {asio::ip::address_v4({a.ip[0], a.ip[1], a.ip[2], a.ip[3]}), a.port};
+}
+
+// The ufrag a binding request is addressed to: USERNAME is "<our ufrag>:<their ufrag>".
+std::optional<std::string_view> stun_target_ufrag(std::span<const uint8_t> data) {
+  auto msg = media::StunMessage::parse(data);
+  if (!msg || msg->type() != media::kStunBindingRequest) return std::nullopt;
+  auto user = msg->username();
+  if (!user) return std::nullopt;
+  const auto colon = user->find(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  return user->substr(0, colon);
+}
+
+// Reads "a=ice-ufrag:" and "a=ice-pwd:" from a trickle-ice-sdpfrag (RFC 8840).
+struct Fragment {
+  std::string ufrag;
+  std::string pwd;
+  bool ok = true;
+};
+Fragment parse_fragment(std::string_view body) {
+  Fragment f;
+  std::string line;
+  std::istringstream in{std::string(body)};
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    if (line.size() < 2 || line[1] != '=') {
+      f.ok = false;
+      return f;
+    }
+    if (line.starts_with("a=ice-ufrag:")) f.ufrag = line.substr(12);
+    if (line.starts_with("a=ice-pwd:")) f.pwd = line.substr(10);
+  }
+  return f;
+}
+
+}  // namespace
+
+WebRtcWorker::WebRtcWorker(Worker& worker, WorkerCore& core, WebRtcWorkerSettings settings,
+                           WebRtcCounters& counters)
+    : worker_(worker),
+      core_(core),
+      settings_(std::move(settings)),
+      counters_(counters),
+      socket_(worker.io_context()),
+      receive_buffer_(kReceiveBuffer) {
+  core_.set_after_tick([this](int64_t now) { tick(now); });
+}
+
+WebRtcWorker::~WebRtcWorker() {
+  core_.set_after_tick({});
+  const int64_t now = WorkerCore::now();
+  for (auto& [id, e] : by_id_) {
+    e->session->close(now, "server shutting down");
+    flush(*e);
+  }
+  boost::system::error_code ec;
+  socket_.close(ec);
+}
+
+std::string WebRtcWorker::open(const asio::ip::address& bind, uint16_t port) {
+  boost::system::error_code ec;
+  const asio::ip::udp::endpoint ep(bind, port);
+  socket_.open(ep.protocol(), ec);
+  if (!ec) socket_.bind(ep, ec);
+  if (ec)
+    return "cannot bind UDP " + ep.address().to_string() + ":" + std::to_string(port) + ": " + ec.message();
+  socket_.non_blocking(true, ec);
+  // Bursts of fan-out leave faster than the kernel's default buffers drain.
+  socket_.set_option(asio::socket_base::send_buffer_size(4 << 20), ec);
+  socket_.set_option(asio::socket_base::receive_buffer_size(4 << 20), ec);
+  port_ = socket_.local_endpoint().port();
+  receive();
+  return {};
+}
+
+void WebRtcWorker::receive() {
+  socket_.async_wait(asio::ip::udp::socket::wait_read, [this](const boost::system::error_code& ec) {
+    if (ec) return;
+    const int64_t now = WorkerCore::now();
+    for (int i = 0; i < kMaxDatagramsPerWake; ++i) {
+      asio::ip::udp::endpoint from;
+      boost::system::error_code rec;
+      const size_t n = socket_.receive_from(asio::buffer(receive_buffer_), from, 0, rec);
+      if (rec) break;  // would_block: drained
+      counters_.datagrams_in.fetch_add(1, std::memory_order_relaxed);
+      counters_.bytes_in.fetch_add(n, std::memory_order_relaxed);
+      on_datagram(now, to_socket_address(from), std::span(receive_buffer_.data(), n));
+    }
+    for (Entry* e : closed_)
+      remove(now, e);
+    closed_.clear();
+    receive();
+  });
+}
+
+void WebRtcWorker::on_datagram(int64_t now, const SocketAddress& from, std::span<uint8_t> data) {
+  Entry* e = nullptr;
+  if (auto it = by_address_.find(from); it != by_address_.end()) {
+    e = it->second;
+  } else if (auto ufrag = stun_target_ufrag(data)) {
+    if (auto u = by_ufrag_.find(std::string(*ufrag)); u != by_ufrag_.end()) e = u->second;
+  }
+  if (!e) {
+    counters_.unknown_dropped.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  e->session->on_datagram(now, from, data);
+  learn_addresses(*e);
+  pump(now, e);
+}
+
+void WebRtcWorker::learn_addresses(Entry& e) {
+  const auto& validated = e.session->validated_addresses();
+  if (validated.size() == e.addresses.size()) return;
+  for (size_t i = e.addresses.size(); i < validated.size(); ++i) {
+    const SocketAddress& a = validated[i];
+    auto [it, inserted] = by_address_.emplace(a, &e);
+    if (!inserted && it->second != &e) it->second = &e;  // the client reused a port for a new session
+    e.addresses.push_back(a);
+  }
+}
+
+void WebRtcWorker::pump(int64_t now, Entry* first) {
+  auto& hub = core_.hub();
+  if (first) pending_.push_back(first);
+  do {
+    while (!pending_.empty()) {
+      Entry* e = pending_.back();
+      pending_.pop_back();
+      while (auto ev = e->session->pop_event())
+        hub.on_transport(now, e->endpoint, std::move(*ev));
+      flush(*e);
+    }
+    while (auto out = hub.pop_output()) {
+      Entry* e = by_endpoint(out->to);
+      if (!e) continue;
+      e->session->on_endpoint_event(now, out->event);
+      flush(*e);
+      pending_.push_back(e);
+    }
+  } while (!pending_.empty());
+}
+
+void WebRtcWorker::flush(Entry& e) {
+  auto& q = e.session->datagrams();
+  while (auto d = q.front()) {
+    boost::system::error_code ec;
+    socket_.send_to(asio::buffer(d->data.data(), d->data.size()), to_endpoint(d->to), 0, ec);
+    if (ec) {
+      counters_.send_errors.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      counters_.datagrams_out.fetch_add(1, std::memory_order_relaxed);
+      counters_.bytes_out.fetch_add(d->data.size(), std::memory_order_relaxed);
+    }
+    q.pop();
+  }
+  if (e.sdk) {
+    while (auto m = e.sdk->pop_message())
+      if (e.ws) e.ws->send(std::move(*m));
+  }
+  if (e.session->closed() && std::find(closed_.begin(), closed_.end(), &e) == closed_.end())
+    closed_.push_back(&e);
+}
+
+WebRtcWorker::Entry* WebRtcWorker::by_endpoint(core::EndpointId id) {
+  auto it = by_endpoint_.find(id);
+  return it == by_endpoint_.end() ? nullptr : it->second;
+}
+
+void WebRtcWorker::sync_stats(Entry& e) {
+  const auto s = e.session->counters();
+  auto& r = reported_[&e];
+  auto add = [](std::atomic<uint64_t>& total, uint64_t now_value, uint64_t& before) {
+    if (now_value > before) total.fetch_add(now_value - before, std::memory_order_relaxed);
+    before = now_value;
+  };
+  add(counters_.rtp_in, s.rtp_in, r.rtp_in);
+  add(counters_.rtp_out, s.rtp_out, r.rtp_out);
+  add(counters_.rtcp_in, s.rtcp_in, r.rtcp_in);
+  add(counters_.rtcp_out, s.rtcp_out, r.rtcp_out);
+  add(counters_.nacks_in, s.nacks_in, r.nacks_in);
+  add(counters_.nack_resent, s.nack_resent, r.nack_resent);
+  add(counters_.plis_in, s.plis_in, r.plis_in);
+  add(counters_.plis_out, s.plis_out, r.plis_out);
+  add(counters_.srtp_failures, s.srtp_failures, r.srtp_failures);
+  add(counters_.stun_bad_integrity, s.stun_bad_integrity, r.stun_bad_integrity);
+  add(counters_.malformed, s.dropped_malformed + s.stun_malformed,
+      r.dropped_malformed);  // r.dropped_malformed holds the sum
+  add(counters_.unknown_dropped, s.dropped_unknown + s.dropped_unvalidated, r.dropped_unknown);
+}
+
+void WebRtcWorker::tick(int64_t now) {
+  // The hub ticked just before: key-frame retries and the like may be waiting in its output queue.
+  for (auto& [id, e] : by_id_) {
+    e->session->on_tick(now);
+    sync_stats(*e);
+    pending_.push_back(e.get());
+  }
+  pump(now, nullptr);
+  for (Entry* e : closed_)
+    remove(now, e);
+  closed_.clear();
+  std::erase_if(recently_closed_, [now](const auto& kv) { return now - kv.second > 60'000'000; });
+}
+
+WebRtcWorker::Media WebRtcWorker::make_media(webrtc::SessionKind kind, const core::JoinParams& join,
+                                             const std::string& source, const std::string& offer_sdp,
+                                             bool join_room) {
+  const int64_t now = WorkerCore::now();
+  Media media;
+  auto ice = webrtc::IceCredentials::random();
+  webrtc::AnswerParams params;
+  params.kind = kind;
+  params.ice_ufrag = ice.ufrag;
+  params.ice_pwd = ice.pwd;
+  params.fingerprint_sha256 = settings_.dtls->certificate().fingerprint_sha256();
+  for (const auto& ip : settings_.candidate_ips)
+    params.candidates.push_back({ip, port_, true, 0});
+  const std::string cname = random_hex(8);
+  const std::string stream = "atrium-" + random_hex(4);
+  if (kind != webrtc::SessionKind::kPublish) {
+    // One set per section the client receives on; an SDK client pre-allocates many.
+    const size_t sections =
+        kSendStreamsOffered + static_cast<size_t>(std::count(offer_sdp.begin(), offer_sdp.end(), '\n'));
+    for (size_t i = 0; i < std::min<size_t>(sections, 64); ++i)
+      params.send_streams.push_back({random_u32(), random_u32(), cname, stream, "track" + std::to_string(i)});
+  }
+  RAND_bytes(reinterpret_cast<unsigned char*>(&params.session_id), sizeof params.session_id);
+  params.session_id &= 0x7FFFFFFFFFFFFFFFULL;
+
+  auto negotiated = webrtc::negotiate_answer(offer_sdp, webrtc::ServerMediaCaps::defaults(), params);
+  if (!negotiated) {
+    media.status = static_cast<unsigned>(negotiated.error().http_status);
+    media.error = negotiated.error().reason;
+    return media;
+  }
+  media.answer = std::move(negotiated.value());
+  webrtc::WebRtcSessionConfig config;
+  config.kind = kind;
+  config.join = join;
+  config.source = source;
+  config.ice = ice;
+  config.remote_fingerprint = {media.answer.remote_fingerprint.algorithm,
+                               media.answer.remote_fingerprint.hex};
+  config.media = media.answer.media;
+  config.rtcp_ssrc = random_u32();
+  config.join_room = join_room;
+  media.session = std::make_unique<webrtc::WebRtcSession>(settings_.dtls, std::move(config), now);
+  return media;
+}
+
+WebRtcWorker::Entry* WebRtcWorker::add_entry(std::unique_ptr<Entry> entry) {
+  Entry* e = entry.get();
+  e->endpoint = core_.hub().create_endpoint();
+  by_endpoint_[e->endpoint] = e;
+  by_id_[e->id] = std::move(entry);
+  counters_.sessions.fetch_add(1, std::memory_order_relaxed);
+  sync_ufrag(*e);
+  return e;
+}
+
+void WebRtcWorker::sync_ufrag(Entry& e) {
+  const std::string& now_ufrag = e.session->ice_ufrag();
+  if (now_ufrag == e.ufrag) return;
+  if (!e.ufrag.empty()) {
+    auto it = by_ufrag_.find(e.ufrag);
+    if (it != by_ufrag_.end() && it->second == &e) by_ufrag_.erase(it);
+  }
+  e.ufrag = now_ufrag;
+  if (!e.ufrag.empty()) by_ufrag_[e.ufrag] = &e;
+}
+
+SessionCreated WebRtcWorker::create_session(SessionOffer offer) {
+  const int64_t now = WorkerCore::now();
+  SessionCreated result;
+  core::JoinParams join;
+  join.room = offer.room;
+  join.peer = offer.peer;
+  auto media = make_media(offer.kind, join, offer.source, offer.sdp, true);
+  if (!media.session) {
+    release_slot();
+    result.status = media.status;
+    result.error = media.error;
+    return result;
+  }
+  auto entry = std::make_unique<Entry>();
+  entry->answer = std::move(media.answer);
+  entry->whip = media.session.get();
+  entry->session = std::move(media.session);
+  entry->id = std::to_string(worker_.index()) + "-" + random_hex(12);
+  entry->remote_ufrag = entry->answer.remote_ice_ufrag;
+  entry->etag = "\"" + random_hex(8) + "\"";
+  entry->description = std::string(offer.kind == webrtc::SessionKind::kPublish ? "whip " : "whep ") +
+                       offer.room + "/" + offer.peer;
+  Entry* e = add_entry(std::move(entry));
+  pump(now, e);  // the join: the embedded bus answers at once
+  if (e->whip->join_failed()) {
+    result.status = 409;
+    result.error = e->session->close_reason();
+    closed_.erase(std::remove(closed_.begin(), closed_.end(), e), closed_.end());
+    remove(now, e);
+    return result;
+  }
+  spdlog::info("webrtc: session {} created ({}, udp port {})", e->id, e->description, port_);
+  result.id = e->id;
+  result.answer = e->answer.sdp;
+  result.etag = e->etag;
+  return result;
+}
+
+void WebRtcWorker::after_sdk_input(int64_t now, Entry* e) {
+  pump(now, e);
+  if (by_id_.count(e->id) == 0) return;
+  e->sdk->finish_request();
+  sync_ufrag(*e);
+  flush(*e);
+  for (Entry* c : closed_)
+    remove(now, c);
+  closed_.clear();
+}
+
+void WebRtcWorker::sdk_open(std::shared_ptr<WebSocketConnection> ws, std::string text,
+                            sdk::SdkPermissions permissions, bool reserved) {
+  const int64_t now = WorkerCore::now();
+  auto request = nlohmann::json::parse(text, nullptr, false);
+  const auto resume = request.is_object() ? request.find("resume") : request.end();
+  if (request.is_object() && resume != request.end()) {
+    if (reserved) release_slot();
+    const std::string id = resume->is_object() ? resume->value("session", "") : "";
+    const std::string secret = resume->is_object() ? resume->value("secret", "") : "";
+    auto it = by_id_.find(id);
+    Entry* e = it == by_id_.end() ? nullptr : it->second.get();
+    if (!e || !e->sdk || e->sdk->resume_secret() != secret || e->sdk->room() != request.value("room", "")) {
+      ws->send(nlohmann::json{{"type", "response"},
+                              {"id", request.value("id", nlohmann::json())},
+                              {"ok", false},
+                              {"error",
+                               {{"code", "RESUME_FAILED"},
+                                {"message", "no such session to resume (it may have ended); join again"}}}}
+                   .dump());
+      ws->close(4001, "resume refused");
+      return;
+    }
+    if (e->ws) {
+      by_ws_.erase(e->ws.get());
+      e->ws->close(4000, "the session was resumed on another connection");
+    }
+    e->ws = ws;
+    by_ws_[ws.get()] = e;
+    spdlog::info("sdk: session {} resumed ({})", e->id, e->description);
+    e->sdk->on_resume(now, request);
+    after_sdk_input(now, e);
+    return;
+  }
+
+  auto entry = std::make_unique<Entry>();
+  entry->id = std::to_string(worker_.index()) + "-" + random_hex(12);
+  sdk::SdkSessionConfig config;
+  config.id = entry->id;
+  config.resume_secret = random_hex(16);
+  config.permissions = permissions;
+  auto session = std::make_unique<sdk::SdkSession>(std::move(config), [this](const std::string& offer) {
+    auto media = make_media(webrtc::SessionKind::kPeer, {}, {}, offer, false);
+    return sdk::MediaOffer{std::move(media.session), media.answer.sdp, media.error};
+  });
+  entry->sdk = session.get();
+  entry->session = std::move(session);
+  entry->ws = ws;
+  entry->description = "sdk";
+  if (!reserved) entry->description += " (unreserved)";
+  Entry* e = add_entry(std::move(entry));
+  by_ws_[ws.get()] = e;
+  e->sdk->on_message(now, text);
+  e->description = "sdk " + e->sdk->room() + "/" + e->sdk->peer();
+  after_sdk_input(now, e);
+  if (by_id_.count(e->id) && !e->sdk->closed()) {
+    if (e->sdk->room().empty()) {
+      // Not even a join that reached the core (bad request): the answer says why, then the socket closes so
+      // the next try starts clean (and its token is checked again).
+      e->session->close(now, "the join was not valid");
+      remove(now, e);
+      return;
+    }
+    spdlog::info("sdk: session {} created ({}, udp port {})", e->id, e->description, port_);
+  }
+}
+
+void WebRtcWorker::sdk_message(const WebSocketConnection* ws, std::string text) {
+  auto it = by_ws_.find(ws);
+  if (it == by_ws_.end()) return;  // its session ended; the socket is being closed
+  const int64_t now = WorkerCore::now();
+  Entry* e = it->second;
+  e->sdk->on_message(now, text);
+  after_sdk_input(now, e);
+}
+
+void WebRtcWorker::sdk_closed(const WebSocketConnection* ws) {
+  auto it = by_ws_.find(ws);
+  if (it == by_ws_.end()) return;
+  Entry* e = it->second;
+  by_ws_.erase(it);
+  e->ws = nullptr;
+  if (!e->sdk->closed()) {
+    spdlog::info("sdk: session {} lost its connection; it waits for a resume", e->id);
+    e->sdk->on_disconnected(WorkerCore::now());
+  }
+}
+
+SessionPatched WebRtcWorker::patch_session(const std::string& id, std::string_view if_match,
+                                           std::string_view body) {
+  SessionPatched result;
+  auto it = by_id_.find(id);
+  if (it == by_id_.end() || !it->second->whip) return {404, "no such session", {}, {}};
+  Entry& e = *it->second;
+  if (!if_match.empty() && if_match != "*" && if_match != e.etag)
+    return {412,
+            "the session changed: If-Match " + std::string(if_match) + " is not the current ETag " + e.etag,
+            {},
+            {}};
+  auto frag = parse_fragment(body);
+  if (!frag.ok) return {400, "the body is not an SDP fragment (RFC 8840)", {}, {}};
+  const bool restart = !frag.ufrag.empty() && frag.ufrag != e.remote_ufrag;
+  if (!restart) return {204, {}, {}, {}};  // trickled candidates: an ICE-lite server learns them from checks
+  if (frag.pwd.empty()) return {422, "an ICE restart needs both a=ice-ufrag and a=ice-pwd", {}, {}};
+  if (if_match.empty()) return {428, "an ICE restart needs If-Match: \"*\"", {}, {}};
+
+  auto ice = webrtc::IceCredentials::random();
+  e.remote_ufrag = frag.ufrag;
+  e.whip->restart_ice(ice);
+  sync_ufrag(e);
+  e.etag = "\"" + random_hex(8) + "\"";
+
+  std::string out = "a=ice-lite\r\na=ice-ufrag:" + ice.ufrag + "\r\na=ice-pwd:" + ice.pwd + "\r\n";
+  if (!e.answer.media.empty()) {
+    out += "a=group:BUNDLE";
+    for (const auto& m : e.answer.media)
+      out += " " + m.mid;
+    out += "\r\n";
+    const auto& first = e.answer.media.front();
+    out += std::string("m=") + std::string(media::to_string(first.kind)) + " 9 UDP/TLS/RTP/SAVPF";
+    for (const auto& c : first.codecs)
+      out += " " + std::to_string(c.pt);
+    out += "\r\na=mid:" + first.mid + "\r\n";
+    for (size_t k = 0; k < settings_.candidate_ips.size(); ++k) {
+      webrtc::IceCandidate c;
+      c.foundation = std::to_string(k + 1);
+      c.transport = "udp";
+      c.priority = (126u << 24) | ((65535u - static_cast<uint32_t>(k)) << 8) | 255u;
+      c.address = settings_.candidate_ips[k];
+      c.port = port_;
+      c.type = "host";
+      out += "a=candidate:" + webrtc::format_candidate(c) + "\r\n";
+    }
+    out += "a=end-of-candidates\r\n";
+  }
+  spdlog::info("webrtc: session {} ICE restart", e.id);
+  return {200, {}, std::move(out), e.etag};
+}
+
+bool WebRtcWorker::delete_session(const std::string& id) {
+  auto it = by_id_.find(id);
+  if (it == by_id_.end()) return recently_closed_.erase(id) > 0;
+  if (!it->second->whip) return false;
+  const int64_t now = WorkerCore::now();
+  Entry* e = it->second.get();
+  e->session->close(now, "deleted by the client");
+  flush(*e);
+  closed_.erase(std::remove(closed_.begin(), closed_.end(), e), closed_.end());
+  remove(now, e);
+  recently_closed_.erase(id);  // a second DELETE is a 404
+  return true;
+}
+
+void WebRtcWorker::remove(int64_t now, Entry* e) {
+  auto it = by_id_.find(e->id);
+  if (it == by_id_.end()) return;
+  sync_stats(*e);
+  reported_.erase(e);
+  spdlog::info("webrtc: session {} closed ({}): {}", e->id, e->description, e->session->close_reason());
+  if (recently_closed_.size() < 10000) recently_closed_[e->id] = now;
+  for (const auto& a : e->addresses) {
+    auto found = by_address_.find(a);
+    if (found != by_address_.end() && found->second == e) by_address_.erase(found);
+  }
+  if (auto u = by_ufrag_.find(e->ufrag); u != by_ufrag_.end() && u->second == e) by_ufrag_.erase(u);
+  by_endpoint_.erase(e->endpoint);
+  if (e->ws) {
+    by_ws_.erase(e->ws.get());
+    e->ws->close(1000, e->session->close_reason());
+  }
+  const auto endpoint = e->endpoint;
+  auto owned = std::move(it->second);
+  by_id_.erase(it);
+  counters_.sessions.fetch_sub(1, std::memory_order_relaxed);
+  release_slot();
+  pending_.erase(std::remove(pending_.begin(), pending_.end(), e), pending_.end());
+  core_.hub().remove_endpoint(now, endpoint);
+  pump(now, nullptr);  // others in the room hear about it (peer left, track ended) now
+}
+
+}  // namespace atrium::server

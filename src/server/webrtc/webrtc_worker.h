@@ -1,0 +1,155 @@
+// The WebRTC runtime of one media worker: its UDP socket, its sessions, and the pump between them and the
+// worker's EndpointHub. Everything here runs on the worker's thread; the HTTP side reaches it by posting.
+//
+// Demultiplexing (one port for every session of the worker): a datagram from a known address goes to that
+// address's session; otherwise only a STUN binding request can open a path, found by the ufrag in its
+// USERNAME, and the address joins the table once the session authenticated it.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "server/http/websocket_connection.h"
+#include "server/worker.h"
+#include "server/worker_core.h"
+#include "transport/sdk/sdk_session.h"
+#include "transport/webrtc/session/webrtc_session.h"
+
+namespace atrium::server {
+
+// Per-worker counters read by /metrics from the HTTP thread.
+struct WebRtcCounters {
+  std::atomic<int64_t> sessions{0};
+  std::atomic<uint64_t> datagrams_in{0}, datagrams_out{0}, bytes_in{0}, bytes_out{0};
+  std::atomic<uint64_t> rtp_in{0}, rtp_out{0}, rtcp_in{0}, rtcp_out{0};
+  std::atomic<uint64_t> nacks_in{0}, nack_resent{0}, plis_in{0}, plis_out{0};
+  std::atomic<uint64_t> srtp_failures{0}, stun_bad_integrity{0}, malformed{0};
+  std::atomic<uint64_t> unknown_dropped{0};  // matched no session, or a session could not place it
+  std::atomic<uint64_t> send_errors{0};
+};
+
+struct SessionOffer {
+  webrtc::SessionKind kind = webrtc::SessionKind::kPublish;
+  std::string room;
+  std::string peer;
+  std::string source;  // WHEP ?source=
+  std::string sdp;
+};
+
+struct SessionCreated {
+  unsigned status = 201;  // or 400/406/409/422/503
+  std::string error;      // a sentence, when status is not 201
+  std::string id;
+  std::string answer;
+  std::string etag;
+};
+
+struct SessionPatched {
+  unsigned status = 204;  // 200 (ICE restart), 204, 400, 404, 412, 422
+  std::string error;
+  std::string body;  // restart: the answer fragment
+  std::string etag;
+};
+
+struct WebRtcWorkerSettings {
+  std::shared_ptr<webrtc::DtlsContext> dtls;
+  std::vector<std::string> candidate_ips;  // advertised in this order, with this worker's port
+  // Slots reserved against --max-sessions by the HTTP side; the worker gives one back for every offer it was
+  // handed that did not become a session, and for every session it removes.
+  std::atomic<int64_t>* reserved_sessions = nullptr;
+};
+
+class WebRtcWorker {
+ public:
+  static constexpr std::chrono::milliseconds kTick{10};
+
+  WebRtcWorker(Worker& worker, WorkerCore& core, WebRtcWorkerSettings settings, WebRtcCounters& counters);
+  ~WebRtcWorker();
+
+  // Binds the worker's UDP socket; "" or a sentence saying why not.
+  std::string open(const boost::asio::ip::address& bind, uint16_t port);
+  uint16_t port() const { return port_; }
+
+  SessionCreated create_session(SessionOffer offer);
+
+  // The room SDK over a WebSocket. The first message of a connection (a join, possibly resuming a session by
+  // id and secret) goes to sdk_open; later ones to sdk_message; sdk_closed when the socket is gone.
+  // `reserved`: the HTTP side took a --max-sessions slot for this join (resumes take none).
+  void sdk_open(std::shared_ptr<WebSocketConnection> ws, std::string text, sdk::SdkPermissions permissions,
+                bool reserved);
+  void sdk_message(const WebSocketConnection* ws, std::string text);
+  void sdk_closed(const WebSocketConnection* ws);
+  SessionPatched patch_session(const std::string& id, std::string_view if_match, std::string_view fragment);
+  bool delete_session(const std::string& id);  // false: no such session
+
+ private:
+  struct Entry {
+    std::string id;
+    core::EndpointId endpoint = 0;
+    std::unique_ptr<webrtc::UdpSession> session;
+    webrtc::WebRtcSession* whip = nullptr;  // WHIP/WHEP: session, viewed as what it is
+    sdk::SdkSession* sdk = nullptr;         // SDK: session, viewed as what it is
+    std::shared_ptr<WebSocketConnection> ws;
+    std::string etag;
+    std::string remote_ufrag;
+    std::string ufrag;
+    std::vector<webrtc::SocketAddress> addresses;
+    webrtc::Answer answer;
+    std::string description;  // for logs: "whip room/peer"
+  };
+
+  // Negotiates an offer into a media session (ICE credentials, our candidates, SSRCs to send with).
+  struct Media {
+    std::unique_ptr<webrtc::WebRtcSession> session;
+    webrtc::Answer answer;
+    unsigned status = 201;
+    std::string error;
+  };
+  Media make_media(webrtc::SessionKind kind, const core::JoinParams& join, const std::string& source,
+                   const std::string& offer_sdp, bool join_room);
+  Entry* add_entry(std::unique_ptr<Entry> entry);
+  void sync_ufrag(Entry& e);
+  void after_sdk_input(int64_t now, Entry* e);
+  void receive();
+  void on_datagram(int64_t now, const webrtc::SocketAddress& from, std::span<uint8_t> data);
+  void pump(int64_t now, Entry* first);
+  void flush(Entry& e);
+  void learn_addresses(Entry& e);
+  void tick(int64_t now);
+  void remove(int64_t now, Entry* e);
+  Entry* by_endpoint(core::EndpointId id);
+  void sync_stats(Entry& e);
+  void release_slot() {
+    if (settings_.reserved_sessions) settings_.reserved_sessions->fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  Worker& worker_;
+  WorkerCore& core_;
+  WebRtcWorkerSettings settings_;
+  WebRtcCounters& counters_;
+  boost::asio::ip::udp::socket socket_;
+  uint16_t port_ = 0;
+  std::vector<uint8_t> receive_buffer_;
+  std::unordered_map<std::string, std::unique_ptr<Entry>> by_id_;
+  std::unordered_map<core::EndpointId, Entry*> by_endpoint_;
+  std::unordered_map<std::string, Entry*> by_ufrag_;
+  std::unordered_map<webrtc::SocketAddress, Entry*, webrtc::SocketAddressHash> by_address_;
+  std::unordered_map<const WebSocketConnection*, Entry*> by_ws_;
+  std::vector<Entry*> pending_;
+  std::vector<Entry*> closed_;
+  // Sessions that ended on their own (DTLS close, consent) in the last minute: a DELETE that arrives after
+  // the browser's pc.close() still gets 200, as the client did nothing wrong.
+  std::unordered_map<std::string, int64_t> recently_closed_;
+  // What each session's counters were when last added to the worker totals.
+  std::unordered_map<Entry*, webrtc::WebRtcSessionStats> reported_;
+};
+
+}  // namespace atrium::server

@@ -1,0 +1,677 @@
+#include "transport/webrtc/session/webrtc_session.h"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+#include "core/util/overloaded.h"
+#include "media/codec/keyframe.h"
+#include "media/demux.h"
+#include "media/rtcp/rtcp_feedback.h"
+#include "media/rtcp/rtcp_packet.h"
+#include "media/rtcp/rtcp_reports.h"
+#include "media/rtp/rtp_extensions.h"
+#include "media/rtp/rtp_packet.h"
+#include "media/stun/stun_message.h"
+#include "media/stun/stun_writer.h"
+
+namespace atrium::webrtc {
+
+namespace {
+
+constexpr size_t kCacheSlotsVideo = 1024;  // ~1 s of 8 Mbit/s video; NACKs for older packets come too late
+constexpr size_t kCacheSlotsAudio = 64;
+
+// The NTP format of `now`. Only differences reach the peer (RTT from LSR/DLSR, A/V sync between our own
+// streams), so the steady clock's origin is as good as 1900.
+uint64_t ntp_of(media::Micros now) {
+  const uint64_t secs = static_cast<uint64_t>(now / 1'000'000);
+  const uint64_t frac = (static_cast<uint64_t>(now % 1'000'000) << 32) / 1'000'000;
+  return (secs << 32) | frac;
+}
+
+media::StunAddress to_stun(const SocketAddress& a) {
+  media::StunAddress s;
+  s.v6 = a.v6;
+  s.ip = a.ip;
+  s.port = a.port;
+  return s;
+}
+
+bool receives(SdpDirection d) {
+  return d == SdpDirection::kRecvOnly || d == SdpDirection::kSendRecv;
+}
+bool sends(SdpDirection d) {
+  return d == SdpDirection::kSendOnly || d == SdpDirection::kSendRecv;
+}
+
+const NegotiatedCodec* codec_by_pt(const NegotiatedMedia& m, uint8_t pt, bool* rtx) {
+  for (const auto& c : m.codecs) {
+    if (c.pt == pt) {
+      *rtx = false;
+      return &c;
+    }
+    if (c.rtx_pt && *c.rtx_pt == pt) {
+      *rtx = true;
+      return &c;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::string_view to_string(SessionState s) {
+  switch (s) {
+    case SessionState::kNew:
+      return "new";
+    case SessionState::kConnecting:
+      return "connecting";
+    case SessionState::kConnected:
+      return "connected";
+    case SessionState::kClosed:
+      return "closed";
+  }
+  return "?";
+}
+
+WebRtcSession::WebRtcSession(std::shared_ptr<DtlsContext> dtls, WebRtcSessionConfig config, media::Micros now)
+    : config_(std::move(config)),
+      ice_(config_.ice),
+      dtls_(std::move(dtls), DtlsConfig{.role = DtlsRole::kServer,
+                                        .remote_fingerprint = config_.remote_fingerprint,
+                                        .handshake_timeout = config_.connect_timeout}),
+      created_(now),
+      next_report_(now + config_.report_interval),
+      next_twcc_(now) {
+  std::array<uint32_t, 2> names_used{0, 0};  // per kind, for "video", "video2", ...
+  for (const NegotiatedMedia& m : config_.media) {
+    if (config_.kind != SessionKind::kSubscribe && receives(m.direction)) {
+      Inbound in;
+      in.media = &m;
+      // WHIP numbers its tracks by section; the SDK binds them when the client publishes.
+      in.track =
+          config_.kind == SessionKind::kPeer ? 0 : static_cast<core::RemoteTrackId>(inbound_.size() + 1);
+      const auto k = static_cast<size_t>(m.kind);
+      in.name = std::string(media::to_string(m.kind));
+      if (++names_used[k] > 1) in.name += std::to_string(names_used[k]);
+      in.stats = ReceiveStatistics(m.codecs.empty() ? 90000 : m.codecs.front().clock_rate);
+      for (uint32_t ssrc : m.remote_ssrcs) {
+        bool is_rtx = std::any_of(m.remote_rtx_pairs.begin(), m.remote_rtx_pairs.end(),
+                                  [&](const auto& p) { return p.second == ssrc; });
+        if (is_rtx && in.rtx_ssrc == 0) in.rtx_ssrc = ssrc;
+        if (!is_rtx && in.ssrc == 0) in.ssrc = ssrc;
+      }
+      if (m.extensions.transport_cc) twcc_ext_id_ = m.extensions.transport_cc;
+      inbound_.push_back(std::move(in));
+    }
+    if (config_.kind != SessionKind::kPublish && sends(m.direction) && m.send) {
+      auto out = std::make_unique<Outbound>(m.kind == media::MediaKind::kVideo ? kCacheSlotsVideo
+                                                                               : kCacheSlotsAudio);
+      out->media = &m;
+      out->track = static_cast<core::LocalTrackId>(outbound_.size() + 1);
+      out->ssrc = m.send->ssrc;
+      out->rtx_ssrc = m.send->rtx_ssrc;
+      out->clock_rate = m.codecs.empty() ? 90000 : m.codecs.front().clock_rate;
+      outbound_.push_back(std::move(out));
+    }
+  }
+
+  core::JoinParams join = config_.join;
+  if (config_.kind == SessionKind::kSubscribe) {
+    // A viewer needs to know what is published, not who is present.
+    join.peers = core::SubscribeMode::kManual;
+    join.tracks = core::SubscribeMode::kAuto;
+    std::vector<WhepSourceSelector::Want> wants;
+    for (const auto& o : outbound_)
+      wants.push_back({o->track, o->media->kind});
+    selector_.emplace(config_.source, std::move(wants));
+  }
+  if (config_.join_room) events_.push(core::tev::Join{std::move(join)});
+}
+
+std::vector<WebRtcSession::Section> WebRtcSession::sections() const {
+  std::vector<Section> out;
+  for (const NegotiatedMedia& m : config_.media) {
+    Section s{m.mid, m.kind, receives(m.direction), sends(m.direction), 0, 0};
+    for (const auto& o : outbound_)
+      if (o->media == &m) s.local = o->track;
+    for (const auto& in : inbound_)
+      if (in.media == &m) s.remote = in.track;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+bool WebRtcSession::bind_inbound(std::string_view mid, core::RemoteTrackId id) {
+  for (auto& in : inbound_) {
+    if (in.media->mid != mid) continue;
+    in.track = id;
+    return true;
+  }
+  return false;
+}
+
+void WebRtcSession::unbind_inbound(core::RemoteTrackId id) {
+  for (auto& in : inbound_)
+    if (in.track == id) in.track = 0;
+}
+
+void WebRtcSession::on_datagram(media::Micros now, const SocketAddress& from, std::span<uint8_t> data) {
+  if (state_ == SessionState::kClosed) return;
+  ++stats_.datagrams_in;
+  stats_.bytes_in += data.size();
+  switch (media::classify_packet(data)) {
+    case media::PacketClass::kStun:
+      on_stun(now, from, data);
+      return;
+    case media::PacketClass::kDtls:
+      if (!ice_.validated(from)) {
+        ++stats_.dropped_unvalidated;
+        return;
+      }
+      on_dtls(now, from, data);
+      return;
+    case media::PacketClass::kRtp:
+    case media::PacketClass::kRtcp:
+      if (!ice_.validated(from)) {
+        ++stats_.dropped_unvalidated;
+        return;
+      }
+      if (!srtp_) {
+        ++stats_.dropped_unknown;
+        return;
+      }
+      if (media::classify_packet(data) == media::PacketClass::kRtp)
+        on_rtp(now, data);
+      else
+        on_rtcp(now, data);
+      return;
+    case media::PacketClass::kUnknown:
+      ++stats_.dropped_unknown;
+      return;
+  }
+}
+
+void WebRtcSession::on_stun(media::Micros now, const SocketAddress& from, std::span<uint8_t> data) {
+  auto msg = media::StunMessage::parse(data);
+  if (!msg || !msg->verify_fingerprint()) {
+    ++stats_.stun_malformed;
+    return;
+  }
+  if (msg->type() != media::kStunBindingRequest) return;  // responses and indications: nothing to do (lite)
+  ++stats_.stun_requests;
+  const auto tid = msg->transaction_id_array();
+  auto username = msg->username();
+  const std::string& ufrag = ice_.local().ufrag;
+  const bool user_ok = username && username->size() > ufrag.size() && username->starts_with(ufrag) &&
+                       (*username)[ufrag.size()] == ':';
+  if (!user_ok || !msg->verify_integrity(std::string_view(ice_.local().pwd))) {
+    // RFC 8445 section 7.3 / RFC 8489 section 9.1.3: unauthenticated, so answered without integrity.
+    ++stats_.stun_bad_integrity;
+    auto slot = out_.prepare();
+    if (slot.empty()) return;
+    const size_t n = media::write_stun_binding_error(slot, tid, 401, "Unauthorized");
+    if (n) out_.commit(n, from);
+    return;
+  }
+  if (!ice_.on_valid_check(now, from, msg->use_candidate())) return;
+  if (std::find(validated_.begin(), validated_.end(), from) == validated_.end()) validated_.push_back(from);
+  auto slot = out_.prepare();
+  if (slot.empty()) {
+    ++stats_.out_dropped;
+  } else if (size_t n = media::write_stun_binding_success(slot, tid, to_stun(from), ice_.local().pwd)) {
+    out_.commit(n, from);
+  }
+  if (state_ == SessionState::kNew) {
+    state_ = SessionState::kConnecting;
+    dtls_.start(now);
+  }
+}
+
+void WebRtcSession::on_dtls(media::Micros now, const SocketAddress&, std::span<uint8_t> data) {
+  const auto before = dtls_.stats().malformed_dropped + dtls_.stats().ignored_dropped;
+  dtls_.on_datagram(now, data);
+  stats_.dropped_malformed += dtls_.stats().malformed_dropped + dtls_.stats().ignored_dropped - before;
+  flush_dtls();
+  if (dtls_.state() == DtlsState::kFailed) {
+    close(now, "DTLS failed: " + dtls_.failure_reason());
+    return;
+  }
+  if (dtls_.state() == DtlsState::kClosed) {
+    close(now, "the client closed DTLS");
+    return;
+  }
+  if (dtls_.state() == DtlsState::kConnected && !srtp_) {
+    std::string error;
+    srtp_ = SrtpSession::create(*dtls_.srtp_keys(), &error);
+    if (!srtp_) {
+      close(now, "SRTP setup failed: " + error);
+      return;
+    }
+    state_ = SessionState::kConnected;
+    maybe_publish();
+    // Anything sent before SRTP was up was lost; start every local track on a key frame.
+    for (const auto& o : outbound_)
+      events_.push(core::tev::RequestKeyFrame{o->track});
+  }
+}
+
+void WebRtcSession::flush_dtls() {
+  while (auto d = dtls_.pop_outgoing()) {
+    auto to = ice_.send_address();
+    if (!to) continue;
+    auto slot = out_.prepare();
+    if (slot.empty() || d->size() > slot.size()) {
+      ++stats_.out_dropped;
+      continue;
+    }
+    std::memcpy(slot.data(), d->data(), d->size());
+    out_.commit(d->size(), *to);
+    stats_.bytes_out += d->size();
+  }
+}
+
+WebRtcSession::Inbound* WebRtcSession::inbound_for(const media::RtpPacket& p) {
+  const uint32_t ssrc = p.ssrc();
+  for (auto& in : inbound_)
+    if (in.ssrc == ssrc || in.rtx_ssrc == ssrc) return &in;
+  // A new SSRC: place it by its MID header extension (RFC 8843), else by payload type.
+  Inbound* target = nullptr;
+  for (auto& in : inbound_) {
+    if (!in.media->extensions.mid) continue;
+    auto mid = media::read_sdes_string(p.find_extension(in.media->extensions.mid));
+    if (mid && *mid == in.media->mid) {
+      target = &in;
+      break;
+    }
+  }
+  bool rtx = false;
+  if (!target) {
+    for (auto& in : inbound_)
+      if (codec_by_pt(*in.media, p.payload_type(), &rtx)) {
+        target = &in;
+        break;
+      }
+  }
+  if (!target || !codec_by_pt(*target->media, p.payload_type(), &rtx)) return nullptr;
+  // One stream (and its repair stream) per section until simulcast: a new SSRC replaces the old one, as
+  // when a browser's sender restarts.
+  if (rtx)
+    target->rtx_ssrc = ssrc;
+  else
+    target->ssrc = ssrc;
+  return target;
+}
+
+void WebRtcSession::on_rtp(media::Micros now, std::span<uint8_t> data) {
+  auto len = srtp_->unprotect_rtp(data, data.size());
+  if (!len) {
+    ++stats_.srtp_failures;
+    return;
+  }
+  auto p = media::RtpPacket::parse(data.first(*len));
+  if (!p) {
+    ++stats_.dropped_malformed;
+    return;
+  }
+  ++stats_.rtp_in;
+  if (twcc_ext_id_) {
+    if (auto tseq = media::read_transport_seq(p->find_extension(twcc_ext_id_))) twcc_.on_packet(*tseq, now);
+  }
+  Inbound* in = inbound_for(*p);
+  bool rtx = false;
+  const NegotiatedCodec* codec = in ? codec_by_pt(*in->media, p->payload_type(), &rtx) : nullptr;
+  if (!codec) {
+    ++stats_.dropped_unknown;
+    return;
+  }
+  auto payload = p->payload();
+  uint16_t seq = p->sequence_number();
+  if (rtx) {
+    if (payload.size() < 2) return;  // padding-only probe
+    seq = static_cast<uint16_t>(payload[0] << 8 | payload[1]);
+    payload = payload.subspan(2);
+  }
+  if (payload.empty()) return;  // padding-only
+  if (!rtx) in->stats.on_packet(seq, p->timestamp(), now);
+  if (in->track == 0 || !joined_ || (config_.kind == SessionKind::kPublish && !published_)) {
+    ++stats_.dropped_before_join;
+    return;
+  }
+  media::MediaPacket mp;
+  mp.codec = codec->codec;
+  mp.seq = seq;
+  mp.timestamp = p->timestamp();
+  mp.marker = p->marker();
+  mp.arrival = now;
+  mp.payload = payload;
+  if (in->media->kind == media::MediaKind::kAudio) {
+    mp.keyframe = true;
+    if (in->media->extensions.audio_level) {
+      if (auto level = media::read_audio_level(p->find_extension(in->media->extensions.audio_level)))
+        mp.audio_level = static_cast<int8_t>(level->level);
+    }
+  } else {
+    mp.keyframe = media::is_keyframe(mp.codec, payload);
+    const auto layers = media::layer_info(mp.codec, payload);
+    mp.spatial_layer = layers.spatial;
+    mp.temporal_layer = layers.temporal;
+  }
+  events_.push(core::tev::RemoteMedia{in->track, mp});
+}
+
+WebRtcSession::Outbound* WebRtcSession::outbound_by_ssrc(uint32_t ssrc) {
+  for (auto& o : outbound_)
+    if (o->ssrc == ssrc) return o.get();
+  return nullptr;
+}
+
+void WebRtcSession::on_rtcp(media::Micros now, std::span<uint8_t> data) {
+  auto len = srtp_->unprotect_rtcp(data, data.size());
+  if (!len) {
+    ++stats_.srtp_failures;
+    return;
+  }
+  ++stats_.rtcp_in;
+  media::RtcpCompoundIterator it(data.first(*len));
+  while (auto h = it.next()) {
+    if (h->is(media::RtcpType::kSr)) {
+      if (auto sr = media::SenderReportView::parse(*h)) {
+        for (auto& in : inbound_)
+          if (in.ssrc == sr->sender_ssrc()) in.stats.on_sender_report(sr->sender_info().ntp_time, now);
+      }
+    } else if (h->is(media::RtcpType::kRtpfb) && h->fmt() == media::kRtpfbNack) {
+      if (auto nack = media::NackView::parse(*h)) {
+        if (Outbound* o = outbound_by_ssrc(nack->media_ssrc()))
+          nack->for_each_lost([&](uint16_t seq) { on_nack(now, *o, seq); });
+      }
+    } else if (h->is(media::RtcpType::kPsfb) && h->fmt() == media::kPsfbPli) {
+      if (auto pli = media::PliView::parse(*h)) {
+        if (Outbound* o = outbound_by_ssrc(pli->media_ssrc)) {
+          ++stats_.plis_in;
+          events_.push(core::tev::RequestKeyFrame{o->track});
+        }
+      }
+    } else if (h->is(media::RtcpType::kPsfb) && h->fmt() == media::kPsfbFir) {
+      if (auto fir = media::FirView::parse(*h)) {
+        for (size_t i = 0; i < fir->entry_count(); ++i) {
+          if (Outbound* o = outbound_by_ssrc(fir->entry(i).ssrc)) {
+            ++stats_.plis_in;
+            events_.push(core::tev::RequestKeyFrame{o->track});
+          }
+        }
+      }
+    }
+  }
+  if (it.error() != media::RtcpError::kNone) ++stats_.dropped_malformed;
+}
+
+void WebRtcSession::on_nack(media::Micros now, Outbound& o, uint16_t seq) {
+  ++stats_.nacks_in;
+  auto cached = o.cache.find(seq, now);
+  auto to = ice_.send_address();
+  if (cached.empty() || !to) return;
+  auto slot = out_.prepare();
+  if (slot.empty()) {
+    ++stats_.out_dropped;
+    return;
+  }
+  size_t total = 0;
+  auto original = media::RtpPacket::parse(cached);
+  bool rtx_unused = false;
+  const NegotiatedCodec* codec =
+      original ? codec_by_pt(*o.media, original->payload_type(), &rtx_unused) : nullptr;
+  if (o.rtx_ssrc && codec && codec->rtx_pt && original) {
+    // RFC 4588: the repair stream carries the original sequence number in front of the payload.
+    std::array<media::RtpExtension, 1> ext;
+    size_t n_ext = 0;
+    if (o.media->extensions.mid) {
+      ext[n_ext++] = {o.media->extensions.mid,
+                      {reinterpret_cast<const uint8_t*>(o.media->mid.data()), o.media->mid.size()}};
+    }
+    const size_t hdr = media::write_rtp_header(slot,
+                                               {.marker = original->marker(),
+                                                .payload_type = *codec->rtx_pt,
+                                                .sequence_number = o.rtx_seq++,
+                                                .timestamp = original->timestamp(),
+                                                .ssrc = o.rtx_ssrc,
+                                                .csrcs = {}},
+                                               std::span(ext.data(), n_ext));
+    const auto payload = original->payload();
+    if (hdr == 0 || hdr + 2 + payload.size() + SrtpSession::kMaxTrailer > slot.size()) return;
+    slot[hdr] = static_cast<uint8_t>(seq >> 8);
+    slot[hdr + 1] = static_cast<uint8_t>(seq);
+    std::memcpy(slot.data() + hdr + 2, payload.data(), payload.size());
+    total = hdr + 2 + payload.size();
+  } else {
+    if (cached.size() + SrtpSession::kMaxTrailer > slot.size()) return;
+    std::memcpy(slot.data(), cached.data(), cached.size());
+    total = cached.size();
+  }
+  auto len = srtp_->protect_rtp(slot, total);
+  if (!len) return;
+  out_.commit(*len, *to);
+  ++stats_.nack_resent;
+  ++stats_.rtp_out;
+  stats_.bytes_out += *len;
+}
+
+void WebRtcSession::send_media(media::Micros now, const core::eev::LocalMedia& m) {
+  if (!srtp_ || m.id == 0 || m.id > outbound_.size()) return;
+  Outbound& o = *outbound_[m.id - 1];
+  const NegotiatedCodec* codec = nullptr;
+  for (const auto& c : o.media->codecs)
+    if (c.codec == m.packet.codec) {
+      codec = &c;
+      break;
+    }
+  if (!codec) {
+    ++stats_.codec_mismatch;
+    return;
+  }
+  auto to = ice_.send_address();
+  if (!to) return;
+  auto slot = out_.prepare();
+  if (slot.empty()) {
+    ++stats_.out_dropped;
+    return;
+  }
+  std::array<media::RtpExtension, 1> ext;
+  size_t n_ext = 0;
+  if (o.media->extensions.mid) {
+    ext[n_ext++] = {o.media->extensions.mid,
+                    {reinterpret_cast<const uint8_t*>(o.media->mid.data()), o.media->mid.size()}};
+  }
+  const size_t hdr = media::write_rtp_header(slot,
+                                             {.marker = m.packet.marker,
+                                              .payload_type = codec->pt,
+                                              .sequence_number = m.packet.seq,
+                                              .timestamp = m.packet.timestamp,
+                                              .ssrc = o.ssrc,
+                                              .csrcs = {}},
+                                             std::span(ext.data(), n_ext));
+  const size_t payload = m.packet.payload.size();
+  if (hdr == 0 || hdr + payload + SrtpSession::kMaxTrailer > slot.size()) {
+    ++stats_.dropped_malformed;
+    return;
+  }
+  std::memcpy(slot.data() + hdr, m.packet.payload.data(), payload);
+  const size_t total = hdr + payload;
+  o.cache.store(m.packet.seq, now, slot.first(total));
+  auto len = srtp_->protect_rtp(slot, total);
+  if (!len) return;
+  out_.commit(*len, *to);
+  o.sent_any = true;
+  o.last_timestamp = m.packet.timestamp;
+  o.last_sent = now;
+  ++o.packets;
+  o.octets += static_cast<uint32_t>(payload);
+  ++stats_.rtp_out;
+  stats_.bytes_out += *len;
+}
+
+void WebRtcSession::queue_rtcp(std::span<uint8_t> slot, size_t len) {
+  auto to = ice_.send_address();
+  if (!srtp_ || !to || len == 0) return;
+  auto protected_len = srtp_->protect_rtcp(slot, len);
+  if (!protected_len) return;
+  out_.commit(*protected_len, *to);
+  ++stats_.rtcp_out;
+  stats_.bytes_out += *protected_len;
+}
+
+void WebRtcSession::request_keyframe(core::RemoteTrackId id) {
+  if (!srtp_) return;
+  for (auto& in : inbound_) {
+    if (in.track != id || in.ssrc == 0) continue;
+    auto slot = out_.prepare();
+    if (slot.empty()) {
+      ++stats_.out_dropped;
+      return;
+    }
+    size_t n = 0;
+    if (in.media->feedback.pli || !in.media->feedback.fir) {
+      n = media::write_pli(slot, config_.rtcp_ssrc, in.ssrc);
+    } else {
+      const media::FirEntry entry{in.ssrc, ++in.fir_seq};
+      n = media::write_fir(slot, config_.rtcp_ssrc, std::span(&entry, 1));
+    }
+    ++stats_.plis_out;
+    queue_rtcp(slot, n);
+    return;
+  }
+}
+
+void WebRtcSession::send_reports(media::Micros now) {
+  const std::string_view cname =
+      !outbound_.empty() && outbound_.front()->media->send ? outbound_.front()->media->send->cname : "atrium";
+  for (auto& o : outbound_) {
+    if (!o->sent_any) continue;
+    auto slot = out_.prepare();
+    if (slot.empty()) return;
+    media::SenderInfo info;
+    info.ntp_time = ntp_of(now);
+    info.rtp_timestamp =
+        o->last_timestamp + static_cast<uint32_t>((now - o->last_sent) * o->clock_rate / 1'000'000);
+    info.packet_count = o->packets;
+    info.octet_count = o->octets;
+    size_t n = media::write_sender_report(slot, o->ssrc, info, {});
+    if (n) n += media::write_sdes_cname(slot.subspan(n), o->ssrc, cname);
+    queue_rtcp(slot, n);
+  }
+  std::array<media::ReportBlock, media::kMaxReportBlocks> blocks;
+  size_t count = 0;
+  for (auto& in : inbound_)
+    if (in.ssrc && in.stats.started() && count < blocks.size())
+      blocks[count++] = in.stats.report(in.ssrc, now);
+  if (count) {
+    auto slot = out_.prepare();
+    if (slot.empty()) return;
+    size_t n = media::write_receiver_report(slot, config_.rtcp_ssrc, std::span(blocks.data(), count));
+    if (n) n += media::write_sdes_cname(slot.subspan(n), config_.rtcp_ssrc, cname);
+    queue_rtcp(slot, n);
+  }
+}
+
+void WebRtcSession::send_twcc(media::Micros) {
+  uint32_t media_ssrc = 0;
+  for (auto& in : inbound_)
+    if (in.ssrc) media_ssrc = in.ssrc;
+  while (twcc_.has_pending()) {
+    auto slot = out_.prepare();
+    if (slot.empty()) return;
+    const size_t n = twcc_.write_feedback(slot, config_.rtcp_ssrc, media_ssrc);
+    if (n == 0) continue;  // everything pending was late; write_feedback consumed it
+    ++stats_.twcc_feedback_out;
+    queue_rtcp(slot, n);
+  }
+}
+
+void WebRtcSession::maybe_publish() {
+  if (config_.kind != SessionKind::kPublish || published_ || !joined_ || state_ != SessionState::kConnected)
+    return;
+  published_ = true;
+  for (const auto& in : inbound_)
+    events_.push(core::tev::Publish{in.track, core::TrackInfo{in.name, in.media->kind, {}}});
+}
+
+void WebRtcSession::on_endpoint_event(media::Micros now, const core::EndpointEvent& event) {
+  if (state_ == SessionState::kClosed) return;
+  std::visit(core::Overloaded{
+                 [&](const core::eev::LocalMedia& m) { send_media(now, m); },
+                 [&](const core::eev::RequestKeyFrame& r) { request_keyframe(r.id); },
+                 [&](const core::eev::Joined&) {
+                   joined_ = true;
+                   maybe_publish();
+                 },
+                 [&](const core::eev::ErrorEvent& e) {
+                   if (!joined_) {
+                     join_failed_ = true;
+                     close(now, e.error.message);
+                   }
+                 },
+                 [&](const auto&) {},
+             },
+             event);
+  if (selector_) {
+    selector_->on_event(event, selector_out_);
+    for (auto& e : selector_out_)
+      events_.push(std::move(e));
+    selector_out_.clear();
+  }
+}
+
+void WebRtcSession::on_tick(media::Micros now) {
+  if (state_ == SessionState::kClosed) return;
+  if (state_ != SessionState::kNew) {
+    dtls_.on_tick(now);
+    flush_dtls();
+    if (dtls_.state() == DtlsState::kFailed) {
+      close(now, "DTLS failed: " + dtls_.failure_reason());
+      return;
+    }
+  }
+  if (state_ != SessionState::kConnected && now - created_ >= config_.connect_timeout) {
+    close(now, state_ == SessionState::kNew ? "no ICE connectivity check arrived within 30 s"
+                                            : "the DTLS handshake did not finish within 30 s");
+    return;
+  }
+  if (ice_.state(now) == IceState::kFailed) {
+    close(now, "consent expired: no ICE check from the client for 30 s");
+    return;
+  }
+  if (state_ != SessionState::kConnected) return;
+  if (twcc_ext_id_ && now >= next_twcc_) {
+    next_twcc_ = now + config_.twcc_feedback_interval;
+    send_twcc(now);
+  }
+  if (now >= next_report_) {
+    next_report_ = now + config_.report_interval;
+    send_reports(now);
+  }
+}
+
+void WebRtcSession::close(media::Micros now, std::string reason) {
+  if (state_ == SessionState::kClosed) return;
+  if (srtp_) {
+    std::array<uint32_t, 16> ssrcs{};
+    size_t n = 0;
+    for (const auto& o : outbound_)
+      if (n < ssrcs.size()) ssrcs[n++] = o->ssrc;
+    if (n == 0) ssrcs[n++] = config_.rtcp_ssrc;
+    auto slot = out_.prepare();
+    if (!slot.empty()) {
+      size_t len = media::write_receiver_report(slot, n ? ssrcs[0] : config_.rtcp_ssrc, {});
+      if (len) len += media::write_bye(slot.subspan(len), std::span(ssrcs.data(), n), "session closed");
+      queue_rtcp(slot, len);
+    }
+  }
+  dtls_.close();
+  flush_dtls();
+  (void)now;
+  state_ = SessionState::kClosed;
+  close_reason_ = std::move(reason);
+}
+
+}  // namespace atrium::webrtc

@@ -1,0 +1,204 @@
+// One WebRTC peer connection as the core sees it: a transport plugin instance that turns ICE-lite checks,
+// DTLS, SRTP, RTP and RTCP into the core's endpoint vocabulary and back. Sans-IO: the runtime hands it
+// datagrams and endpoint events with `now`, then drains pop_event() into the EndpointHub and datagrams() to
+// its UDP socket. The negotiation (SDP) happens before: a session is built from the accepted answer.
+//
+// What each kind of session does with the room:
+//  - publish (WHIP): joins as `peer`, and once DTLS is up publishes one remote track per received section
+//    ("audio", "video"; further sections of a kind get "video2", ...);
+//  - subscribe (WHEP): joins with peer events off and track events on, and lets WhepSourceSelector attach its
+//    local tracks (one per sent section) to the watched peer's tracks.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/events/endpoint_event.h"
+#include "core/events/transport_event.h"
+#include "core/util/ring_queue.h"
+#include "media/rtp/rtp_packet.h"
+#include "transport/webrtc/dtls/dtls_transport.h"
+#include "transport/webrtc/ice/ice_lite_agent.h"
+#include "transport/webrtc/rtp/packet_cache.h"
+#include "transport/webrtc/rtp/receive_statistics.h"
+#include "transport/webrtc/rtp/twcc_recorder.h"
+#include "transport/webrtc/sdp/negotiator.h"
+#include "transport/webrtc/session/datagram_queue.h"
+#include "transport/webrtc/session/udp_session.h"
+#include "transport/webrtc/session/whep_source_selector.h"
+#include "transport/webrtc/srtp/srtp_session.h"
+
+namespace atrium::webrtc {
+
+struct WebRtcSessionConfig {
+  SessionKind kind = SessionKind::kPublish;
+  core::JoinParams join;
+  std::string source;  // subscribe: the peer to watch (`?source=`); empty follows whoever publishes
+  IceCredentials ice;
+  DtlsFingerprint remote_fingerprint;
+  std::vector<NegotiatedMedia> media;  // Answer::media
+  uint32_t rtcp_ssrc = 1;              // sender SSRC of our RTCP when we send no media of our own
+  // A session that has not completed ICE and DTLS by then is closed.
+  media::Micros connect_timeout = 30'000'000;
+  media::Micros report_interval = 1'000'000;      // SR / RR
+  media::Micros twcc_feedback_interval = 50'000;  // transport-cc feedback to a publisher
+  // WHIP/WHEP sessions join the room themselves; an SDK session's signalling does it (and binds tracks).
+  bool join_room = true;
+};
+
+enum class SessionState : uint8_t {
+  kNew,         // waiting for the first authenticated ICE check
+  kConnecting,  // ICE proved the path; DTLS handshake running
+  kConnected,   // SRTP keys in place; media flows
+  kClosed,
+};
+std::string_view to_string(SessionState s);
+
+struct WebRtcSessionStats {
+  uint64_t datagrams_in = 0;
+  uint64_t bytes_in = 0;
+  uint64_t rtp_in = 0;
+  uint64_t rtcp_in = 0;
+  uint64_t rtp_out = 0;
+  uint64_t rtcp_out = 0;
+  uint64_t bytes_out = 0;
+  uint64_t stun_requests = 0;
+  uint64_t stun_bad_integrity = 0;  // answered 401
+  uint64_t stun_malformed = 0;
+  uint64_t dropped_unvalidated = 0;  // DTLS/SRTP from an address that never passed an ICE check
+  uint64_t dropped_unknown = 0;      // not STUN/DTLS/RTP/RTCP, or RTP with an SSRC/PT we cannot place
+  uint64_t dropped_malformed = 0;    // RTP/RTCP that does not parse after decryption
+  uint64_t dropped_before_join = 0;  // media before the room accepted us
+  uint64_t srtp_failures = 0;        // failed unprotect (authentication, replay, garbage)
+  uint64_t nacks_in = 0;             // NACKed packets asked for by the client
+  uint64_t nack_resent = 0;          // ... and sent again
+  uint64_t plis_in = 0;              // PLI/FIR from the client
+  uint64_t plis_out = 0;             // PLI we sent to the client
+  uint64_t twcc_feedback_out = 0;
+  uint64_t out_dropped = 0;     // no free slot in the datagram queue
+  uint64_t codec_mismatch = 0;  // media in a codec the client did not accept
+};
+
+class WebRtcSession final : public UdpSession {
+ public:
+  WebRtcSession(std::shared_ptr<DtlsContext> dtls, WebRtcSessionConfig config, media::Micros now);
+  WebRtcSession(const WebRtcSession&) = delete;
+  WebRtcSession& operator=(const WebRtcSession&) = delete;
+
+  // A datagram the demultiplexer gave this session. Mutable because SRTP decrypts in place; media views in
+  // the events this produces point into it, so drain pop_event() before reusing the buffer.
+  void on_datagram(media::Micros now, const SocketAddress& from, std::span<uint8_t> data) override;
+  void on_endpoint_event(media::Micros now, const core::EndpointEvent& event) override;
+  void on_tick(media::Micros now) override;
+  // DELETE or shutdown: says goodbye (RTCP BYE, DTLS close_notify) and moves to kClosed.
+  void close(media::Micros now, std::string reason) override;
+  // ICE restart: from now on checks must use these credentials.
+  void restart_ice(IceCredentials credentials) { ice_.restart(std::move(credentials)); }
+
+  std::optional<core::TransportEvent> pop_event() override { return events_.pop(); }
+  DatagramQueue& datagrams() override { return out_; }
+  const std::vector<SocketAddress>& validated_addresses() const override { return validated_; }
+  const std::string& ice_ufrag() const override { return ice_.local().ufrag; }
+  bool closed() const override { return state_ == SessionState::kClosed; }
+  const std::string& close_reason() const override { return close_reason_; }
+  WebRtcSessionStats counters() const override { return stats_; }
+
+  // SDK sessions (SessionKind::kPeer) bind what the client sends and receives by MID.
+  struct Section {
+    std::string mid;
+    media::MediaKind kind;
+    bool client_sends;               // we receive: publishable
+    bool client_receives;            // we send: a local track
+    core::LocalTrackId local = 0;    // when client_receives
+    core::RemoteTrackId remote = 0;  // the track it is bound to, 0 when unbound
+  };
+  std::vector<Section> sections() const;
+  // Media arriving on section `mid` goes to the core as remote track `id` (0 unbinds). False: no such
+  // section that the client sends on.
+  bool bind_inbound(std::string_view mid, core::RemoteTrackId id);
+  // Drops the binding to remote track `id`.
+  void unbind_inbound(core::RemoteTrackId id);
+
+  SessionState state() const { return state_; }
+  bool joined() const { return joined_; }
+  bool join_failed() const { return join_failed_; }
+  const WebRtcSessionConfig& config() const { return config_; }
+  const IceLiteAgent& ice() const { return ice_; }
+  const WebRtcSessionStats& stats() const { return stats_; }
+  std::optional<std::string> watching() const {
+    return selector_ ? selector_->source_of(media::MediaKind::kVideo) : std::nullopt;
+  }
+
+ private:
+  // A section we receive (publish): one remote track.
+  struct Inbound {
+    const NegotiatedMedia* media = nullptr;
+    core::RemoteTrackId track = 0;
+    std::string name;
+    uint32_t ssrc = 0;      // primary, once known
+    uint32_t rtx_ssrc = 0;  // once known
+    ReceiveStatistics stats;
+    uint8_t fir_seq = 0;
+  };
+  // A section we send (subscribe): one local track.
+  struct Outbound {
+    const NegotiatedMedia* media = nullptr;
+    core::LocalTrackId track = 0;
+    uint32_t ssrc = 0;
+    uint32_t rtx_ssrc = 0;
+    uint16_t rtx_seq = 0;
+    PacketCache cache;
+    bool sent_any = false;
+    uint32_t last_timestamp = 0;
+    media::Micros last_sent = 0;
+    uint32_t packets = 0;
+    uint32_t octets = 0;
+    uint32_t clock_rate = 90000;
+    explicit Outbound(size_t cache_slots) : cache(cache_slots) {}
+  };
+
+  void on_stun(media::Micros now, const SocketAddress& from, std::span<uint8_t> data);
+  void on_dtls(media::Micros now, const SocketAddress& from, std::span<uint8_t> data);
+  void on_rtp(media::Micros now, std::span<uint8_t> data);
+  void on_rtcp(media::Micros now, std::span<uint8_t> data);
+  void on_nack(media::Micros now, Outbound& out, uint16_t seq);
+  void send_media(media::Micros now, const core::eev::LocalMedia& m);
+  void request_keyframe(core::RemoteTrackId id);
+  void send_reports(media::Micros now);
+  void send_twcc(media::Micros now);
+  void maybe_publish();
+  void flush_dtls();
+  // Protects and queues one RTCP packet written into `slot[0, len)`.
+  void queue_rtcp(std::span<uint8_t> slot, size_t len);
+  Inbound* inbound_for(const media::RtpPacket& p);
+  Outbound* outbound_by_ssrc(uint32_t ssrc);
+
+  WebRtcSessionConfig config_;
+  IceLiteAgent ice_;
+  DtlsTransport dtls_;
+  std::unique_ptr<SrtpSession> srtp_;
+  SessionState state_ = SessionState::kNew;
+  std::string close_reason_;
+  media::Micros created_;
+  bool joined_ = false;
+  bool join_failed_ = false;
+  bool published_ = false;
+  std::vector<Inbound> inbound_;
+  std::vector<std::unique_ptr<Outbound>> outbound_;
+  std::optional<WhepSourceSelector> selector_;
+  std::vector<core::TransportEvent> selector_out_;
+  TwccRecorder twcc_;
+  uint8_t twcc_ext_id_ = 0;
+  media::Micros next_report_ = 0;
+  media::Micros next_twcc_ = 0;
+  std::vector<SocketAddress> validated_;
+  core::RingQueue<core::TransportEvent> events_{64};
+  DatagramQueue out_;
+  WebRtcSessionStats stats_;
+};
+
+}  // namespace atrium::webrtc
