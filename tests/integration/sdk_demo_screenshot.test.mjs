@@ -69,6 +69,13 @@ test('demo room page: three participants see three video tiles each (screenshot 
       await pages[0].screenshot({ path: shot, fullPage: true });
       console.log(`screenshot: ${shot}; tiles: ${JSON.stringify(all[0])}`);
 
+      // Ben shares his screen (fake capture): a tile of its own on the others' pages, gone when he stops.
+      await pages[1].click('#screen');
+      await pages[0].waitForFunction(() => [...document.querySelectorAll('#tiles .tile')].some((t) => t.dataset.group === 'screen'
+        && t.querySelector('.name').textContent === 'Ben — screen' && t.querySelector('video').videoWidth > 0), null, { timeout: 10_000 });
+      await pages[1].click('#screen');
+      await pages[0].waitForFunction(() => ![...document.querySelectorAll('#tiles .tile')].some((t) => t.dataset.group === 'screen'), null, { timeout: 3000 });
+
       // A message typed in one page shows up in the others under the sender's name.
       await pages[1].fill('#message', 'hello from Ben');
       await pages[1].press('#message', 'Enter');
