@@ -10,7 +10,7 @@ profile=${1:-build}
 
 build_pkgs=(build-essential cmake ninja-build pkg-config git
   libssl-dev libboost1.81-dev nlohmann-json3-dev libspdlog-dev libcli11-dev libsrtp2-dev libusrsctp-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libnats-dev)
+  libgtest-dev libgmock-dev libbenchmark-dev libnats-dev node-typescript)
 test_pkgs=(clang libclang-rt-14-dev lld nodejs npm chromium curl procps iproute2 nftables nats-server)
 bench_pkgs=(janus jq curl iproute2 util-linux)
 

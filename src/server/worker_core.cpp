@@ -4,14 +4,14 @@
 
 namespace atrium::server {
 
-WorkerCore::WorkerCore(Worker& worker) : worker_(worker), timer_(worker.io_context()) {
+WorkerCore::WorkerCore(Worker& worker) : timer_(worker.io_context()) {
   bus_ = std::make_unique<core::LocalBus>();
   hub_ = std::make_unique<core::EndpointHub>(*bus_);
   schedule();
 }
 
 WorkerCore::WorkerCore(Worker& worker, const cluster::nats::NatsBusOptions& options)
-    : worker_(worker), timer_(worker.io_context()) {
+    : timer_(worker.io_context()) {
   WorkerCore* self = this;
   auto alive = alive_;
   // Many messages may arrive before the worker gets to them: one posted drain at a time is enough.

@@ -60,7 +60,6 @@ class WorkerCore {
   void schedule();
   void on_bus_wake();
 
-  Worker& worker_;
   std::unique_ptr<core::ClusterBus> bus_;
   cluster::nats::NatsClusterBus* nats_ = nullptr;
   std::unique_ptr<core::EndpointHub> hub_;

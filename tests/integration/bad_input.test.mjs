@@ -551,7 +551,7 @@ describe('garbage on the media port', () => {
     await withBrowser({}, async (browser) => {
       const open = async () => {
         const page = await browser.newPage();
-        await page.goto(`${server.browserUrl}/`);
+        await page.goto(`${server.browserUrl}/web/whip/`);
         await page.waitForFunction(() => window.atrium !== undefined);
         return page;
       };

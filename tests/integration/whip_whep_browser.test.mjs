@@ -20,7 +20,7 @@ async function metric(server, name) {
 async function openPage(browser, server) {
   const page = await browser.newPage();
   page.on('console', (m) => { if (m.type() === 'error') console.log(`[page] ${m.text()}`); });
-  await page.goto(`${server.browserUrl}/`);
+  await page.goto(`${server.browserUrl}/web/whip/`);
   await page.waitForFunction(() => window.atrium !== undefined);
   return page;
 }

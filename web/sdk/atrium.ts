@@ -37,6 +37,9 @@ export interface ConnectOptions {
   /** Sending transceivers of each kind. Default {audio: 1, video: 2} (named 'audio', 'camera', 'screen'). */
   senders?: { audio?: number; video?: number };
   rtcConfiguration?: RTCConfiguration;
+  /** Video codecs offered, in order of preference (mime subtypes). Default ['VP8', 'H264']. Offering every codec
+   *  the browser has on every transceiver makes an offer of ~60 KB, near the protocol's 64 KiB message limit. */
+  videoCodecs?: string[];
   /** How long to try resuming after the socket dropped (the server keeps the session 30 s). Default 25000. */
   resumeWithinMs?: number;
   /** A request without an answer after this long is rejected with code TIMEOUT. Default 10000. */
@@ -215,6 +218,37 @@ export class Room {
     const receivers = options.receivers ?? 8;
     for (let i = 0; i < receivers; i++) this.pc.addTransceiver('video', { direction: 'recvonly' });
     for (let i = 0; i < receivers; i++) this.pc.addTransceiver('audio', { direction: 'recvonly' });
+    this.preferCodecs(options.videoCodecs ?? ['VP8', 'H264']);
+  }
+
+  // Opus for audio; the chosen video codecs (H264: constrained baseline, packetization mode 1) with RTX.
+  private preferCodecs(video: string[]) {
+    if (typeof RTCRtpReceiver === 'undefined' || !RTCRtpReceiver.getCapabilities) return;
+    const pick = (kind: Kind): RTCRtpCodecCapability[] => {
+      const caps = RTCRtpReceiver.getCapabilities(kind)?.codecs ?? [];
+      if (kind === 'audio') return caps.filter((c) => c.mimeType.toLowerCase() === 'audio/opus');
+      const chosen: RTCRtpCodecCapability[] = [];
+      for (const name of video) {
+        const mime = `video/${name.toLowerCase()}`;
+        let matching = caps.filter((c) => c.mimeType.toLowerCase() === mime);
+        if (mime === 'video/h264') {
+          const baseline = matching.filter((c) => /packetization-mode=1/.test(c.sdpFmtpLine ?? '') && /profile-level-id=42e0/.test(c.sdpFmtpLine ?? ''));
+          if (baseline.length) matching = baseline.slice(0, 1);
+        }
+        chosen.push(...matching);
+      }
+      return chosen.length ? [...chosen, ...caps.filter((c) => c.mimeType.toLowerCase() === 'video/rtx')] : [];
+    };
+    const codecs = { audio: pick('audio'), video: pick('video') };
+    for (const t of this.pc.getTransceivers()) {
+      const kind = t.receiver.track.kind as Kind;
+      if (!codecs[kind].length || !t.setCodecPreferences) continue;
+      try {
+        t.setCodecPreferences(codecs[kind]);
+      } catch {
+        // a browser that refuses the list offers everything it has
+      }
+    }
   }
 
   private addSender(kind: Kind, label: string) {

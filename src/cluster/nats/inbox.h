@@ -15,7 +15,7 @@ namespace atrium::cluster::nats {
 enum class InboxKind : uint8_t {
   kMedia,         // a media frame of a channel this node subscribes to
   kFeedback,      // feedback for a channel this node publishes
-  kRoomEntry,     // a directory entry (JetStream ordered consumer on a room's keys)
+  kRoomEntry,     // a directory entry (a JetStream push consumer on a hosted room's keys)
   kHeartbeat,     // another bus instance is alive
   kMessage,       // an application message to a room this node hosts
   kDisconnected,  // connection events carry no message

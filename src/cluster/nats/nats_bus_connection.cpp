@@ -190,8 +190,12 @@ bool NatsClusterBus::start_watch(const std::string& room, Room& r) {
   jsSubOptions so;
   jsSubOptions_Init(&so);
   so.Stream = stream.c_str();
-  so.Ordered = true;  // in order, no acks, and libnats re-creates it when it falls behind
+  // A plain ephemeral push consumer, not libnats's "ordered" one: a push consumer on one connection delivers
+  // in order anyway, after a reconnect the bus replaces it itself, and the ordered consumer's own reset races
+  // unsubscribing in libnats 3.4 (use-after-free in jsSub_deleteConsumer under ASan).
   so.Config.DeliverPolicy = js_DeliverLastPerSubject;  // the room as it is now, then every change
+  so.Config.AckPolicy = js_AckNone;
+  so.Config.InactiveThreshold = 30'000'000'000;  // the server drops it 30 s after we vanished
   auto* closure = new SubClosure{inbox_, InboxKind::kRoomEntry};
   jsErrCode jerr = static_cast<jsErrCode>(0);
   if (js_Subscribe(&r.watch, js_, subject.c_str(), on_nats_msg, closure, nullptr, &so, &jerr) != NATS_OK) {
@@ -205,10 +209,11 @@ bool NatsClusterBus::start_watch(const std::string& room, Room& r) {
 
 void NatsClusterBus::unsubscribe(natsSubscription*& sub) {
   if (!sub) return;
-  // Destroy alone: it removes our interest but, for a JetStream watch, leaves the ephemeral consumer for the
-  // server to drop once nobody listens. Unsubscribe would ask the server to delete it, which blocks the
-  // worker for a round trip and, in libnats 3.4, races the ordered consumer's own reset after a reconnect
-  // (use-after-free inside jsSub_deleteConsumer, seen under ASan).
+  // For a JetStream watch, Unsubscribe first deletes its consumer (one request). natsSubscription_Destroy
+  // alone would leave the consumer pushing to us, and libnats 3.4 then crashes in natsConn_processMsg when
+  // watches come and go (reproduced under ASan with a few hundred create/destroy cycles). Without a
+  // connection the request cannot be made; the server drops the consumer after its inactive threshold.
+  if (connected()) natsSubscription_Unsubscribe(sub);
   natsSubscription_Destroy(sub);
   sub = nullptr;
 }

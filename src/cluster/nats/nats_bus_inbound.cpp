@@ -96,7 +96,7 @@ void NatsClusterBus::on_remote_media(natsMsg* msg) {
   }
   auto cit = channels_.find(frame->channel);
   if (cit == channels_.end() || cit->second.publisher) return;  // no longer watched here
-  frame->packet.arrival = now_;
+  frame->packet.arrival = clock_known_ ? now_ : 0;
   ++relayed_in_;
   for (const auto& sub : cit->second.subscribers)
     out_.push({sub.ep, cev::LocalTrackMedia{sub.id, frame->packet}});
@@ -110,7 +110,7 @@ void NatsClusterBus::on_feedback(natsMsg* msg) {
   Channel& ch = cit->second;
   switch (fb->type) {
     case FeedbackType::kInterest:
-      ch.interest[fb->owner] = {fb->bitrate_bps, now_};
+      ch.interest[fb->owner] = {fb->bitrate_bps, stamp()};
       announce_bitrate(ch);
       break;
     case FeedbackType::kGone:
@@ -124,11 +124,20 @@ void NatsClusterBus::on_feedback(natsMsg* msg) {
 }
 
 void NatsClusterBus::on_heartbeat(natsMsg* msg) {
-  if (is_delete(msg)) return;  // a clean shutdown; its entries go with their own deletes
+  if (is_delete(msg)) {  // a clean shutdown ("node.<owner>" deleted): its entries went with their own deletes
+    std::string_view key = natsMsg_GetSubject(msg);
+    if (key.substr(0, nodes_prefix_.size()) != nodes_prefix_) return;
+    key.remove_prefix(nodes_prefix_.size());
+    auto owner = key.substr(0, 5) == "node." ? decode_token(key.substr(5)) : std::nullopt;
+    if (!owner) return;
+    auto it = owners_.find(*owner);
+    if (it != owners_.end()) it->second.left = true;
+    return;
+  }
   auto data = data_of(msg);
   std::string owner(reinterpret_cast<const char*>(data.data()), data.size());
   if (owner.empty() || owner == owner_) return;
-  owners_[owner].last_seen = now_;
+  owners_[owner].last_seen = stamp();
 }
 
 void NatsClusterBus::on_message(natsMsg* msg) {
@@ -159,7 +168,7 @@ void NatsClusterBus::on_message(natsMsg* msg) {
 
 void NatsClusterBus::note_owner(const std::string& owner) {
   // An owner first met through an entry gets one node_ttl to prove it is alive with a heartbeat.
-  owners_.try_emplace(owner, OwnerSeen{now_});
+  owners_.try_emplace(owner, OwnerSeen{stamp()});
 }
 
 void NatsClusterBus::on_room_entry(natsMsg* msg) {
@@ -244,11 +253,11 @@ void NatsClusterBus::resync() {
   heartbeat();
   last_heartbeat_ = now_;
   for (auto& [owner, seen] : owners_)  // nobody could beat while NATS was away
-    seen.last_seen = now_;
+    seen.last_seen = stamp();
   for (auto& [cid, ch] : channels_) {
     if (ch.publisher) {
       for (auto& [owner, interest] : ch.interest)
-        interest.last_seen = now_;
+        interest.last_seen = stamp();
       continue;
     }
     ch.last_interest = std::max<media::Micros>(now_, 1);
@@ -258,7 +267,7 @@ void NatsClusterBus::resync() {
 }
 
 void NatsClusterBus::remove_dead_owner(const std::string& owner) {
-  ++dead_nodes_;
+  if (!owners_[owner].left) ++dead_nodes_;
   for (auto& [name, room] : rooms_) {
     for (const auto& [peer, track] : room.mirror.owned_by(owner)) {
       if (track.empty()) {
@@ -278,6 +287,12 @@ void NatsClusterBus::remove_dead_owner(const std::string& owner) {
 
 void NatsClusterBus::on_tick(media::Micros now) {
   now_ = now;
+  clock_known_ = true;
+  for (auto& [owner, seen] : owners_)
+    if (seen.last_seen == kUnstamped) seen.last_seen = now;
+  for (auto& [cid, ch] : channels_)
+    for (auto& [owner, interest] : ch.interest)
+      if (interest.last_seen == kUnstamped) interest.last_seen = now;
   if (abandoned_ || !conn_) return;
   // Set-up that failed is retried once per kRetryInterval: each try may block the worker for a request.
   const bool retry = now >= retry_at_;

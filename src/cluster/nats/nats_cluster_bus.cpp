@@ -15,6 +15,7 @@ using namespace core;
 
 void NatsClusterBus::send(media::Micros now, EndpointId from, ClusterControl&& control) {
   now_ = now;
+  clock_known_ = true;
   if (auto* media = std::get_if<ccl::RemoteTrackMedia>(&control)) {  // the hot path first
     on_media(from, media->id, media->packet);
     return;

@@ -18,6 +18,7 @@
 #include <nats/nats.h>
 
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <string>
@@ -113,6 +114,7 @@ class NatsClusterBus final : public core::ClusterBus {
   };
   struct OwnerSeen {
     media::Micros last_seen = 0;
+    bool left = false;  // it said goodbye (deleted its heartbeat): its expiry is no death, only a last sweep
   };
   struct EpTrack {
     core::EndpointId ep;
@@ -188,7 +190,13 @@ class NatsClusterBus final : public core::ClusterBus {
   bool abandoned_ = false;
 
   static constexpr media::Micros kRetryInterval = 1'000'000;
-  media::Micros now_ = 0;  // the latest time the runtime gave us; inbox items are stamped with it
+  // The latest time the runtime gave us (send, on_tick); what arrives from NATS is stamped with it. Before
+  // the first one, stamps are kUnstamped and the first tick replaces them (a 0 would look ancient: instantly
+  // dead).
+  static constexpr media::Micros kUnstamped = std::numeric_limits<media::Micros>::min();
+  media::Micros stamp() const { return clock_known_ ? now_ : kUnstamped; }
+  media::Micros now_ = 0;
+  bool clock_known_ = false;
   media::Micros last_heartbeat_ = 0;
   media::Micros retry_at_ = 0;  // no set-up retry (resync, room watch) before this
   bool resync_pending_ = false;

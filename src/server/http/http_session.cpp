@@ -33,6 +33,19 @@ bool is_disconnect(const error_code& ec) {
          ec == asio::error::broken_pipe || ec == http::error::partial_message;
 }
 
+// Method, target split into path and query, and who asked; headers and body are the caller's to move.
+template <typename Message>
+HttpRequest request_line(const Message& message, const asio::ip::tcp::endpoint& remote) {
+  HttpRequest request;
+  request.method = message.method();
+  request.target = std::string(message.target());
+  const auto question = request.target.find('?');
+  request.path = request.target.substr(0, question);
+  if (question != std::string::npos) request.query = request.target.substr(question + 1);
+  request.remote = remote;
+  return request;
+}
+
 }  // namespace
 
 HttpSession::HttpSession(HttpServer& server, asio::ip::tcp::socket socket)
@@ -105,13 +118,7 @@ void HttpSession::dispatch() {
           HttpResponse::text(426, "this is a WebSocket endpoint\n").with_header("Upgrade", "websocket"),
           false);
     }
-    HttpRequest request;
-    request.method = message.method();
-    request.target = std::string(message.target());
-    const auto q = request.target.find('?');
-    request.path = request.target.substr(0, q);
-    if (q != std::string::npos) request.query = request.target.substr(q + 1);
-    request.remote = remote_;
+    HttpRequest request = request_line(message, remote_);
     // The connection leaves HTTP for good: the socket moves into the WebSocket, this session ends quietly.
     auto ws = std::make_shared<WebSocketConnection>(std::move(stream_), std::move(request));
     closed_ = true;
@@ -122,12 +129,7 @@ void HttpSession::dispatch() {
     return;
   }
 
-  HttpRequest request;
-  request.method = message.method();
-  request.target = std::string(message.target());
-  const auto question = request.target.find('?');
-  request.path = request.target.substr(0, question);
-  if (question != std::string::npos) request.query = request.target.substr(question + 1);
+  HttpRequest request = request_line(message, remote_);
   request.body = std::move(message.body());
   request.headers = std::move(static_cast<http::fields&>(message.base()));
   request.remote = remote_;

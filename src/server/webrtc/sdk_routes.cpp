@@ -20,15 +20,6 @@ constexpr double kRequestsPerSecond = 100;  // sustained, per connection
 constexpr double kBurst = 200;
 constexpr int kRejectionsBeforeClose = 500;
 
-uint64_t fnv1a64(std::string_view s) {
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
-
 std::string error_response(const nlohmann::json& id, std::string_view code, std::string_view message) {
   return nlohmann::json{
       {"type", "response"}, {"id", id}, {"ok", false}, {"error", {{"code", code}, {"message", message}}}}
@@ -113,7 +104,7 @@ void WebRtcService::add_sdk_routes(HttpRouter& router, WorkerPool& workers) {
         return ws->send(
             error_response(id, "SERVER_FULL", "the server is at its session limit; try again later"));
       }
-      Worker& worker = workers.at(fnv1a64(room) % workers.size());
+      Worker& worker = worker_for_room(workers, room);
       conn->worker = &worker;
       worker.post([this, w = &worker, ws, text = std::move(text), permissions, resume]() mutable {
         auto* rt = w->find<WebRtcWorker>();

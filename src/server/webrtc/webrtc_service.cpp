@@ -219,6 +219,10 @@ WebRtcService::Access WebRtcService::authorize(std::string_view token, std::stri
   return a;
 }
 
+Worker& WebRtcService::worker_for_room(WorkerPool& workers, std::string_view room) {
+  return workers.at(fnv1a(room) % workers.size());
+}
+
 void WebRtcService::add_routes(HttpRouter& router, WorkerPool& workers) {
   // The session URL (PATCH, DELETE) needs a valid token too, for any room: it was handed out to its owner.
   auto authorized = [this](const HttpRequest& req) { return bearer_ok(req, "", ""); };
@@ -268,7 +272,7 @@ void WebRtcService::add_routes(HttpRouter& router, WorkerPool& workers) {
                          .with_header("Retry-After", "5"));
     }
 
-    Worker& worker = workers.at(fnv1a(room) % workers.size());
+    Worker& worker = worker_for_room(workers, room);
     SessionOffer o{kind, room, peer, source, req.body};
     worker.post([this, &worker, o = std::move(o), respond]() mutable {
       auto* w = worker.find<WebRtcWorker>();

@@ -51,6 +51,8 @@ class WebRtcService {
   };
   Access authorize(std::string_view token, std::string_view room, std::string_view peer) const;
   static std::string_view bearer(const HttpRequest& req);
+  // Every session of a room goes to one worker (the embedded bus is per worker): a hash of the name picks it.
+  static Worker& worker_for_room(WorkerPool& workers, std::string_view room);
   bool bearer_ok(const HttpRequest& req, std::string_view room, std::string_view peer) const;
 
  private:

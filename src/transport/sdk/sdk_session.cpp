@@ -318,9 +318,13 @@ void SdkSession::on_disconnected(media::Micros now) {
   out_.clear();
 }
 
-std::string SdkSession::mid_of_local(core::LocalTrackId id) const {
-  auto it = attached_.find(id);
-  return it == attached_.end() ? std::string() : it->second.mid;
+void SdkSession::receiver_state(const Attachment& a, std::string_view state) {
+  event({{"type", "event"},
+         {"event", "receiver_state"},
+         {"mid", a.mid},
+         {"peer", a.peer},
+         {"track", a.track},
+         {"state", state}});
 }
 
 void SdkSession::on_endpoint_event(media::Micros now, const core::EndpointEvent& e) {
@@ -399,23 +403,12 @@ void SdkSession::on_endpoint_event(media::Micros now, const core::EndpointEvent&
           },
           [&](const core::eev::LocalTrackStateChanged& s) {
             auto it = attached_.find(s.id);
-            if (it == attached_.end()) return;
-            event({{"type", "event"},
-                   {"event", "receiver_state"},
-                   {"mid", it->second.mid},
-                   {"peer", it->second.peer},
-                   {"track", it->second.track},
-                   {"state", core::to_string(s.state)}});
+            if (it != attached_.end()) receiver_state(it->second, core::to_string(s.state));
           },
           [&](const core::eev::LocalTrackSourceEnded& s) {
             auto it = attached_.find(s.id);
             if (it == attached_.end()) return;
-            event({{"type", "event"},
-                   {"event", "receiver_state"},
-                   {"mid", it->second.mid},
-                   {"peer", it->second.peer},
-                   {"track", it->second.track},
-                   {"state", "source_gone"}});
+            receiver_state(it->second, "source_gone");
             attached_.erase(it);
           },
           [&](const core::eev::BitrateHint& h) {

@@ -108,7 +108,7 @@ class SdkSession final : public webrtc::UdpSession {
   void send(std::string text);
   void learn_addresses();
   void push(core::TransportEvent e) { events_.push(std::move(e)); }
-  std::string mid_of_local(core::LocalTrackId id) const;
+  void receiver_state(const Attachment& a, std::string_view state);
 
   SdkSessionConfig config_;
   MediaFactory factory_;

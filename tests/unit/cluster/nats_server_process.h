@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -59,6 +60,8 @@ class NatsServerProcess {
     const std::string log = dir_ + "/nats.log";
     pid_ = ::fork();
     if (pid_ == 0) {
+      // If the test dies (a crash, a ctest timeout), the server goes with it instead of lingering.
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
       if (fd >= 0) {
         ::dup2(fd, 1);

@@ -544,7 +544,7 @@ void WebRtcSession::request_keyframe(core::RemoteTrackId id) {
 }
 
 void WebRtcSession::send_reports(media::Micros now) {
-  const std::string_view cname =
+  const std::string cname =
       !outbound_.empty() && outbound_.front()->media->send ? outbound_.front()->media->send->cname : "atrium";
   for (auto& o : outbound_) {
     if (!o->sent_any) continue;
