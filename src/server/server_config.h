@@ -49,7 +49,7 @@ void visit_settings(ServerConfig& config, Visitor&& visit) {
         "comma-separated stun:/turn: URLs sent to clients in Link headers");
   visit("auth-secret", config.auth_secret,
         "when set, WHIP/WHEP requests need 'Authorization: Bearer <secret>'; empty: open");
-  visit("web-root", config.web_root, "directory served at / (the WHIP/WHEP example page)");
+  visit("web-root", config.web_root, "directory of the pages served under /web/ (/ leads to the room demo)");
   visit("cluster", config.cluster,
         "comma-separated NATS URLs (nats://host:4222) to run as one node of a cluster; empty: single node");
   visit("node-id", config.node_id, "this node's name in the cluster (default: the host name)");

@@ -632,7 +632,8 @@ void WebRtcWorker::remove(int64_t now, Entry* e) {
   by_endpoint_.erase(e->endpoint);
   if (e->ws) {
     by_ws_.erase(e->ws.get());
-    e->ws->close(1000, e->session->close_reason());
+    // 4001 for a join that never got in (as the HTTP side refuses joins), 1000 for a session that ended.
+    e->ws->close(e->sdk && !e->sdk->joined() ? 4001 : 1000, e->session->close_reason());
   }
   const auto endpoint = e->endpoint;
   auto owned = std::move(it->second);

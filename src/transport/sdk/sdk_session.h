@@ -69,6 +69,7 @@ class SdkSession final : public webrtc::UdpSession {
   const std::string& room() const { return room_; }
   const std::string& peer() const { return peer_; }
   bool connected() const { return !disconnected_; }
+  bool joined() const { return joined_; }
 
   // UdpSession
   void on_datagram(media::Micros now, const webrtc::SocketAddress& from, std::span<uint8_t> data) override;
