@@ -12,20 +12,13 @@ import { after, before, describe, test } from 'node:test';
 import { withBrowser } from './lib/browser.mjs';
 import { atriumBin, startServer } from './lib/server.mjs';
 import { execFileSync } from 'node:child_process';
+import { metric } from './lib/measure.mjs';
 
 const ARGS = ['--bind', '127.0.0.1', '--udp-port', '0'];
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ---- metrics ----------------------------------------------------------------------------------------------------
 
-async function metric(server, name) {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) sum += Number(line.split(' ').pop());
-  }
-  return sum;
-}
 
 // Session counters reach /metrics on the worker's next tick: poll until `done(values)` or `ms` passed, and return
 // the last values either way (the caller asserts on them).

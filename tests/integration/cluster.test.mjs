@@ -10,17 +10,10 @@ import { after, before, test } from 'node:test';
 
 import { withBrowser } from './lib/browser.mjs';
 import { freePort, logDir, startServer, waitForExit } from './lib/server.mjs';
+import { metric } from './lib/measure.mjs';
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function metric(server, name) {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) sum += Number(line.split(' ').pop());
-  }
-  return sum;
-}
 
 // nats-server with JetStream on loopback, its store in a temp dir that survives restarts.
 class Nats {
