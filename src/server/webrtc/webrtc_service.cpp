@@ -2,7 +2,9 @@
 
 #include <chrono>
 
+#include "core/names.h"
 #include "server/auth/access_token.h"
+#include "server/webrtc/random_id.h"
 
 #include <ifaddrs.h>
 #include <net/if.h>
@@ -50,35 +52,17 @@ std::vector<std::string> machine_addresses() {
   return outside;
 }
 
-// Room and peer names travel in URLs, logs and metrics: keep them printable and short.
-bool valid_name(std::string_view s) {
-  if (s.empty() || s.size() > 128) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '~';
-  });
-}
-
-std::string percent_decode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
-      i += 2;
-    } else {
-      out += s[i] == '+' ? ' ' : s[i];
-    }
-  }
-  return out;
-}
-
 std::optional<std::string> query_param(std::string_view query, std::string_view key) {
   while (!query.empty()) {
     const auto amp = query.find('&');
     const auto part = query.substr(0, amp);
     const auto eq = part.find('=');
-    if (part.substr(0, eq) == key)
-      return percent_decode(eq == std::string_view::npos ? "" : part.substr(eq + 1));
+    if (part.substr(0, eq) == key) {
+      // A query is form-encoded: '+' is a space there, unlike in a path.
+      std::string value(eq == std::string_view::npos ? "" : part.substr(eq + 1));
+      std::replace(value.begin(), value.end(), '+', ' ');
+      return percent_decode(value);
+    }
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);
   }
@@ -99,14 +83,6 @@ bool content_type_is(const HttpRequest& req, std::string_view type) {
   while (!ct.empty() && ct.back() == ' ')
     ct.pop_back();
   return ct == type;
-}
-
-std::string random_suffix() {
-  unsigned char b[4];
-  RAND_bytes(b, sizeof b);
-  char s[9];
-  std::snprintf(s, sizeof s, "%02x%02x%02x%02x", b[0], b[1], b[2], b[3]);
-  return s;
 }
 
 uint64_t fnv1a(std::string_view s) {
@@ -245,14 +221,14 @@ void WebRtcService::add_routes(HttpRouter& router, WorkerPool& workers) {
     if (!content_type_is(req, "application/sdp"))
       return respond(error(415, "the offer must be sent with Content-Type: application/sdp"));
     const std::string room(req.param("room"));
-    if (!valid_name(room))
+    if (!core::is_url_safe_name(room))
       return respond(error(400, "room names are 1 to 128 characters of A-Z a-z 0-9 - _ . ~"));
     std::string peer = query_param(req.query, "peer").value_or("");
-    if (peer.empty()) peer = (publish ? "whip-" : "whep-") + random_suffix();
-    if (!valid_name(peer))
+    if (peer.empty()) peer = (publish ? "whip-" : "whep-") + random_hex(4);
+    if (!core::is_url_safe_name(peer))
       return respond(error(400, "peer names are 1 to 128 characters of A-Z a-z 0-9 - _ . ~"));
     const std::string source = publish ? "" : query_param(req.query, "source").value_or("");
-    if (!source.empty() && !valid_name(source))
+    if (!source.empty() && !core::is_url_safe_name(source))
       return respond(error(400, "source must be a valid peer name"));
     if (!config_.auth_secret.empty()) {
       const auto access = authorize(bearer(req), room, peer);

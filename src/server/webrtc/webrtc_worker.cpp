@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "media/stun/stun_message.h"
+#include "server/webrtc/random_id.h"
 
 namespace atrium::server {
 
@@ -32,25 +33,6 @@ constexpr size_t kSendBatch = 128;
 // A session whose queue holds this many (of DatagramQueue's 64 slots) sends the batch at once, so that
 // batching never makes a queue overflow.
 constexpr size_t kQueueHighWater = 32;
-
-uint32_t random_u32() {
-  uint32_t v = 0;
-  while (v == 0)
-    RAND_bytes(reinterpret_cast<unsigned char*>(&v), sizeof v);
-  return v;
-}
-
-std::string random_hex(size_t bytes) {
-  std::vector<unsigned char> b(bytes);
-  RAND_bytes(b.data(), static_cast<int>(bytes));
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string s;
-  for (unsigned char c : b) {
-    s += kHex[c >> 4];
-    s += kHex[c & 15];
-  }
-  return s;
-}
 
 SocketAddress to_socket_address(const asio::ip::udp::endpoint& ep) {
   SocketAddress a;

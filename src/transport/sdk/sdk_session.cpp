@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/names.h"
 #include "core/util/overloaded.h"
 
 namespace atrium::sdk {
@@ -11,13 +12,6 @@ namespace atrium::sdk {
 using nlohmann::json;
 
 namespace {
-
-bool valid_name(const std::string& s) {
-  if (s.empty() || s.size() > 128) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '~';
-  });
-}
 
 json meta_json(const std::string& meta) {
   if (meta.empty()) return nullptr;
@@ -123,7 +117,7 @@ void SdkSession::handle(media::Micros now, const json& r) {
     const std::string name = str(r, "name");
     const std::string mid = str(r, "mid");
     const auto kind = kind_from(r.value("kind", json()));
-    if (!valid_name(name))
+    if (!core::is_url_safe_name(name))
       return respond_error(id, "INVALID_ARGUMENT", "a track name is 1-128 of A-Z a-z 0-9 - _ . ~");
     if (!kind) return respond_error(id, "INVALID_ARGUMENT", "kind is \"audio\" or \"video\"");
     if (own_.count(name))
@@ -264,7 +258,7 @@ void SdkSession::join(media::Micros, const json& id, const json& r) {
   params.meta = meta_text(r);
   auto peers = mode_from(r, "peers");
   auto tracks = mode_from(r, "tracks");
-  if (!valid_name(params.room) || !valid_name(params.peer))
+  if (!core::is_url_safe_name(params.room) || !core::is_url_safe_name(params.peer))
     return respond_error(id, "INVALID_ARGUMENT", "room and peer names are 1-128 of A-Z a-z 0-9 - _ . ~");
   if (!peers || !tracks)
     return respond_error(id, "INVALID_ARGUMENT", "\"peers\" and \"tracks\" are \"auto\" or \"manual\"");

@@ -39,6 +39,8 @@ class IceLiteAgent {
 
   // Has this address proved it knows our password? Only those may send DTLS/SRTP.
   bool validated(const SocketAddress& a) const;
+  // Every address that passed a check, in the order they did.
+  const std::vector<SocketAddress>& validated_addresses() const { return validated_; }
   // Where to send: the nominated address, or before nomination the latest validated one.
   std::optional<SocketAddress> send_address() const;
   bool nominated() const { return nominated_.has_value(); }

@@ -161,7 +161,8 @@ void WebRtcSession::on_datagram(media::Micros now, const SocketAddress& from, st
   if (state_ == SessionState::kClosed) return;
   ++stats_.datagrams_in;
   stats_.bytes_in += data.size();
-  switch (media::classify_packet(data)) {
+  const auto kind = media::classify_packet(data);
+  switch (kind) {
     case media::PacketClass::kStun:
       on_stun(now, from, data);
       return;
@@ -182,7 +183,7 @@ void WebRtcSession::on_datagram(media::Micros now, const SocketAddress& from, st
         ++stats_.dropped_unknown;
         return;
       }
-      if (media::classify_packet(data) == media::PacketClass::kRtp)
+      if (kind == media::PacketClass::kRtp)
         on_rtp(now, data);
       else
         on_rtcp(now, data);
@@ -216,7 +217,6 @@ void WebRtcSession::on_stun(media::Micros now, const SocketAddress& from, std::s
     return;
   }
   if (!ice_.on_valid_check(now, from, msg->use_candidate())) return;
-  if (std::find(validated_.begin(), validated_.end(), from) == validated_.end()) validated_.push_back(from);
   auto slot = out_.prepare();
   if (slot.empty()) {
     ++stats_.out_dropped;

@@ -101,7 +101,9 @@ class WebRtcSession final : public UdpSession {
 
   std::optional<core::TransportEvent> pop_event() override { return events_.pop(); }
   DatagramQueue& datagrams() override { return out_; }
-  const std::vector<SocketAddress>& validated_addresses() const override { return validated_; }
+  const std::vector<SocketAddress>& validated_addresses() const override {
+    return ice_.validated_addresses();
+  }
   const std::string& ice_ufrag() const override { return ice_.local().ufrag; }
   bool closed() const override { return state_ == SessionState::kClosed; }
   const std::string& close_reason() const override { return close_reason_; }
@@ -195,7 +197,6 @@ class WebRtcSession final : public UdpSession {
   uint8_t twcc_ext_id_ = 0;
   media::Micros next_report_ = 0;
   media::Micros next_twcc_ = 0;
-  std::vector<SocketAddress> validated_;
   core::RingQueue<core::TransportEvent> events_{64};
   DatagramQueue out_;
   WebRtcSessionStats stats_;
