@@ -126,6 +126,42 @@ std::string whep_offer(std::string_view fingerprint) {
          "a=fmtp:97 apt=96\r\n";
 }
 
+// Chromium publishing VP8 simulcast over WHIP: no SSRCs announced, rids (listed highest first, as some
+// clients do) and the rid / repaired-rid extensions.
+std::string whip_simulcast_offer(std::string_view fingerprint) {
+  return "v=0\r\n"
+         "o=- 3728401745212583213 2 IN IP4 127.0.0.1\r\n"
+         "s=-\r\n"
+         "t=0 0\r\n"
+         "a=group:BUNDLE 0 1\r\n"
+         "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n" +
+         transport_lines(fingerprint) +
+         "a=mid:0\r\n"
+         "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
+         "a=sendonly\r\n"
+         "a=rtcp-mux\r\n"
+         "a=rtpmap:111 opus/48000/2\r\n"
+         "a=ssrc:1001 cname:client\r\n"
+         "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\n" +
+         transport_lines(fingerprint) +
+         "a=mid:1\r\n"
+         "a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n"
+         "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
+         "a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n"
+         "a=extmap:11 urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id\r\n"
+         "a=sendonly\r\n"
+         "a=rtcp-mux\r\n"
+         "a=rtpmap:96 VP8/90000\r\n"
+         "a=rtcp-fb:96 nack\r\n"
+         "a=rtcp-fb:96 nack pli\r\n"
+         "a=rtpmap:97 rtx/90000\r\n"
+         "a=fmtp:97 apt=96\r\n"
+         "a=rid:h send\r\n"
+         "a=rid:m send\r\n"
+         "a=rid:l send\r\n"
+         "a=simulcast:send h;m;l\r\n";
+}
+
 // The first packet of a VP8 key frame: payload descriptor with S=1, PID 0, then a key-frame header (P bit
 // clear) with the start code and a 640x480 size.
 const std::vector<uint8_t> kVp8KeyFrame = {0x10, 0x50, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0xe0,
@@ -168,9 +204,10 @@ class WebRtcSessionTest : public ::testing::Test {
   }
 
   // Negotiates the offer for `kind` and makes the session; its first event must be the Join.
-  void open(SessionKind kind) {
-    const std::string offer = kind == SessionKind::kPublish ? whip_offer(client_cert_->fingerprint_sha256())
-                                                            : whep_offer(client_cert_->fingerprint_sha256());
+  void open(SessionKind kind, std::string offer = {}) {
+    if (offer.empty())
+      offer = kind == SessionKind::kPublish ? whip_offer(client_cert_->fingerprint_sha256())
+                                            : whep_offer(client_cert_->fingerprint_sha256());
     AnswerParams params;
     params.kind = kind;
     params.ice_ufrag = std::string(kServerUfrag);
@@ -611,6 +648,56 @@ TEST_F(WebRtcSessionTest, KeyFrameRequestSendsPliForThePublishersSsrc) {
   EXPECT_EQ(it.error(), media::RtcpError::kNone);
   EXPECT_EQ(plis, 1);
   EXPECT_EQ(session_->stats().plis_out, 1u);
+}
+
+TEST_F(WebRtcSessionTest, SimulcastStreamsAreLayersOfOneTrackByTheirRid) {
+  open(SessionKind::kPublish, whip_simulcast_offer(client_cert_->fingerprint_sha256()));
+  connect();
+  join_publish();
+  const std::string mid = "1";
+  auto ext_for = [&](const std::string& rid, uint8_t rid_id) {
+    return std::array<media::RtpExtension, 2>{
+        {{4, {reinterpret_cast<const uint8_t*>(mid.data()), mid.size()}},
+         {rid_id, {reinterpret_cast<const uint8_t*>(rid.data()), rid.size()}}}};
+  };
+  const std::array<std::pair<std::string, uint32_t>, 3> streams{{{"l", 0x100}, {"m", 0x200}, {"h", 0x300}}};
+  for (const auto& [rid, ssrc] : streams)
+    deliver(client_, srtp(96, 10, 0, ssrc, true, kVp8KeyFrame, ext_for(rid, 10)));
+  auto media = only<tev::RemoteMedia>(take_events());
+  ASSERT_EQ(media.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(media[i].id, video_track_);
+    EXPECT_EQ(media[i].packet.spatial_layer, i) << streams[i].first;  // l < m < h whatever the SDP order
+  }
+  // Later packets without the extension stay with their layer; an unknown SSRC without a rid cannot be
+  // placed.
+  deliver(client_, srtp(96, 11, 3000, 0x300, false, kVp8DeltaFrame));
+  deliver(client_, srtp(96, 11, 3000, 0x999, false, kVp8DeltaFrame));
+  media = only<tev::RemoteMedia>(take_events());
+  ASSERT_EQ(media.size(), 1u);
+  EXPECT_EQ(media[0].packet.spatial_layer, 2);
+  EXPECT_EQ(session_->stats().dropped_unknown, 1u);
+  // The repair stream of "m" is placed by its repaired rid and unwrapped into layer 1.
+  std::vector<uint8_t> rtx_payload = {0x00, 0x0a};
+  rtx_payload.insert(rtx_payload.end(), kVp8KeyFrame.begin(), kVp8KeyFrame.end());
+  deliver(client_, srtp(97, 1, 0, 0x201, true, rtx_payload, ext_for("m", 11)));
+  media = only<tev::RemoteMedia>(take_events());
+  ASSERT_EQ(media.size(), 1u);
+  EXPECT_EQ(media[0].packet.spatial_layer, 1);
+  EXPECT_EQ(media[0].packet.seq, 10);
+
+  // A key-frame request for the track asks every layer's SSRC.
+  take_sent();
+  session_->on_endpoint_event(now_, eev::RequestKeyFrame{video_track_});
+  std::vector<uint32_t> asked;
+  for (auto& s : take_sent()) {
+    const auto plain = unprotect_rtcp(s);
+    media::RtcpCompoundIterator it(plain);
+    while (auto h = it.next())
+      if (auto p = media::PliView::parse(*h)) asked.push_back(p->media_ssrc);
+  }
+  std::sort(asked.begin(), asked.end());
+  EXPECT_EQ(asked, (std::vector<uint32_t>{0x100, 0x200, 0x300}));
 }
 
 TEST_F(WebRtcSessionTest, ReceiverReportsAndTwccFeedbackReachThePublisher) {

@@ -14,6 +14,7 @@
 #include "media/rtp/rtp_packet.h"
 #include "media/stun/stun_message.h"
 #include "media/stun/stun_writer.h"
+#include "transport/webrtc/rtp/simulcast_layers.h"
 
 namespace atrium::webrtc {
 
@@ -21,6 +22,7 @@ namespace {
 
 constexpr size_t kCacheSlotsVideo = 1024;  // ~1 s of 8 Mbit/s video; NACKs for older packets come too late
 constexpr size_t kCacheSlotsAudio = 64;
+constexpr uint8_t kAnyLayer = 0xFF;  // a key-frame request for every layer of a track
 
 // The NTP format of `now`. Only differences reach the peer (RTT from LSR/DLSR, A/V sync between our own
 // streams), so the steady clock's origin is as good as 1900.
@@ -95,12 +97,20 @@ WebRtcSession::WebRtcSession(std::shared_ptr<DtlsContext> dtls, WebRtcSessionCon
       const auto k = static_cast<size_t>(m.kind);
       in.name = std::string(media::to_string(m.kind));
       if (++names_used[k] > 1) in.name += std::to_string(names_used[k]);
-      in.stats = ReceiveStatistics(m.codecs.empty() ? 90000 : m.codecs.front().clock_rate);
-      for (uint32_t ssrc : m.remote_ssrcs) {
-        bool is_rtx = std::any_of(m.remote_rtx_pairs.begin(), m.remote_rtx_pairs.end(),
-                                  [&](const auto& p) { return p.second == ssrc; });
-        if (is_rtx && in.rtx_ssrc == 0) in.rtx_ssrc = ssrc;
-        if (!is_rtx && in.ssrc == 0) in.ssrc = ssrc;
+      const uint32_t clock = m.codecs.empty() ? 90000 : m.codecs.front().clock_rate;
+      if (!m.remote_rids.empty()) {
+        const auto layers = simulcast_layer_order(m.remote_rids);
+        for (size_t i = 0; i < m.remote_rids.size(); ++i)
+          in.streams.push_back(InboundStream{0, 0, layers[i], ReceiveStatistics(clock), 0});
+      } else {
+        InboundStream st{0, 0, 0, ReceiveStatistics(clock), 0};
+        for (uint32_t ssrc : m.remote_ssrcs) {
+          bool is_rtx = std::any_of(m.remote_rtx_pairs.begin(), m.remote_rtx_pairs.end(),
+                                    [&](const auto& p) { return p.second == ssrc; });
+          if (is_rtx && st.rtx_ssrc == 0) st.rtx_ssrc = ssrc;
+          if (!is_rtx && st.ssrc == 0) st.ssrc = ssrc;
+        }
+        in.streams.push_back(st);
       }
       if (m.extensions.transport_cc) twcc_ext_id_ = m.extensions.transport_cc;
       inbound_.push_back(std::move(in));
@@ -272,10 +282,12 @@ void WebRtcSession::flush_dtls() {
   }
 }
 
-WebRtcSession::Inbound* WebRtcSession::inbound_for(const media::RtpPacket& p) {
+std::pair<WebRtcSession::Inbound*, WebRtcSession::InboundStream*> WebRtcSession::inbound_for(
+    const media::RtpPacket& p) {
   const uint32_t ssrc = p.ssrc();
   for (auto& in : inbound_)
-    if (in.ssrc == ssrc || in.rtx_ssrc == ssrc) return &in;
+    for (auto& st : in.streams)
+      if (st.ssrc == ssrc || st.rtx_ssrc == ssrc) return {&in, &st};
   // A new SSRC: place it by its MID header extension (RFC 8843), else by payload type.
   Inbound* target = nullptr;
   for (auto& in : inbound_) {
@@ -294,14 +306,26 @@ WebRtcSession::Inbound* WebRtcSession::inbound_for(const media::RtpPacket& p) {
         break;
       }
   }
-  if (!target || !codec_by_pt(*target->media, p.payload_type(), &rtx)) return nullptr;
-  // One stream (and its repair stream) per section until simulcast: a new SSRC replaces the old one, as
-  // when a browser's sender restarts.
+  if (!target || !codec_by_pt(*target->media, p.payload_type(), &rtx)) return {nullptr, nullptr};
+  InboundStream* stream = &target->streams.front();
+  if (!target->media->remote_rids.empty()) {
+    // Simulcast (RFC 8853): the RID (or, on the repair stream, the repaired RID) says which layer. Browsers
+    // send it until the SSRC is acknowledged, so the first packets of each stream carry it.
+    const auto& ext = target->media->extensions;
+    const uint8_t id = rtx ? ext.repaired_rid : ext.rid;
+    auto rid = id ? media::read_sdes_string(p.find_extension(id)) : std::nullopt;
+    if (!rid) return {nullptr, nullptr};
+    const auto& rids = target->media->remote_rids;
+    auto it = std::find(rids.begin(), rids.end(), *rid);
+    if (it == rids.end()) return {nullptr, nullptr};
+    stream = &target->streams[static_cast<size_t>(it - rids.begin())];
+  }
+  // A new SSRC for a known stream replaces the old one, as when a browser's sender restarts.
   if (rtx)
-    target->rtx_ssrc = ssrc;
+    stream->rtx_ssrc = ssrc;
   else
-    target->ssrc = ssrc;
-  return target;
+    stream->ssrc = ssrc;
+  return {target, stream};
 }
 
 void WebRtcSession::on_rtp(media::Micros now, std::span<uint8_t> data) {
@@ -319,7 +343,7 @@ void WebRtcSession::on_rtp(media::Micros now, std::span<uint8_t> data) {
   if (twcc_ext_id_) {
     if (auto tseq = media::read_transport_seq(p->find_extension(twcc_ext_id_))) twcc_.on_packet(*tseq, now);
   }
-  Inbound* in = inbound_for(*p);
+  auto [in, stream] = inbound_for(*p);
   bool rtx = false;
   const NegotiatedCodec* codec = in ? codec_by_pt(*in->media, p->payload_type(), &rtx) : nullptr;
   if (!codec) {
@@ -334,7 +358,7 @@ void WebRtcSession::on_rtp(media::Micros now, std::span<uint8_t> data) {
     payload = payload.subspan(2);
   }
   if (payload.empty()) return;  // padding-only
-  if (!rtx) in->stats.on_packet(seq, p->timestamp(), now);
+  if (!rtx) stream->stats.on_packet(seq, p->timestamp(), now);
   if (in->track == 0 || !joined_ || (config_.kind == SessionKind::kPublish && !published_)) {
     ++stats_.dropped_before_join;
     return;
@@ -355,7 +379,8 @@ void WebRtcSession::on_rtp(media::Micros now, std::span<uint8_t> data) {
   } else {
     mp.keyframe = media::is_keyframe(mp.codec, payload);
     const auto layers = media::layer_info(mp.codec, payload);
-    mp.spatial_layer = layers.spatial;
+    // A simulcast stream's layer is its place among the rids; within it, SVC layers do not occur.
+    mp.spatial_layer = in->media->remote_rids.empty() ? layers.spatial : stream->layer;
     mp.temporal_layer = layers.temporal;
   }
   events_.push(core::tev::RemoteMedia{in->track, mp});
@@ -379,7 +404,8 @@ void WebRtcSession::on_rtcp(media::Micros now, std::span<uint8_t> data) {
     if (h->is(media::RtcpType::kSr)) {
       if (auto sr = media::SenderReportView::parse(*h)) {
         for (auto& in : inbound_)
-          if (in.ssrc == sr->sender_ssrc()) in.stats.on_sender_report(sr->sender_info().ntp_time, now);
+          for (auto& st : in.streams)
+            if (st.ssrc == sr->sender_ssrc()) st.stats.on_sender_report(sr->sender_info().ntp_time, now);
       }
     } else if (h->is(media::RtcpType::kRtpfb) && h->fmt() == media::kRtpfbNack) {
       if (auto nack = media::NackView::parse(*h)) {
@@ -521,24 +547,27 @@ void WebRtcSession::queue_rtcp(std::span<uint8_t> slot, size_t len) {
   stats_.bytes_out += *protected_len;
 }
 
-void WebRtcSession::request_keyframe(core::RemoteTrackId id) {
+void WebRtcSession::request_keyframe(core::RemoteTrackId id, uint8_t layer) {
   if (!srtp_) return;
   for (auto& in : inbound_) {
-    if (in.track != id || in.ssrc == 0) continue;
-    auto slot = out_.prepare();
-    if (slot.empty()) {
-      ++stats_.out_dropped;
-      return;
+    if (in.track != id) continue;
+    for (auto& st : in.streams) {
+      if (st.ssrc == 0 || (layer != kAnyLayer && st.layer != layer)) continue;
+      auto slot = out_.prepare();
+      if (slot.empty()) {
+        ++stats_.out_dropped;
+        return;
+      }
+      size_t n = 0;
+      if (in.media->feedback.pli || !in.media->feedback.fir) {
+        n = media::write_pli(slot, config_.rtcp_ssrc, st.ssrc);
+      } else {
+        const media::FirEntry entry{st.ssrc, ++st.fir_seq};
+        n = media::write_fir(slot, config_.rtcp_ssrc, std::span(&entry, 1));
+      }
+      ++stats_.plis_out;
+      queue_rtcp(slot, n);
     }
-    size_t n = 0;
-    if (in.media->feedback.pli || !in.media->feedback.fir) {
-      n = media::write_pli(slot, config_.rtcp_ssrc, in.ssrc);
-    } else {
-      const media::FirEntry entry{in.ssrc, ++in.fir_seq};
-      n = media::write_fir(slot, config_.rtcp_ssrc, std::span(&entry, 1));
-    }
-    ++stats_.plis_out;
-    queue_rtcp(slot, n);
     return;
   }
 }
@@ -563,8 +592,9 @@ void WebRtcSession::send_reports(media::Micros now) {
   std::array<media::ReportBlock, media::kMaxReportBlocks> blocks;
   size_t count = 0;
   for (auto& in : inbound_)
-    if (in.ssrc && in.stats.started() && count < blocks.size())
-      blocks[count++] = in.stats.report(in.ssrc, now);
+    for (auto& st : in.streams)
+      if (st.ssrc && st.stats.started() && count < blocks.size())
+        blocks[count++] = st.stats.report(st.ssrc, now);
   if (count) {
     auto slot = out_.prepare();
     if (slot.empty()) return;
@@ -577,7 +607,8 @@ void WebRtcSession::send_reports(media::Micros now) {
 void WebRtcSession::send_twcc(media::Micros) {
   uint32_t media_ssrc = 0;
   for (auto& in : inbound_)
-    if (in.ssrc) media_ssrc = in.ssrc;
+    for (auto& st : in.streams)
+      if (st.ssrc) media_ssrc = st.ssrc;
   while (twcc_.has_pending()) {
     auto slot = out_.prepare();
     if (slot.empty()) return;
@@ -600,7 +631,7 @@ void WebRtcSession::on_endpoint_event(media::Micros now, const core::EndpointEve
   if (state_ == SessionState::kClosed) return;
   std::visit(core::Overloaded{
                  [&](const core::eev::LocalMedia& m) { send_media(now, m); },
-                 [&](const core::eev::RequestKeyFrame& r) { request_keyframe(r.id); },
+                 [&](const core::eev::RequestKeyFrame& r) { request_keyframe(r.id, kAnyLayer); },
                  [&](const core::eev::Joined&) {
                    joined_ = true;
                    maybe_publish();

@@ -136,15 +136,22 @@ class WebRtcSession final : public UdpSession {
   }
 
  private:
-  // A section we receive (publish): one remote track.
+  // One RTP stream the client sends in a section: the only one, or one simulcast layer.
+  struct InboundStream {
+    uint32_t ssrc = 0;      // primary, once known
+    uint32_t rtx_ssrc = 0;  // once known
+    uint8_t layer = 0;      // spatial layer (simulcast), 0 otherwise
+    ReceiveStatistics stats;
+    uint8_t fir_seq = 0;
+  };
+  // A section we receive (publish): one remote track, carried by one stream or by one per simulcast layer.
   struct Inbound {
     const NegotiatedMedia* media = nullptr;
     core::RemoteTrackId track = 0;
     std::string name;
-    uint32_t ssrc = 0;      // primary, once known
-    uint32_t rtx_ssrc = 0;  // once known
-    ReceiveStatistics stats;
-    uint8_t fir_seq = 0;
+    // Simulcast: one per rid, in the SDP's rid order, with the layer each rid has; otherwise exactly one.
+    std::vector<InboundStream> streams;
+    uint32_t bitrate_hint = 0;  // what the subscribers want (eev::BitrateHint), 0 = nobody yet
   };
   // A section we send (subscribe): one local track.
   struct Outbound {
@@ -169,14 +176,15 @@ class WebRtcSession final : public UdpSession {
   void on_rtcp(media::Micros now, std::span<uint8_t> data);
   void on_nack(media::Micros now, Outbound& out, uint16_t seq);
   void send_media(media::Micros now, const core::eev::LocalMedia& m);
-  void request_keyframe(core::RemoteTrackId id);
+  void request_keyframe(core::RemoteTrackId id, uint8_t layer);
   void send_reports(media::Micros now);
   void send_twcc(media::Micros now);
   void maybe_publish();
   void flush_dtls();
   // Protects and queues one RTCP packet written into `slot[0, len)`.
   void queue_rtcp(std::span<uint8_t> slot, size_t len);
-  Inbound* inbound_for(const media::RtpPacket& p);
+  // The stream a packet belongs to, learning a new SSRC from its MID/RID extensions or payload type.
+  std::pair<Inbound*, InboundStream*> inbound_for(const media::RtpPacket& p);
   Outbound* outbound_by_ssrc(uint32_t ssrc);
 
   WebRtcSessionConfig config_;
