@@ -84,8 +84,7 @@ void Endpoint::on_transport(media::Micros now, TransportEvent&& event) {
                      return error(ErrorCode::kPeerNotWatched, "not subscribed to peer '" + c.peer + "'");
                    control(ccl::UnwatchPeer{std::move(c.peer)});
                  },
-                 [&](tev::Publish& c) { publish(std::move(c)); },
-                 [&](tev::Unpublish& c) { unpublish(c.id); },
+                 [&](tev::Publish& c) { publish(std::move(c)); }, [&](tev::Unpublish& c) { unpublish(c.id); },
                  [&](tev::UpdateTrackMeta& c) {
                    if (!require_room("update track meta")) return;
                    auto it = remote_.find(c.id);
@@ -96,8 +95,7 @@ void Endpoint::on_transport(media::Micros now, TransportEvent&& event) {
                    it->second.info().meta = c.meta;
                    control(ccl::RemoteTrackMeta{c.id, std::move(c.meta)});
                  },
-                 [&](tev::RemoteMedia&) {},
-                 [&](tev::Attach& c) { attach(now, std::move(c)); },
+                 [&](tev::RemoteMedia&) {}, [&](tev::Attach& c) { attach(now, std::move(c)); },
                  [&](tev::Detach& c) { detach(c.id); },
                  [&](tev::SetLimits& c) {
                    LocalTrack* t = find_local(c.id, "set limits");
@@ -130,6 +128,7 @@ void Endpoint::on_transport(media::Micros now, TransportEvent&& event) {
                    it->second.on_keyframe_requested(now);
                    control(ccl::LocalTrackKeyFrameRequest{c.id});
                  },
+                 [&](tev::BandwidthEstimate&) {},  // the allocator wiring lands with the core work
              },
              event);
 }

@@ -67,9 +67,14 @@ struct ErrorEvent {
   Error error;
 };
 
-using EndpointEvent = std::variant<Joined, Left, PeerJoined, PeerLeft, PeerMetaChanged, TrackPublished,
-                                   TrackUnpublished, TrackMetaChanged, LocalMedia, LocalTrackStateChanged,
-                                   LocalTrackSourceEnded, RequestKeyFrame, BitrateHint, Message, ErrorEvent>;
+struct BandwidthWanted {  // the most this client could use (its tracks' best layers); the transport probes
+  uint64_t bps;
+};
+
+using EndpointEvent =
+    std::variant<Joined, Left, PeerJoined, PeerLeft, PeerMetaChanged, TrackPublished, TrackUnpublished,
+                 TrackMetaChanged, LocalMedia, LocalTrackStateChanged, LocalTrackSourceEnded, RequestKeyFrame,
+                 BitrateHint, Message, ErrorEvent, BandwidthWanted>;
 
 }  // namespace atrium::core::eev
 

@@ -61,9 +61,13 @@ struct SendMessage {  // application data to every other member of the room (`to
   std::string data;
 };
 
+struct BandwidthEstimate {  // what the transport's send-side estimator says this client can receive
+  uint64_t bps;
+};
+
 using TransportEvent = std::variant<Join, Leave, UpdatePeerMeta, SubscribePeer, UnsubscribePeer, Publish,
                                     Unpublish, UpdateTrackMeta, RemoteMedia, Attach, Detach, SetLimits,
-                                    SetPaused, RequestKeyFrame, SendMessage>;
+                                    SetPaused, RequestKeyFrame, SendMessage, BandwidthEstimate>;
 
 }  // namespace atrium::core::tev
 

@@ -126,6 +126,17 @@ std::string whep_offer(std::string_view fingerprint) {
          "a=fmtp:97 apt=96\r\n";
 }
 
+// The WHEP viewer above, also offering transport-wide congestion control feedback on video.
+std::string whep_twcc_offer(std::string_view fingerprint) {
+  std::string o = whep_offer(fingerprint);
+  const std::string video = "a=mid:1\r\n";
+  o.insert(o.find(video) + video.size(),
+           "a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n");
+  const std::string fb = "a=rtcp-fb:96 nack\r\n";
+  o.insert(o.find(fb), "a=rtcp-fb:96 transport-cc\r\n");
+  return o;
+}
+
 // Chromium publishing VP8 simulcast over WHIP: no SSRCs announced, rids (listed highest first, as some
 // clients do) and the rid / repaired-rid extensions.
 std::string whip_simulcast_offer(std::string_view fingerprint) {
@@ -785,6 +796,80 @@ TEST_F(WebRtcSessionTest, LocalMediaBecomesRtpWithTheNegotiatedPayloadTypeAndOur
   session_->on_endpoint_event(now_, eev::LocalMedia{2, p});
   EXPECT_TRUE(take_sent().empty());
   EXPECT_EQ(session_->stats().codec_mismatch, 1u);
+}
+
+TEST_F(WebRtcSessionTest, ViewerFeedbackDrivesTheEstimateAndProbingPadsOnTheRtxStream) {
+  open(SessionKind::kSubscribe, whep_twcc_offer(client_cert_->fingerprint_sha256()));
+  connect();
+  take_events();
+  const uint8_t tcc = video_media().extensions.transport_cc;
+  ASSERT_NE(tcc, 0);
+  // Every video packet carries a transport-wide sequence number, counting up from 1.
+  std::vector<media::TwccReceived> arrived;
+  std::vector<uint8_t> payload(1000, 0x42);
+  std::copy(kVp8KeyFrame.begin(), kVp8KeyFrame.end(), payload.begin());
+  auto send_frame = [&](uint16_t seq) {
+    media::MediaPacket p;
+    p.codec = media::Codec::kVP8;
+    p.seq = seq;
+    p.timestamp = 3000u * seq;
+    p.marker = true;
+    p.keyframe = true;
+    p.payload = payload;
+    session_->on_endpoint_event(now_, eev::LocalMedia{2, p});
+    for (auto& s : take_sent()) {
+      if (media::classify_packet(s.data) != media::PacketClass::kRtp) continue;
+      const auto plain = unprotect_rtp(s);
+      auto rtp = media::RtpPacket::parse(plain);
+      ASSERT_TRUE(rtp);
+      auto tseq = media::read_transport_seq(rtp->find_extension(tcc));
+      ASSERT_TRUE(tseq);
+      arrived.push_back({*tseq, now_ + 5'000});
+    }
+  };
+  // The viewer's feedback, every 100 ms, says all of it arrived in time; the session reports estimates.
+  size_t reported = 0;
+  uint8_t fb_count = 0;
+  std::vector<tev::BandwidthEstimate> estimates;
+  for (uint16_t i = 0; i < 50; ++i) {
+    send_frame(static_cast<uint16_t>(100 + i));
+    now_ += 20'000;
+    if (i % 5 == 4) {
+      std::vector<uint8_t> fb(2048);
+      fb.resize(media::write_twcc_feedback(fb, kClientRtcpSsrc, video_media().send->ssrc, fb_count++,
+                                           std::span(arrived).subspan(reported)));
+      ASSERT_FALSE(fb.empty());
+      reported = arrived.size();
+      deliver(client_, srtcp(fb));
+    }
+    session_->on_tick(now_);
+    for (auto& e : only<tev::BandwidthEstimate>(take_events()))
+      estimates.push_back(e);
+  }
+  ASSERT_EQ(arrived.size(), 50u);
+  EXPECT_EQ(arrived.front().seq, 1);
+  EXPECT_EQ(arrived.back().seq, 50);
+  EXPECT_EQ(session_->stats().twcc_feedback_in, 10u);
+  ASSERT_FALSE(estimates.empty());
+  EXPECT_GT(estimates.back().bps, 0u);
+
+  // The client could use much more than the estimate: the session probes with RTX copies of recent packets.
+  take_sent();
+  session_->on_endpoint_event(now_, eev::BandwidthWanted{5'000'000});
+  now_ += 20'000;
+  session_->on_tick(now_);
+  size_t padding = 0;
+  for (auto& s : take_sent()) {
+    if (media::classify_packet(s.data) != media::PacketClass::kRtp) continue;
+    const auto plain = unprotect_rtp(s);
+    auto rtp = media::RtpPacket::parse(plain);
+    ASSERT_TRUE(rtp);
+    EXPECT_EQ(rtp->ssrc(), video_media().send->rtx_ssrc);
+    EXPECT_TRUE(media::read_transport_seq(rtp->find_extension(tcc)));
+    ++padding;
+  }
+  EXPECT_GT(padding, 0u);
+  EXPECT_EQ(session_->stats().padding_out, padding);
 }
 
 TEST_F(WebRtcSessionTest, NackIsAnsweredFromTheCacheOnTheRtxStream) {

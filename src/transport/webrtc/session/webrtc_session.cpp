@@ -127,6 +127,9 @@ WebRtcSession::WebRtcSession(std::shared_ptr<DtlsContext> dtls, WebRtcSessionCon
     }
   }
 
+  for (const auto& o : outbound_)
+    if (o->media->extensions.transport_cc && o->media->feedback.transport_cc && !bwe_) bwe_.emplace();
+
   core::JoinParams join = config_.join;
   if (config_.kind == SessionKind::kSubscribe) {
     // A viewer needs to know what is published, not who is present.
@@ -412,6 +415,11 @@ void WebRtcSession::on_rtcp(media::Micros now, std::span<uint8_t> data) {
         if (Outbound* o = outbound_by_ssrc(nack->media_ssrc()))
           nack->for_each_lost([&](uint16_t seq) { on_nack(now, *o, seq); });
       }
+    } else if (h->is(media::RtcpType::kRtpfb) && h->fmt() == media::kRtpfbTwcc) {
+      if (auto fb = media::TwccFeedbackView::parse(*h); fb && bwe_) {
+        ++stats_.twcc_feedback_in;
+        bwe_->on_feedback(now, *fb);
+      }
     } else if (h->is(media::RtcpType::kPsfb) && h->fmt() == media::kPsfbPli) {
       if (auto pli = media::PliView::parse(*h)) {
         if (Outbound* o = outbound_by_ssrc(pli->media_ssrc)) {
@@ -435,27 +443,36 @@ void WebRtcSession::on_rtcp(media::Micros now, std::span<uint8_t> data) {
 
 void WebRtcSession::on_nack(media::Micros now, Outbound& o, uint16_t seq) {
   ++stats_.nacks_in;
+  if (resend(now, o, seq, false)) ++stats_.nack_resent;
+}
+
+size_t WebRtcSession::resend(media::Micros now, Outbound& o, uint16_t seq, bool padding) {
   auto cached = o.cache.find(seq, now);
   auto to = ice_.send_address();
-  if (cached.empty() || !to) return;
-  auto slot = out_.prepare();
-  if (slot.empty()) {
-    ++stats_.out_dropped;
-    return;
-  }
-  size_t total = 0;
+  if (cached.empty() || !to) return 0;
   auto original = media::RtpPacket::parse(cached);
   bool rtx_unused = false;
   const NegotiatedCodec* codec =
       original ? codec_by_pt(*o.media, original->payload_type(), &rtx_unused) : nullptr;
-  if (o.rtx_ssrc && codec && codec->rtx_pt && original) {
+  const bool use_rtx = o.rtx_ssrc && codec && codec->rtx_pt && original;
+  if (padding && !use_rtx) return 0;  // a plain resend would look like a duplicate media packet
+  auto slot = out_.prepare();
+  if (slot.empty()) {
+    ++stats_.out_dropped;
+    return 0;
+  }
+  size_t total = 0;
+  const uint8_t tcc_id = bwe_ ? o.media->extensions.transport_cc : 0;
+  if (use_rtx) {
     // RFC 4588: the repair stream carries the original sequence number in front of the payload.
-    std::array<media::RtpExtension, 1> ext;
+    std::array<media::RtpExtension, 2> ext;
+    std::array<uint8_t, 2> tseq{};
     size_t n_ext = 0;
     if (o.media->extensions.mid) {
       ext[n_ext++] = {o.media->extensions.mid,
                       {reinterpret_cast<const uint8_t*>(o.media->mid.data()), o.media->mid.size()}};
     }
+    if (tcc_id) ext[n_ext++] = {tcc_id, tseq};
     const size_t hdr = media::write_rtp_header(slot,
                                                {.marker = original->marker(),
                                                 .payload_type = *codec->rtx_pt,
@@ -465,22 +482,28 @@ void WebRtcSession::on_nack(media::Micros now, Outbound& o, uint16_t seq) {
                                                 .csrcs = {}},
                                                std::span(ext.data(), n_ext));
     const auto payload = original->payload();
-    if (hdr == 0 || hdr + 2 + payload.size() + SrtpSession::kMaxTrailer > slot.size()) return;
+    if (hdr == 0 || hdr + 2 + payload.size() + SrtpSession::kMaxTrailer > slot.size()) return 0;
     slot[hdr] = static_cast<uint8_t>(seq >> 8);
     slot[hdr + 1] = static_cast<uint8_t>(seq);
     std::memcpy(slot.data() + hdr + 2, payload.data(), payload.size());
     total = hdr + 2 + payload.size();
   } else {
-    if (cached.size() + SrtpSession::kMaxTrailer > slot.size()) return;
+    if (cached.size() + SrtpSession::kMaxTrailer > slot.size()) return 0;
     std::memcpy(slot.data(), cached.data(), cached.size());
     total = cached.size();
   }
+  if (tcc_id) {
+    // Every packet on the wire needs its own transport-wide number, a resend included.
+    auto value = media::rtp_find_extension_mut(slot.first(total), tcc_id);
+    if (value.size() == 2)
+      media::write_transport_seq(value, bwe_->on_sending(now, total + SrtpSession::kMaxTrailer, padding));
+  }
   auto len = srtp_->protect_rtp(slot, total);
-  if (!len) return;
+  if (!len) return 0;
   out_.commit(*len, *to);
-  ++stats_.nack_resent;
   ++stats_.rtp_out;
   stats_.bytes_out += *len;
+  return *len;
 }
 
 void WebRtcSession::send_media(media::Micros now, const core::eev::LocalMedia& m) {
@@ -503,11 +526,18 @@ void WebRtcSession::send_media(media::Micros now, const core::eev::LocalMedia& m
     ++stats_.out_dropped;
     return;
   }
-  std::array<media::RtpExtension, 1> ext;
+  std::array<media::RtpExtension, 2> ext;
+  std::array<uint8_t, 2> tseq{};
   size_t n_ext = 0;
   if (o.media->extensions.mid) {
     ext[n_ext++] = {o.media->extensions.mid,
                     {reinterpret_cast<const uint8_t*>(o.media->mid.data()), o.media->mid.size()}};
+  }
+  const uint8_t tcc_id = bwe_ ? o.media->extensions.transport_cc : 0;
+  if (tcc_id) {
+    const size_t estimated = 40 + m.packet.payload.size() + SrtpSession::kMaxTrailer;
+    media::write_transport_seq(tseq, bwe_->on_sending(now, estimated, false));
+    ext[n_ext++] = {tcc_id, tseq};
   }
   const size_t hdr = media::write_rtp_header(slot,
                                              {.marker = m.packet.marker,
@@ -529,6 +559,7 @@ void WebRtcSession::send_media(media::Micros now, const core::eev::LocalMedia& m
   if (!len) return;
   out_.commit(*len, *to);
   o.sent_any = true;
+  o.last_seq = m.packet.seq;
   o.last_timestamp = m.packet.timestamp;
   o.last_sent = now;
   ++o.packets;
@@ -632,6 +663,9 @@ void WebRtcSession::on_endpoint_event(media::Micros now, const core::EndpointEve
   std::visit(core::Overloaded{
                  [&](const core::eev::LocalMedia& m) { send_media(now, m); },
                  [&](const core::eev::RequestKeyFrame& r) { request_keyframe(r.id, kAnyLayer); },
+                 [&](const core::eev::BandwidthWanted& w) {
+                   if (bwe_) bwe_->set_wanted(w.bps);
+                 },
                  [&](const core::eev::Joined&) {
                    joined_ = true;
                    maybe_publish();
@@ -680,6 +714,36 @@ void WebRtcSession::on_tick(media::Micros now) {
   if (now >= next_report_) {
     next_report_ = now + config_.report_interval;
     send_reports(now);
+  }
+  if (bwe_) {
+    bwe_->on_tick(now);
+    if (auto bps = bwe_->poll_report(now)) events_.push(core::tev::BandwidthEstimate{*bps});
+    if (size_t bytes = bwe_->padding_due(now)) send_padding(now, bytes);
+  }
+}
+
+void WebRtcSession::send_padding(media::Micros now, size_t bytes) {
+  // RTX copies of the newest video packets: large (few packets per byte), already in the cache, and thrown
+  // away by a receiver that has the original.
+  constexpr size_t kMaxPacketsPerCall = 64;
+  constexpr uint16_t kMaxBack = 64;
+  for (auto& o : outbound_) {
+    if (o->media->kind != media::MediaKind::kVideo || !o->rtx_ssrc || !o->sent_any) continue;
+    size_t packets = 0;
+    size_t misses = 0;
+    while (bytes > 0 && packets < kMaxPacketsPerCall && misses < kMaxBack) {
+      const uint16_t seq = static_cast<uint16_t>(o->last_seq - o->pad_back);
+      o->pad_back = static_cast<uint16_t>((o->pad_back + 1) % kMaxBack);
+      const size_t sent = resend(now, *o, seq, true);
+      if (!sent) {
+        ++misses;
+        continue;
+      }
+      ++packets;
+      ++stats_.padding_out;
+      bytes = sent >= bytes ? 0 : bytes - sent;
+    }
+    return;
   }
 }
 

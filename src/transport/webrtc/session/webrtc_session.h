@@ -21,6 +21,7 @@
 #include "core/events/transport_event.h"
 #include "core/util/ring_queue.h"
 #include "media/rtp/rtp_packet.h"
+#include "transport/webrtc/bwe/egress_bandwidth_controller.h"
 #include "transport/webrtc/dtls/dtls_transport.h"
 #include "transport/webrtc/ice/ice_lite_agent.h"
 #include "transport/webrtc/rtp/packet_cache.h"
@@ -79,8 +80,10 @@ struct WebRtcSessionStats {
   uint64_t plis_in = 0;              // PLI/FIR from the client
   uint64_t plis_out = 0;             // PLI we sent to the client
   uint64_t twcc_feedback_out = 0;
-  uint64_t out_dropped = 0;     // no free slot in the datagram queue
-  uint64_t codec_mismatch = 0;  // media in a codec the client did not accept
+  uint64_t twcc_feedback_in = 0;  // transport-cc feedback from a subscribing client
+  uint64_t padding_out = 0;       // probe packets (RTX copies) sent to raise the bandwidth estimate
+  uint64_t out_dropped = 0;       // no free slot in the datagram queue
+  uint64_t codec_mismatch = 0;    // media in a codec the client did not accept
 };
 
 class WebRtcSession final : public UdpSession {
@@ -162,6 +165,8 @@ class WebRtcSession final : public UdpSession {
     uint16_t rtx_seq = 0;
     PacketCache cache;
     bool sent_any = false;
+    uint16_t last_seq = 0;
+    uint16_t pad_back = 0;  // padding resends last_seq - pad_back, walking back then starting over
     uint32_t last_timestamp = 0;
     media::Micros last_sent = 0;
     uint32_t packets = 0;
@@ -175,6 +180,10 @@ class WebRtcSession final : public UdpSession {
   void on_rtp(media::Micros now, std::span<uint8_t> data);
   void on_rtcp(media::Micros now, std::span<uint8_t> data);
   void on_nack(media::Micros now, Outbound& out, uint16_t seq);
+  // Sends cached packet `seq` again (on the repair stream when negotiated); returns the bytes sent. Padding
+  // (probing) is only ever sent on a repair stream.
+  size_t resend(media::Micros now, Outbound& out, uint16_t seq, bool padding);
+  void send_padding(media::Micros now, size_t bytes);
   void send_media(media::Micros now, const core::eev::LocalMedia& m);
   void request_keyframe(core::RemoteTrackId id, uint8_t layer);
   void send_reports(media::Micros now);
@@ -202,6 +211,8 @@ class WebRtcSession final : public UdpSession {
   std::optional<WhepSourceSelector> selector_;
   std::vector<core::TransportEvent> selector_out_;
   TwccRecorder twcc_;
+  // Subscribe / peer sessions whose client gives transport-cc feedback on what we send.
+  std::optional<EgressBandwidthController> bwe_;
   uint8_t twcc_ext_id_ = 0;
   media::Micros next_report_ = 0;
   media::Micros next_twcc_ = 0;

@@ -1,0 +1,70 @@
+#include "transport/webrtc/bwe/egress_bandwidth_controller.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace atrium::webrtc {
+
+EgressBandwidthController::EgressBandwidthController(const EgressBandwidthConfig& cfg)
+    : cfg_(cfg), estimator_(cfg.estimator) {}
+
+void EgressBandwidthController::account(media::Micros now, size_t bytes, bool padding) {
+  const double window = static_cast<double>(cfg_.rate_window);
+  if (have_rate_time_ && now > last_rate_update_) {
+    const double decay = std::exp(-static_cast<double>(now - last_rate_update_) / window);
+    media_rate_bps_ *= decay;
+    padding_rate_bps_ *= decay;
+  }
+  if (!have_rate_time_ || now > last_rate_update_) last_rate_update_ = now;
+  have_rate_time_ = true;
+  const double add = static_cast<double>(bytes) * 8.0 * 1e6 / window;
+  (padding ? padding_rate_bps_ : media_rate_bps_) += add;
+}
+
+uint16_t EgressBandwidthController::on_sending(media::Micros now, size_t bytes, bool padding) {
+  const uint16_t seq = next_seq_++;
+  estimator_.on_packet_sent(seq, bytes, now);
+  account(now, bytes, padding);
+  return seq;
+}
+
+void EgressBandwidthController::on_feedback(media::Micros now, const media::TwccFeedbackView& fb) {
+  estimator_.on_feedback(now, fb);
+  on_tick(now);
+}
+
+void EgressBandwidthController::on_tick(media::Micros now) {
+  estimator_.on_tick(now);
+  // Congestion, not the "at most 1.5 times what was acknowledged" cap, is what backs probing off.
+  if (estimator_.usage() == BandwidthUsage::kOverusing || estimator_.loss_fraction() > kCongestedLoss) {
+    fell_ = true;
+    last_fall_ = now;
+  }
+}
+
+std::optional<uint64_t> EgressBandwidthController::poll_report(media::Micros now) {
+  const uint64_t e = estimator_.estimate_bps();
+  const bool due = !reported_ || now - last_report_ >= cfg_.report_interval ||
+                   std::fabs(static_cast<double>(e) - static_cast<double>(*reported_)) >
+                       cfg_.report_change * static_cast<double>(*reported_);
+  if (!due) return std::nullopt;
+  reported_ = e;
+  last_report_ = now;
+  return e;
+}
+
+size_t EgressBandwidthController::padding_due(media::Micros now) {
+  const media::Micros since = have_padding_time_ ? now - last_padding_ : 0;
+  last_padding_ = now;
+  have_padding_time_ = true;
+  if (wanted_bps_ == 0 || since <= 0) return 0;
+  if (fell_ && now - last_fall_ < cfg_.probe_backoff) return 0;
+  // Decay the media rate to now, so a pause in media does not look like a full pipe.
+  account(now, 0, false);
+  const double target = std::min(static_cast<double>(wanted_bps_), cfg_.pad_to * estimator_.estimate_bps());
+  if (media_rate_bps_ >= target) return 0;
+  const double dt = static_cast<double>(std::min(since, cfg_.max_padding_burst)) / 1e6;
+  return static_cast<size_t>((target - media_rate_bps_) * dt / 8.0);
+}
+
+}  // namespace atrium::webrtc

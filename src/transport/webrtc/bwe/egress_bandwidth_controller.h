@@ -1,0 +1,74 @@
+// The sending side of one subscriber transport's congestion control: numbers every outgoing RTP packet with
+// a transport-wide sequence number, feeds the receiver's transport-cc feedback to the estimator, says when
+// the core should hear a new estimate, and how much probing traffic to send.
+//
+// Probing: a subscriber forwarded a low layer sends little, and an estimator only learns what the link can
+// carry from what was sent (the GCC rate never goes above 1.5 times the acknowledged rate). So while the
+// client could use more than the estimate (set_wanted) the session fills the gap between what media sent and
+// the estimate with padding (RTX copies of recent packets, which the receiver discards). After a decrease
+// (the link said "too much": delay rising, or loss over 10 %) padding pauses for `probe_backoff`, so that a
+// thin link is not kept full of padding that competes with media.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+#include "media/media_packet.h"
+#include "media/rtcp/twcc.h"
+#include "transport/webrtc/bwe/send_side_bandwidth_estimator.h"
+
+namespace atrium::webrtc {
+
+struct EgressBandwidthConfig {
+  BandwidthEstimatorConfig estimator{.start_bps = 600'000, .max_bps = 20'000'000};
+  double report_change = 0.05;                // tell the core when the estimate moved this much...
+  media::Micros report_interval = 1'000'000;  // ... or this long after the last report
+  media::Micros rate_window = 500'000;        // for the media send rate that padding tops up
+  media::Micros probe_backoff = 4'000'000;    // no padding this long after the estimate fell
+  double pad_to = 1.0;                        // pad up to this fraction of the estimate
+  media::Micros max_padding_burst = 40'000;   // at most this much padding time is owed at once
+};
+
+class EgressBandwidthController {
+ public:
+  explicit EgressBandwidthController(const EgressBandwidthConfig& cfg = {});
+
+  // Takes the next transport-wide sequence number for a packet of `bytes` (after SRTP) sent now.
+  uint16_t on_sending(media::Micros now, size_t bytes, bool padding);
+  void on_feedback(media::Micros now, const media::TwccFeedbackView& fb);
+  void on_tick(media::Micros now);
+
+  // The estimate to give the core now, if it is due.
+  std::optional<uint64_t> poll_report(media::Micros now);
+  // The most the client could use (the sum of its tracks' best layers); 0 = unknown, no probing.
+  void set_wanted(uint64_t bps) { wanted_bps_ = bps; }
+  // Bytes of padding to send now (0 when none is due). Call after the media of this round was sent.
+  size_t padding_due(media::Micros now);
+
+  uint32_t estimate_bps() const { return estimator_.estimate_bps(); }
+  uint64_t media_rate_bps() const { return static_cast<uint64_t>(media_rate_bps_); }
+  const SendSideBandwidthEstimator& estimator() const { return estimator_; }
+
+ private:
+  static constexpr double kCongestedLoss = 0.1;  // where the loss-based controller starts cutting
+  void account(media::Micros now, size_t bytes, bool padding);
+
+  EgressBandwidthConfig cfg_;
+  SendSideBandwidthEstimator estimator_;
+  uint16_t next_seq_ = 1;
+  // Exponentially averaged send rates over rate_window.
+  double media_rate_bps_ = 0;
+  double padding_rate_bps_ = 0;
+  media::Micros last_rate_update_ = 0;
+  bool have_rate_time_ = false;
+  media::Micros last_padding_ = 0;
+  bool have_padding_time_ = false;
+  uint64_t wanted_bps_ = 0;
+  media::Micros last_fall_ = 0;
+  bool fell_ = false;
+  std::optional<uint64_t> reported_;
+  media::Micros last_report_ = 0;
+};
+
+}  // namespace atrium::webrtc
