@@ -711,6 +711,46 @@ TEST_F(WebRtcSessionTest, SimulcastStreamsAreLayersOfOneTrackByTheirRid) {
   EXPECT_EQ(asked, (std::vector<uint32_t>{0x100, 0x200, 0x300}));
 }
 
+TEST_F(WebRtcSessionTest, SubscribersBitrateBecomesARembLimitForThePublisher) {
+  open(SessionKind::kPublish);
+  connect();
+  join_publish();
+  deliver(client_, srtp(96, 1000, 90000, kVideoSsrc, true, kVp8KeyFrame));
+  take_events();
+  take_sent();
+  auto rembs = [&] {
+    std::vector<uint64_t> out;
+    for (auto& s : take_sent()) {
+      const auto plain = unprotect_rtcp(s);
+      media::RtcpCompoundIterator it(plain);
+      while (auto h = it.next())
+        if (auto r = media::RembView::parse(*h)) out.push_back(r->bitrate_bps());
+    }
+    return out;
+  };
+  // Nobody watches yet: no limit.
+  session_->on_endpoint_event(now_, eev::BitrateHint{video_track_, 0});
+  EXPECT_TRUE(rembs().empty());
+  // The subscribers can take 400 kbit/s: the browser is told that plus room for its audio.
+  session_->on_endpoint_event(now_, eev::BitrateHint{video_track_, 400'000});
+  auto r = rembs();
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_NEAR(static_cast<double>(r[0]), 464'000, 1'000);
+  // Repeated every second while it holds.
+  now_ += 1'000'000;
+  session_->on_tick(now_);
+  EXPECT_EQ(rembs().size(), 1u);
+  // A subscriber without a limit lifts it once, then nothing more is sent.
+  session_->on_endpoint_event(now_, eev::BitrateHint{video_track_, std::numeric_limits<uint32_t>::max()});
+  r = rembs();
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_GE(r[0], 50'000'000u);
+  now_ += 2'000'000;
+  session_->on_tick(now_);
+  EXPECT_TRUE(rembs().empty());
+  EXPECT_EQ(session_->stats().remb_out, 3u);
+}
+
 TEST_F(WebRtcSessionTest, ReceiverReportsAndTwccFeedbackReachThePublisher) {
   open(SessionKind::kPublish);
   connect();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <limits>
 
 #include "core/util/overloaded.h"
 #include "media/codec/keyframe.h"
@@ -663,6 +664,7 @@ void WebRtcSession::on_endpoint_event(media::Micros now, const core::EndpointEve
   std::visit(core::Overloaded{
                  [&](const core::eev::LocalMedia& m) { send_media(now, m); },
                  [&](const core::eev::RequestKeyFrame& r) { request_keyframe(r.id, kAnyLayer); },
+                 [&](const core::eev::BitrateHint& h) { on_bitrate_hint(now, h); },
                  [&](const core::eev::BandwidthWanted& w) {
                    if (bwe_) bwe_->set_wanted(w.bps);
                  },
@@ -715,11 +717,64 @@ void WebRtcSession::on_tick(media::Micros now) {
     next_report_ = now + config_.report_interval;
     send_reports(now);
   }
+  if (remb_sent_ != kNoCap && now >= next_remb_) send_remb(now);
   if (bwe_) {
     bwe_->on_tick(now);
     if (auto bps = bwe_->poll_report(now)) events_.push(core::tev::BandwidthEstimate{*bps});
     if (size_t bytes = bwe_->padding_due(now)) send_padding(now, bytes);
   }
+}
+
+void WebRtcSession::on_bitrate_hint(media::Micros now, const core::eev::BitrateHint& h) {
+  for (auto& in : inbound_)
+    if (in.track == h.id) in.bitrate_hint = h.bitrate_bps;
+  const uint64_t cap = publisher_cap();
+  // A new cap goes out at once when it is lower, or clearly higher; otherwise with the periodic refresh.
+  const bool changed = cap != remb_sent_ && (cap < remb_sent_ || cap > remb_sent_ + remb_sent_ / 10);
+  if (changed) send_remb(now);
+}
+
+uint64_t WebRtcSession::publisher_cap() const {
+  // Only when every video track has subscribers that told what they can take; a track nobody watches yet,
+  // or one a subscriber takes without limit, leaves the publisher's own estimate alone.
+  uint64_t video = 0;
+  size_t audio_tracks = 0;
+  bool any_video = false;
+  for (const auto& in : inbound_) {
+    if (in.track == 0) continue;
+    if (in.media->kind == media::MediaKind::kAudio) {
+      ++audio_tracks;
+      continue;
+    }
+    if (in.bitrate_hint == 0 || in.bitrate_hint == std::numeric_limits<uint32_t>::max()) return kNoCap;
+    any_video = true;
+    video += std::max<uint64_t>(in.bitrate_hint, kMinVideoCap);
+  }
+  if (!any_video) return kNoCap;
+  return video + audio_tracks * kAudioAllowance;
+}
+
+void WebRtcSession::send_remb(media::Micros now) {
+  if (!srtp_ || state_ != SessionState::kConnected) return;
+  const uint64_t cap = publisher_cap();
+  if (cap == kNoCap && remb_sent_ == kNoCap) return;  // never capped: nothing to lift
+  std::array<uint32_t, 16> ssrcs{};
+  size_t n = 0;
+  for (const auto& in : inbound_)
+    for (const auto& st : in.streams)
+      if (st.ssrc && n < ssrcs.size()) ssrcs[n++] = st.ssrc;
+  if (n == 0) return;
+  auto slot = out_.prepare();
+  if (slot.empty()) {
+    ++stats_.out_dropped;
+    return;
+  }
+  // Lifting a cap is a REMB far above anything a browser sends (a browser keeps the last REMB as a limit).
+  const uint64_t value = cap == kNoCap ? kLiftedCap : cap;
+  queue_rtcp(slot, media::write_remb(slot, config_.rtcp_ssrc, value, std::span(ssrcs.data(), n)));
+  ++stats_.remb_out;
+  remb_sent_ = cap;
+  next_remb_ = now + kRembRefresh;
 }
 
 void WebRtcSession::send_padding(media::Micros now, size_t bytes) {

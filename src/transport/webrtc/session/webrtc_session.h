@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <span>
@@ -81,9 +82,11 @@ struct WebRtcSessionStats {
   uint64_t plis_out = 0;             // PLI we sent to the client
   uint64_t twcc_feedback_out = 0;
   uint64_t twcc_feedback_in = 0;  // transport-cc feedback from a subscribing client
-  uint64_t padding_out = 0;       // probe packets (RTX copies) sent to raise the bandwidth estimate
-  uint64_t out_dropped = 0;       // no free slot in the datagram queue
-  uint64_t codec_mismatch = 0;    // media in a codec the client did not accept
+  uint64_t padding_out = 0;
+  uint64_t remb_out = 0;     // bitrate limits sent to a publishing client       // probe packets (RTX copies)
+                             // sent to raise the bandwidth estimate
+  uint64_t out_dropped = 0;  // no free slot in the datagram queue
+  uint64_t codec_mismatch = 0;  // media in a codec the client did not accept
 };
 
 class WebRtcSession final : public UdpSession {
@@ -184,6 +187,11 @@ class WebRtcSession final : public UdpSession {
   // (probing) is only ever sent on a repair stream.
   size_t resend(media::Micros now, Outbound& out, uint16_t seq, bool padding);
   void send_padding(media::Micros now, size_t bytes);
+  // Publisher side: what the subscribers can take becomes a REMB limit for the browser (the WHIP case has
+  // no other way to tell it; a simulcast browser drops the layers that no longer fit).
+  void on_bitrate_hint(media::Micros now, const core::eev::BitrateHint& h);
+  uint64_t publisher_cap() const;
+  void send_remb(media::Micros now);
   void send_media(media::Micros now, const core::eev::LocalMedia& m);
   void request_keyframe(core::RemoteTrackId id, uint8_t layer);
   void send_reports(media::Micros now);
@@ -210,6 +218,13 @@ class WebRtcSession final : public UdpSession {
   std::vector<std::unique_ptr<Outbound>> outbound_;
   std::optional<WhepSourceSelector> selector_;
   std::vector<core::TransportEvent> selector_out_;
+  static constexpr uint64_t kNoCap = std::numeric_limits<uint64_t>::max();
+  static constexpr uint64_t kLiftedCap = 100'000'000;
+  static constexpr uint64_t kMinVideoCap = 100'000;    // never squeeze a video track below its lowest layer
+  static constexpr uint64_t kAudioAllowance = 64'000;  // per audio track, on top of the video hints
+  static constexpr media::Micros kRembRefresh = 1'000'000;
+  uint64_t remb_sent_ = kNoCap;  // the cap the browser was last told, kNoCap = none in force
+  media::Micros next_remb_ = 0;
   TwccRecorder twcc_;
   // Subscribe / peer sessions whose client gives transport-cc feedback on what we send.
   std::optional<EgressBandwidthController> bwe_;
