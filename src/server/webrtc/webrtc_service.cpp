@@ -139,6 +139,12 @@ WebRtcService::WebRtcService(const ServerConfig& config, MetricsRegistry& metric
     counter("atrium_nack_resent_total", "NACKed packets sent again from the cache", c.nack_resent);
     counter("atrium_pli_received_total", "key-frame requests (PLI/FIR) from viewers", c.plis_in);
     counter("atrium_pli_sent_total", "key-frame requests (PLI/FIR) sent to publishers", c.plis_out);
+    counter("atrium_twcc_feedback_received_total", "transport-cc feedback packets from viewers",
+            c.twcc_feedback_in);
+    counter("atrium_probe_packets_sent_total",
+            "RTX copies sent to probe a viewer's link while its estimate is below what it could use",
+            c.padding_out);
+    counter("atrium_remb_sent_total", "bitrate limits (REMB) sent to publishers", c.remb_out);
     counter("atrium_srtp_failures_total", "SRTP/SRTCP packets that failed to decrypt or authenticate",
             c.srtp_failures);
     counter("atrium_stun_unauthorized_total", "STUN requests with a wrong username or integrity",

@@ -307,6 +307,9 @@ void WebRtcWorker::sync_stats(Entry& e) {
   add(counters_.nack_resent, s.nack_resent, r.nack_resent);
   add(counters_.plis_in, s.plis_in, r.plis_in);
   add(counters_.plis_out, s.plis_out, r.plis_out);
+  add(counters_.twcc_feedback_in, s.twcc_feedback_in, r.twcc_feedback_in);
+  add(counters_.padding_out, s.padding_out, r.padding_out);
+  add(counters_.remb_out, s.remb_out, r.remb_out);
   add(counters_.srtp_failures, s.srtp_failures, r.srtp_failures);
   add(counters_.stun_bad_integrity, s.stun_bad_integrity, r.stun_bad_integrity);
   add(counters_.malformed, s.dropped_malformed + s.stun_malformed,
