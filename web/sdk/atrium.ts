@@ -36,6 +36,10 @@ export interface ConnectOptions {
   receivers?: number;
   /** Sending transceivers of each kind. Default {audio: 1, video: 2} (named 'audio', 'camera', 'screen'). */
   senders?: { audio?: number; video?: number };
+  /** The 'camera' sender sends simulcast: true for three layers (rids l, m, h at 1/4, 1/2 and full resolution, at
+   *  most 150 kbit/s, 500 kbit/s and 1.5 Mbit/s), or your own encodings, lowest first. Each subscriber gets the
+   *  layer its link carries; layers no subscriber can take are paused (see bitrate_hint). Default false. */
+  simulcast?: boolean | RTCRtpEncodingParameters[];
   rtcConfiguration?: RTCConfiguration;
   /** Video codecs offered, in order of preference (mime subtypes). Default ['VP8', 'H264']. Offering every codec
    *  the browser has on every transceiver makes an offer of ~60 KB, near the protocol's 64 KiB message limit. */
@@ -214,7 +218,10 @@ export class Room {
     const audio = options.senders?.audio ?? 1;
     const video = options.senders?.video ?? 2;
     for (let i = 0; i < audio; i++) this.addSender('audio', i === 0 ? 'audio' : `audio${i + 1}`);
-    for (let i = 0; i < video; i++) this.addSender('video', ['camera', 'screen'][i] ?? `video${i + 1}`);
+    for (let i = 0; i < video; i++) {
+      const label = ['camera', 'screen'][i] ?? `video${i + 1}`;
+      this.addSender('video', label, label === 'camera' ? simulcastEncodings(options.simulcast) : undefined);
+    }
     const receivers = options.receivers ?? 8;
     for (let i = 0; i < receivers; i++) this.pc.addTransceiver('video', { direction: 'recvonly' });
     for (let i = 0; i < receivers; i++) this.pc.addTransceiver('audio', { direction: 'recvonly' });
@@ -251,8 +258,8 @@ export class Room {
     }
   }
 
-  private addSender(kind: Kind, label: string) {
-    const transceiver = this.pc.addTransceiver(kind, { direction: 'sendonly' });
+  private addSender(kind: Kind, label: string, sendEncodings?: RTCRtpEncodingParameters[]) {
+    const transceiver = this.pc.addTransceiver(kind, sendEncodings ? { direction: 'sendonly', sendEncodings } : { direction: 'sendonly' });
     this.senders.push({ label, kind, transceiver, published: null });
   }
 
@@ -502,6 +509,7 @@ export class Room {
         this.emit('message', { from: e.from, data: e.data, direct: !!e.direct });
         break;
       case 'bitrate_hint':
+        void this.pauseUnusedLayers(e.track, e.bitrate);
         this.emit('bitrate_hint', { track: e.track, bitrate: e.bitrate });
         break;
       case 'error':
@@ -527,6 +535,30 @@ export class Room {
   }
 
   // ---- publishing ----
+
+  // The server says what the most demanding subscriber of a track can take (0: nobody watches). A subscriber
+  // receives one simulcast layer, so a layer whose bitrate no subscriber can take is only cost: pause it. The
+  // lowest layer always stays, so that a new subscriber starts at once.
+  private async pauseUnusedLayers(name: string, bitrate: number) {
+    const sender = this.senders.find((s) => s.published?.name === name)?.transceiver.sender;
+    if (!sender) return;
+    const params = sender.getParameters();
+    if (!params.encodings || params.encodings.length < 2) return;
+    let changed = false;
+    params.encodings.forEach((enc, i) => {
+      const wanted = i === 0 || bitrate >= 0xffffffff || (enc.maxBitrate ?? Infinity) * 0.7 <= bitrate;
+      if (enc.active !== wanted) {
+        enc.active = wanted;
+        changed = true;
+      }
+    });
+    if (!changed) return;
+    try {
+      await sender.setParameters(params);
+    } catch (error) {
+      console.warn('atrium: could not pause/resume simulcast layers', error);
+    }
+  }
 
   /** Publishes a local track on a free sending transceiver of its kind; resolves once the room announced it. */
   async publish(track: MediaStreamTrack, options: PublishOptions = {}): Promise<LocalTrack> {
@@ -661,4 +693,14 @@ export async function connect(url: string, options: ConnectOptions): Promise<Roo
     throw new AtriumError('CONNECTION_FAILED', String((error as Error)?.message ?? error));
   }
   return room;
+}
+
+function simulcastEncodings(option: ConnectOptions['simulcast']): RTCRtpEncodingParameters[] | undefined {
+  if (!option) return undefined;
+  if (Array.isArray(option)) return option;
+  return [
+    { rid: 'l', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+    { rid: 'm', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+    { rid: 'h', scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
+  ];
 }

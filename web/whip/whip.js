@@ -41,11 +41,22 @@ function preferCodec(transceiver, codec) {
   if (chosen.length) transceiver.setCodecPreferences([...chosen, ...rtx]);
 }
 
-export async function publish({ room, peer, codec, stream } = {}) {
-  const media = stream || await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } });
+// Three simulcast layers, lowest first (the server orders l/m/h by name anyway).
+export const SIMULCAST_LAYERS = [
+  { rid: 'l', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+  { rid: 'm', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+  { rid: 'h', scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
+];
+
+export async function publish({ room, peer, codec, stream, simulcast = false } = {}) {
+  // Simulcast needs a picture big enough for three sizes (browsers drop layers below ~320x180).
+  const video = simulcast ? { width: 1280, height: 720 } : { width: 640, height: 480 };
+  const media = stream || await navigator.mediaDevices.getUserMedia({ audio: true, video });
   const pc = new RTCPeerConnection();
   for (const track of media.getTracks()) {
-    const t = pc.addTransceiver(track, { direction: 'sendonly', streams: [media] });
+    const init = { direction: 'sendonly', streams: [media] };
+    if (simulcast && track.kind === 'video') init.sendEncodings = SIMULCAST_LAYERS;
+    const t = pc.addTransceiver(track, init);
     if (track.kind === 'video') preferCodec(t, codec);
   }
   const q = peer ? `?peer=${encodeURIComponent(peer)}` : '';
@@ -70,18 +81,27 @@ export async function watch({ room, source } = {}) {
 export async function inboundStats(pc) {
   const out = {};
   (await pc.getStats()).forEach((r) => {
-    if (r.type === 'inbound-rtp') out[r.kind] = { framesDecoded: r.framesDecoded, frameWidth: r.frameWidth, frameHeight: r.frameHeight, packetsReceived: r.packetsReceived, bytesReceived: r.bytesReceived, packetsLost: r.packetsLost };
+    if (r.type === 'inbound-rtp') out[r.kind] = { framesDecoded: r.framesDecoded, frameWidth: r.frameWidth, frameHeight: r.frameHeight, packetsReceived: r.packetsReceived, bytesReceived: r.bytesReceived, packetsLost: r.packetsLost, nackCount: r.nackCount, freezeCount: r.freezeCount, totalFreezesDuration: r.totalFreezesDuration, pliCount: r.pliCount };
   });
   return out;
 }
 
-window.atrium = { publish, watch, inboundStats };
+// Per simulcast layer (by rid; '' without simulcast): what the browser encodes and sends.
+export async function outboundStats(pc) {
+  const out = {};
+  (await pc.getStats()).forEach((r) => {
+    if (r.type === 'outbound-rtp' && r.kind === 'video') out[r.rid ?? ''] = { bytesSent: r.bytesSent, framesEncoded: r.framesEncoded, frameWidth: r.frameWidth, active: r.active, qualityLimitationReason: r.qualityLimitationReason };
+  });
+  return out;
+}
+
+window.atrium = { publish, watch, inboundStats, outboundStats };
 
 let pub = null;
 let view = null;
 $('publish').onclick = async () => {
   try {
-    pub = await publish({ room: $('room').value, codec: $('codec').value });
+    pub = await publish({ room: $('room').value, codec: $('codec').value, simulcast: $('simulcast').checked });
     $('local').srcObject = pub.stream;
     $('publish').disabled = true; $('unpublish').disabled = false;
   } catch (e) { log(e.message); }
