@@ -751,6 +751,39 @@ TEST_F(WebRtcSessionTest, SubscribersBitrateBecomesARembLimitForThePublisher) {
   EXPECT_EQ(session_->stats().remb_out, 3u);
 }
 
+TEST_F(WebRtcSessionTest, APublishersLostPacketsAreAskedForAgain) {
+  open(SessionKind::kPublish);
+  connect();
+  join_publish();
+  deliver(client_, srtp(96, 100, 90000, kVideoSsrc, true, kVp8KeyFrame));
+  deliver(client_, srtp(96, 103, 93000, kVideoSsrc, true, kVp8DeltaFrame));
+  take_events();
+  take_sent();
+  now_ += 20'000;
+  session_->on_tick(now_);
+  std::vector<uint16_t> asked;
+  for (auto& s : take_sent()) {
+    const auto plain = unprotect_rtcp(s);
+    media::RtcpCompoundIterator it(plain);
+    while (auto h = it.next()) {
+      if (!h->is(media::RtcpType::kRtpfb) || h->fmt() != media::kRtpfbNack) continue;
+      auto n = media::NackView::parse(*h);
+      ASSERT_TRUE(n);
+      EXPECT_EQ(n->media_ssrc(), kVideoSsrc);
+      n->for_each_lost([&](uint16_t seq) { asked.push_back(seq); });
+    }
+  }
+  EXPECT_EQ(asked, (std::vector<uint16_t>{101, 102}));
+  EXPECT_EQ(session_->stats().nacks_out, 2u);
+  // The repair of 101 arrives on the RTX stream; only 102 is asked for again.
+  std::vector<uint8_t> rtx_payload = {0x00, 101};
+  rtx_payload.insert(rtx_payload.end(), kVp8DeltaFrame.begin(), kVp8DeltaFrame.end());
+  deliver(client_, srtp(97, 1, 90000, kVideoRtxSsrc, false, rtx_payload));
+  now_ += 100'000;
+  session_->on_tick(now_);
+  EXPECT_EQ(session_->stats().nacks_out, 3u);
+}
+
 TEST_F(WebRtcSessionTest, ReceiverReportsAndTwccFeedbackReachThePublisher) {
   open(SessionKind::kPublish);
   connect();

@@ -102,9 +102,9 @@ WebRtcSession::WebRtcSession(std::shared_ptr<DtlsContext> dtls, WebRtcSessionCon
       if (!m.remote_rids.empty()) {
         const auto layers = simulcast_layer_order(m.remote_rids);
         for (size_t i = 0; i < m.remote_rids.size(); ++i)
-          in.streams.push_back(InboundStream{0, 0, layers[i], ReceiveStatistics(clock), 0});
+          in.streams.push_back(InboundStream{0, 0, layers[i], ReceiveStatistics(clock), 0, NackGenerator()});
       } else {
-        InboundStream st{0, 0, 0, ReceiveStatistics(clock), 0};
+        InboundStream st{0, 0, 0, ReceiveStatistics(clock), 0, NackGenerator()};
         for (uint32_t ssrc : m.remote_ssrcs) {
           bool is_rtx = std::any_of(m.remote_rtx_pairs.begin(), m.remote_rtx_pairs.end(),
                                     [&](const auto& p) { return p.second == ssrc; });
@@ -363,6 +363,9 @@ void WebRtcSession::on_rtp(media::Micros now, std::span<uint8_t> data) {
   }
   if (payload.empty()) return;  // padding-only
   if (!rtx) stream->stats.on_packet(seq, p->timestamp(), now);
+  if (in->media->kind == media::MediaKind::kVideo && in->media->feedback.nack &&
+      !stream->nack.on_packet(seq, now))
+    request_keyframe(in->track, stream->layer);  // too much lost to repair packet by packet
   if (in->track == 0 || !joined_ || (config_.kind == SessionKind::kPublish && !published_)) {
     ++stats_.dropped_before_join;
     return;
@@ -651,6 +654,24 @@ void WebRtcSession::send_twcc(media::Micros) {
   }
 }
 
+void WebRtcSession::send_nacks(media::Micros now) {
+  std::array<uint16_t, 64> lost{};
+  for (auto& in : inbound_) {
+    for (auto& st : in.streams) {
+      if (st.ssrc == 0 || st.nack.missing() == 0) continue;
+      const size_t n = st.nack.poll(now, lost);
+      if (n == 0) continue;
+      auto slot = out_.prepare();
+      if (slot.empty()) {
+        ++stats_.out_dropped;
+        return;
+      }
+      stats_.nacks_out += n;
+      queue_rtcp(slot, media::write_nack(slot, config_.rtcp_ssrc, st.ssrc, std::span(lost.data(), n)));
+    }
+  }
+}
+
 void WebRtcSession::maybe_publish() {
   if (config_.kind != SessionKind::kPublish || published_ || !joined_ || state_ != SessionState::kConnected)
     return;
@@ -717,6 +738,7 @@ void WebRtcSession::on_tick(media::Micros now) {
     next_report_ = now + config_.report_interval;
     send_reports(now);
   }
+  send_nacks(now);
   if (remb_sent_ != kNoCap && now >= next_remb_) send_remb(now);
   if (bwe_) {
     bwe_->on_tick(now);

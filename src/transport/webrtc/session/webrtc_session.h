@@ -25,6 +25,7 @@
 #include "transport/webrtc/bwe/egress_bandwidth_controller.h"
 #include "transport/webrtc/dtls/dtls_transport.h"
 #include "transport/webrtc/ice/ice_lite_agent.h"
+#include "transport/webrtc/rtp/nack_generator.h"
 #include "transport/webrtc/rtp/packet_cache.h"
 #include "transport/webrtc/rtp/receive_statistics.h"
 #include "transport/webrtc/rtp/twcc_recorder.h"
@@ -80,6 +81,7 @@ struct WebRtcSessionStats {
   uint64_t nack_resent = 0;          // ... and sent again
   uint64_t plis_in = 0;              // PLI/FIR from the client
   uint64_t plis_out = 0;             // PLI we sent to the client
+  uint64_t nacks_out = 0;            // packets we asked a publishing client to send again
   uint64_t twcc_feedback_out = 0;
   uint64_t twcc_feedback_in = 0;  // transport-cc feedback from a subscribing client
   uint64_t padding_out = 0;
@@ -149,6 +151,7 @@ class WebRtcSession final : public UdpSession {
     uint8_t layer = 0;      // spatial layer (simulcast), 0 otherwise
     ReceiveStatistics stats;
     uint8_t fir_seq = 0;
+    NackGenerator nack;
   };
   // A section we receive (publish): one remote track, carried by one stream or by one per simulcast layer.
   struct Inbound {
@@ -196,6 +199,7 @@ class WebRtcSession final : public UdpSession {
   void request_keyframe(core::RemoteTrackId id, uint8_t layer);
   void send_reports(media::Micros now);
   void send_twcc(media::Micros now);
+  void send_nacks(media::Micros now);
   void maybe_publish();
   void flush_dtls();
   // Protects and queues one RTCP packet written into `slot[0, len)`.
