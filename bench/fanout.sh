@@ -117,6 +117,11 @@ print_table() { # dir counts servers
   local per='def per: (.server_cpu_us_per_sent_datagram // .server_cpu_us_per_forwarded_packet);'
   echo "| N | server | sent pkt/s | server CPU % (of it kernel) | CPU µs / sent pkt | loss % | p50 ms | p99 ms | Atrium/Janus CPU per pkt |"
   echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|"
+  # The kernel's floor (bench/udp_floor): a sender that only sendmmsg's the same fan-out to loopback sockets.
+  for n in $2; do
+    f=$dir/floor-$n.json
+    [ -f "$f" ] && jq -r --arg n "$n" '"| \($n) | kernel floor | \(.sent / ('"${duration:-15}"') | round) | | \(.cpu_us_per_datagram * 100 | round / 100) | | | | |"' "$f"
+  done
   for n in $2; do
     ratio=$(jq -rn --slurpfile a "$dir/atrium-$n.json" --slurpfile j "$dir/janus-$n.json" "$per"'
       if ($a[0].failed // false) or ($j[0].failed // false) then "–"
@@ -149,7 +154,7 @@ if [ -z "${ATRIUM_BENCH_NETNS:-}" ]; then
   "$root/scripts/deps.sh" bench
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
   echo "fanout.sh: building atrium and atrium-load ($build)"
-  cmake --build "$build" -j "$(nproc)" --target atrium atrium-load >/dev/null
+  cmake --build "$build" -j "$(nproc)" --target atrium atrium-load udp_floor >/dev/null
   mkdir -p "$out"
   exec unshare --net env ATRIUM_BENCH_NETNS=1 "$0" --counts "$counts" --duration "$duration" --servers "$servers" \
     --video-kbps "$video_kbps" --video-pps "$video_pps" --out "$out"
@@ -207,6 +212,8 @@ start_server() { # name, N -> sets server_pid, server_url
 
 echo "fanout.sh: N = $counts, ${duration} s windows, video ${video_kbps} kbit/s at ${video_pps} pkt/s + audio; results in $out"
 for n in $counts; do
+  # What the kernel alone costs per datagram for this fan-out, measured beside the servers.
+  "$build/bench/udp_floor" -n "$n" --pps $((video_pps + 50)) --seconds "$duration" >"$out/floor-$n.json" || true
   for s in $servers; do
     start_server "$s" "$n"
     result=$out/$s-$n.json
