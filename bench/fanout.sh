@@ -120,7 +120,7 @@ print_table() { # dir counts servers
   # The kernel's floor (bench/udp_floor): a sender that only sendmmsg's the same fan-out to loopback sockets.
   for n in $2; do
     f=$dir/floor-$n.json
-    [ -f "$f" ] && jq -r --arg n "$n" '"| \($n) | kernel floor | \(.sent / ('"${duration:-15}"') | round) | | \(.cpu_us_per_datagram * 100 | round / 100) | | | | |"' "$f"
+    [ -f "$f" ] && jq -r --arg n "$n" '"| \($n) | kernel floor | \(.pps * .receivers) | | \(.cpu_us_per_datagram * 100 | round / 100) | | | | |"' "$f"
   done
   for n in $2; do
     ratio=$(jq -rn --slurpfile a "$dir/atrium-$n.json" --slurpfile j "$dir/janus-$n.json" "$per"'
