@@ -144,6 +144,8 @@ WebRtcService::WebRtcService(const ServerConfig& config, MetricsRegistry& metric
     counter("atrium_probe_packets_sent_total",
             "RTX copies sent to probe a viewer's link while its estimate is below what it could use",
             c.padding_out);
+    counter("atrium_nack_duplicated_total",
+            "NACK answers sent twice because the viewer's link loses over 2 %", c.nack_duplicated);
     counter("atrium_nack_sent_total", "packets publishers were asked to send again (NACK)", c.nacks_out);
     counter("atrium_remb_sent_total", "bitrate limits (REMB) sent to publishers", c.remb_out);
     counter("atrium_srtp_failures_total", "SRTP/SRTCP packets that failed to decrypt or authenticate",

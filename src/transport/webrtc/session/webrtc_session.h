@@ -79,6 +79,7 @@ struct WebRtcSessionStats {
   uint64_t srtp_failures = 0;        // failed unprotect (authentication, replay, garbage)
   uint64_t nacks_in = 0;             // NACKed packets asked for by the client
   uint64_t nack_resent = 0;          // ... and sent again
+  uint64_t nack_duplicated = 0;      // ... twice, because the link loses more than 2 %
   uint64_t plis_in = 0;              // PLI/FIR from the client
   uint64_t plis_out = 0;             // PLI we sent to the client
   uint64_t nacks_out = 0;            // packets we asked a publishing client to send again
