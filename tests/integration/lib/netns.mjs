@@ -38,6 +38,12 @@ export const SERVICE_IP = '10.99.0.1';
 export const HTTP_PORT = 8080;
 export const UDP_PORT = 40000;
 
+// ip, tc and nft live in /usr/sbin on Debian, which a non-login PATH may lack; the children (atrium, the chromium
+// wrapper) start through `ip` too.
+for (const dir of ['/usr/sbin', '/sbin']) {
+  if (!(process.env.PATH ?? '').split(':').includes(dir)) process.env.PATH = `${process.env.PATH ?? ''}:${dir}`;
+}
+
 function run(cmd, args, { input, allowFail = false } = {}) {
   try {
     return execFileSync(cmd, args, { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -316,14 +322,22 @@ export class Topology {
     return browser;
   }
 
-  /** Caps what `role` receives from the server (egress of srv's veth towards it). */
-  capLink(role, rateKbit, options) {
-    const { ns, dev } = this.serverLink(role);
+  /** {ns, dev} of the client's own veth end: where capLink shapes what that client sends (its uplink). */
+  clientLink(role) {
+    return { ns: this.ns(role), dev: 'eth0' };
+  }
+
+  /**
+   * Caps what `role` receives from the server (egress of srv's veth towards it), or with {up: true} what it sends
+   * (egress of its own veth: a publisher's uplink). Other options go to capLink (burst, latency).
+   */
+  capLink(role, rateKbit, { up = false, ...options } = {}) {
+    const { ns, dev } = up ? this.clientLink(role) : this.serverLink(role);
     capLink(ns, dev, rateKbit, options);
   }
 
-  uncapLink(role) {
-    const { ns, dev } = this.serverLink(role);
+  uncapLink(role, { up = false } = {}) {
+    const { ns, dev } = up ? this.clientLink(role) : this.serverLink(role);
     uncapLink(ns, dev);
   }
 
