@@ -29,12 +29,14 @@ export const CHROMIUM_FLAGS = [
  * @param {object} [options]
  * @param {string} [options.netns] run chromium inside this network namespace (lib/netns.mjs): through a generated
  *   wrapper `exec ip netns exec NS chromium "$@"`; playwright drives it over a pipe, which crosses namespaces
+ * @param {string} [options.tmpDir] where the profile (and wrapper) go, default the system's temp folder
  * @returns {Promise<{context: import('playwright-core').BrowserContext,
  *                    newPage: () => Promise<import('playwright-core').Page>,
  *                    consoleLines: string[], close: () => Promise<void>}>}
  */
-export async function launchBrowser({ executablePath = CHROMIUM_PATH, timeoutMs = 30_000, netns = null } = {}) {
-  const userDataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'atrium-chromium-'));
+export async function launchBrowser({ executablePath = CHROMIUM_PATH, timeoutMs = 30_000, netns = null,
+                                     tmpDir = os.tmpdir() } = {}) {
+  const userDataDir = await fs.mkdtemp(path.join(tmpDir, 'atrium-chromium-'));
   const wrapper = netns ? `${userDataDir}.sh` : null;
   const cleanup = async () => {
     await fs.rm(userDataDir, { recursive: true, force: true });

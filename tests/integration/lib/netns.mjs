@@ -317,7 +317,8 @@ export class Topology {
 
   /** lib/browser.mjs launchBrowser inside a client's namespace; closed by destroy() at the latest. */
   async launchBrowser(role, options = {}) {
-    const browser = await launchBrowser({ ...options, netns: this.ns(role) });
+    // Profile and wrapper in this topology's temp folder: a killed run's are removed with it by cleanStale().
+    const browser = await launchBrowser({ tmpDir: this.tmp, ...options, netns: this.ns(role) });
     this.closers.push(() => browser.close());
     return browser;
   }
