@@ -1,8 +1,8 @@
 // A viewer behind a lossy link keeps playing: chromium publishes VP8 with WHIP from its own network namespace,
 // another chromium watches with WHEP from a third one, and 5 % of what reaches the viewer is dropped at random
 // (nftables, input hook of the viewer's namespace) for 20 s. The viewer NACKs, atrium answers from its packet cache,
-// and the picture goes on: frames decoded every second, freezes under 2 % of the time. lib/netns.mjs has the
-// topology; the numbers are printed for the ctest log.
+// and the picture goes on: frames decoded every second, freezes under 5 % of the time (MAX_FREEZE_PERCENT).
+// lib/netns.mjs has the topology; the numbers are printed for the ctest log (ctest -V, or Testing/Temporary).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
@@ -13,6 +13,13 @@ import { createTopology, netnsUnsupported } from './lib/netns.mjs';
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const LOSS_PERCENT = 5;
 const LOSS_SECONDS = 20;
+// Freeze bound, in % of the lossy time: 5, not 2. At 5 % loss a retransmission is itself lost now and then, and
+// chromium (no RTT for a receive-only stream, so it assumes 100 ms) asks again only after that: a stall of ~220 ms,
+// which its freeze metric counts once it passes 200 ms at 20 fps. That happened 0-2 times per 20 s (up to 2.25 %)
+// and 0-4 times per 40 s (up to 2.13 %) in our runs, so a 2 % bound failed 2 runs of 12; with retransmissions
+// exempt from the loss no run froze (4 runs). With every retransmission dropped too (no repair), the viewer was
+// frozen 91 % of the time at 2 fps: 5 % still tells the two apart by far.
+const MAX_FREEZE_PERCENT = 5;
 
 const unsupported = netnsUnsupported();
 
@@ -91,7 +98,7 @@ test('5 % random loss towards a WHEP viewer: NACKs repair it and the video keeps
       assert.ok(samples[i].video.framesDecoded > samples[i - 1].video.framesDecoded,
         `no frame decoded in second ${i} of the loss: ${samples.map((s) => s.video.framesDecoded).join(' ')}`);
     }
-    assert.ok(freezePercent < 2, `frozen ${freezePercent.toFixed(2)} % of ${seconds.toFixed(1)} s (${freezeSource})`);
+    assert.ok(freezePercent < MAX_FREEZE_PERCENT, `frozen ${freezePercent.toFixed(2)} % of ${seconds.toFixed(1)} s (${freezeSource})`);
     assert.ok(nacks > 0, `the viewer sent no NACK: ${JSON.stringify(summary)}`);
     assert.ok(summary.serverNackRequested > 0, `atrium_nack_requested_total did not rise: ${JSON.stringify(summary)}`);
     assert.ok(summary.serverNackResent > 0, `atrium_nack_resent_total did not rise: ${JSON.stringify(summary)}`);
