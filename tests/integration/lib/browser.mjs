@@ -26,22 +26,35 @@ export const CHROMIUM_FLAGS = [
 
 /**
  * Launches chromium with a fresh profile under /tmp (removed by close()).
+ * @param {object} [options]
+ * @param {string} [options.netns] run chromium inside this network namespace (lib/netns.mjs): through a generated
+ *   wrapper `exec ip netns exec NS chromium "$@"`; playwright drives it over a pipe, which crosses namespaces
+ * @param {string} [options.tmpDir] where the profile (and wrapper) go, default the system's temp folder
  * @returns {Promise<{context: import('playwright-core').BrowserContext,
  *                    newPage: () => Promise<import('playwright-core').Page>,
  *                    consoleLines: string[], close: () => Promise<void>}>}
  */
-export async function launchBrowser({ executablePath = CHROMIUM_PATH, timeoutMs = 30_000 } = {}) {
-  const userDataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'atrium-chromium-'));
+export async function launchBrowser({ executablePath = CHROMIUM_PATH, timeoutMs = 30_000, netns = null,
+                                     tmpDir = os.tmpdir() } = {}) {
+  const userDataDir = await fs.mkdtemp(path.join(tmpDir, 'atrium-chromium-'));
+  const wrapper = netns ? `${userDataDir}.sh` : null;
+  const cleanup = async () => {
+    await fs.rm(userDataDir, { recursive: true, force: true });
+    if (wrapper) await fs.rm(wrapper, { force: true });
+  };
   let context;
   try {
+    if (wrapper) {
+      await fs.writeFile(wrapper, `#!/bin/sh\nexec ip netns exec '${netns}' '${executablePath}' "$@"\n`, { mode: 0o755 });
+    }
     context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath,
+      executablePath: wrapper ?? executablePath,
       args: CHROMIUM_FLAGS,
       headless: true,
       timeout: timeoutMs,
     });
   } catch (error) {
-    await fs.rm(userDataDir, { recursive: true, force: true });
+    await cleanup();
     throw error;
   }
   // Page console output and errors, to print when a test fails.
@@ -59,7 +72,7 @@ export async function launchBrowser({ executablePath = CHROMIUM_PATH, timeoutMs 
     newPage: () => context.newPage(),
     async close() {
       await context.close().catch(() => {});
-      await fs.rm(userDataDir, { recursive: true, force: true });
+      await cleanup();
     },
   };
 }

@@ -73,22 +73,37 @@ export function waitForExit(proc, ms) {
  * @param {number} [options.workers] --workers (default 2)
  * @param {string} [options.name] log file name prefix
  * @param {number} [options.readyTimeoutMs]
+ * @param {string} [options.netns] run atrium inside this network namespace (`ip netns exec`, lib/netns.mjs)
+ * @param {string} [options.http] --http HOST:PORT instead of a free loopback port (e.g. an address of the namespace)
+ * @param {(host: string, port: number) => Promise<{url: string, close: () => Promise<void>}>} [options.reach]
+ *   makes that HTTP address reachable from this process (a server in a namespace); url replaces server.url
  * @returns {Promise<{url: string, browserUrl: string, port: number, proc: import('node:child_process').ChildProcess,
  *                    logFile: string, tail: (n?: number) => string,
  *                    stop: (opts?: {signal?: string, timeoutMs?: number}) => Promise<{code, signal, ms}>}>}
  */
-export async function startServer({ args = [], workers = 2, name = 'atrium', readyTimeoutMs = 10_000 } = {}) {
+export async function startServer({ args = [], workers = 2, name = 'atrium', readyTimeoutMs = 10_000, netns = null,
+                                   http = null, reach = null } = {}) {
   const bin = atriumBin();
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  const [httpHost, port] = http ? [http.slice(0, http.lastIndexOf(':')), Number(http.slice(http.lastIndexOf(':') + 1))]
+                                : ['127.0.0.1', await freePort()];
   const logFile = path.join(logDir(), `${name}-${process.pid}-${port}.log`);
   const log = fs.openSync(logFile, 'w');
-  const fullArgs = ['--http', `127.0.0.1:${port}`, '--workers', String(workers), ...args];
-  fs.writeSync(log, `$ ${bin} ${fullArgs.join(' ')}\n`);
-  const proc = spawn(bin, fullArgs, { stdio: ['ignore', log, log] });
+  const fullArgs = ['--http', `${httpHost}:${port}`, '--workers', String(workers), ...args];
+  fs.writeSync(log, `$ ${netns ? `ip netns exec ${netns} ` : ''}${bin} ${fullArgs.join(' ')}\n`);
+  // `ip netns exec` execs the command itself (no fork), so proc's pid is atrium's and signals reach it.
+  const proc = netns ? spawn('ip', ['netns', 'exec', netns, bin, ...fullArgs], { stdio: ['ignore', log, log] })
+                     : spawn(bin, fullArgs, { stdio: ['ignore', log, log] });
   fs.closeSync(log); // the child has its own copy
   live.add(proc);
   proc.once('exit', () => live.delete(proc));
+  let bridge = null;
+  try {
+    bridge = reach ? await reach(httpHost, port) : null;
+  } catch (error) {
+    proc.kill('SIGKILL');
+    throw error;
+  }
+  const url = bridge ? bridge.url : `http://127.0.0.1:${port}`;
 
   const server = {
     url,
@@ -107,6 +122,7 @@ export async function startServer({ args = [], workers = 2, name = 'atrium', rea
         proc.kill('SIGKILL');
         result = { ...(await waitForExit(proc, 5_000)), killed: true };
       }
+      await bridge?.close();
       return { ...result, ms: Date.now() - started };
     },
   };
@@ -114,6 +130,7 @@ export async function startServer({ args = [], workers = 2, name = 'atrium', rea
   const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
     if (exited(proc)) {
+      await bridge?.close();
       throw new Error(`atrium exited (code ${proc.exitCode}) before it was ready; log ${logFile}:\n${tail(logFile)}`);
     }
     try {

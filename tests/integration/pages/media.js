@@ -1,0 +1,120 @@
+// A WHIP publisher (optionally simulcast) and a WHEP viewer for tests, plus the getStats() numbers they look at.
+// Same protocol steps as web/whip/whip.js (full ICE gathering, then one POST), without its buttons.
+function gathered(pc) {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => { if (pc.iceGatheringState === 'complete') resolve(); };
+    pc.addEventListener('icegatheringstatechange', done);
+    setTimeout(resolve, 2000);
+  });
+}
+
+async function exchange(pc, url) {
+  await pc.setLocalDescription(await pc.createOffer());
+  await gathered(pc);
+  const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: pc.localDescription.sdp });
+  const text = await res.text();
+  if (res.status !== 201) throw new Error(`${url}: HTTP ${res.status}: ${text}`);
+  await pc.setRemoteDescription({ type: 'answer', sdp: text });
+  return new URL(res.headers.get('Location'), url).toString();
+}
+
+function preferCodec(transceiver, codec) {
+  if (!codec) return;
+  const caps = RTCRtpSender.getCapabilities('video').codecs;
+  const chosen = caps.filter((c) => c.mimeType.toLowerCase() === `video/${codec.toLowerCase()}`);
+  const rtx = caps.filter((c) => c.mimeType.toLowerCase() === 'video/rtx');
+  if (chosen.length) transceiver.setCodecPreferences([...chosen, ...rtx]);
+}
+
+export const SIMULCAST_ENCODINGS = [
+  { rid: 'l', scaleResolutionDownBy: 4, maxBitrate: 150000 },
+  { rid: 'm', scaleResolutionDownBy: 2, maxBitrate: 500000 },
+  { rid: 'h', maxBitrate: 1500000 },
+];
+
+async function hangUp(pc, resource) {
+  await fetch(resource, { method: 'DELETE' }).catch(() => {});
+  pc.close();
+}
+
+export async function publish({ room, peer, codec = 'VP8', simulcast = false, audio = true } = {}) {
+  const video = simulcast ? { width: 1280, height: 720 } : { width: 640, height: 480 };
+  const stream = await navigator.mediaDevices.getUserMedia({ audio, video });
+  document.getElementById('video').srcObject = stream;
+  const pc = new RTCPeerConnection();
+  for (const track of stream.getTracks()) {
+    const init = { direction: 'sendonly', streams: [stream] };
+    if (track.kind === 'video' && simulcast) init.sendEncodings = SIMULCAST_ENCODINGS;
+    const t = pc.addTransceiver(track, init);
+    if (track.kind === 'video') preferCodec(t, codec);
+  }
+  const q = peer ? `?peer=${encodeURIComponent(peer)}` : '';
+  const resource = await exchange(pc, `${location.origin}/whip/${encodeURIComponent(room)}${q}`);
+  window.pc = pc;
+  return resource;
+}
+
+export async function watch({ room, source } = {}) {
+  const pc = new RTCPeerConnection();
+  pc.addTransceiver('audio', { direction: 'recvonly' });
+  pc.addTransceiver('video', { direction: 'recvonly' });
+  const stream = new MediaStream();
+  pc.ontrack = (e) => {
+    stream.addTrack(e.track);
+    document.getElementById('video').srcObject = stream;
+  };
+  const q = source ? `?source=${encodeURIComponent(source)}` : '';
+  const resource = await exchange(pc, `${location.origin}/whep/${encodeURIComponent(room)}${q}`);
+  window.pc = pc;
+  return resource;
+}
+
+const pick = (r, keys) => Object.fromEntries(keys.filter((k) => r[k] !== undefined).map((k) => [k, r[k]]));
+
+// Receiver side: inbound-rtp per kind (video: decoding, freezes, NACKs), plus the transport's candidate pair.
+export async function inbound() {
+  const out = { at: performance.now() };
+  (await window.pc.getStats()).forEach((r) => {
+    if (r.type === 'inbound-rtp') {
+      out[r.kind] = pick(r, ['framesDecoded', 'framesReceived', 'framesDropped', 'keyFramesDecoded', 'frameWidth',
+        'frameHeight', 'framesPerSecond', 'freezeCount', 'totalFreezesDuration', 'pauseCount', 'totalPausesDuration',
+        'nackCount', 'pliCount', 'firCount', 'packetsReceived', 'packetsLost', 'bytesReceived', 'jitter',
+        'retransmittedPacketsReceived', 'concealedSamples', 'totalSamplesReceived']);
+    }
+    if (r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded') {
+      out.transport = pick(r, ['currentRoundTripTime', 'availableIncomingBitrate', 'availableOutgoingBitrate']);
+    }
+  });
+  return out;
+}
+
+// Sender side: one entry per video outbound-rtp (per rid with simulcast; rid '' without), plus audio.
+export async function outbound() {
+  const out = { at: performance.now(), video: {}, audio: null };
+  (await window.pc.getStats()).forEach((r) => {
+    if (r.type === 'outbound-rtp' && r.kind === 'video') {
+      out.video[r.rid ?? ''] = pick(r, ['rid', 'bytesSent', 'packetsSent', 'framesEncoded', 'framesSent', 'frameWidth',
+        'frameHeight', 'framesPerSecond', 'targetBitrate', 'active', 'qualityLimitationReason', 'nackCount', 'pliCount',
+        'retransmittedPacketsSent', 'keyFramesEncoded']);
+    }
+    if (r.type === 'outbound-rtp' && r.kind === 'audio') out.audio = pick(r, ['bytesSent', 'packetsSent']);
+    if (r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded') {
+      out.transport = pick(r, ['currentRoundTripTime', 'availableOutgoingBitrate']);
+    }
+  });
+  return out;
+}
+
+export async function stop() {
+  window.pc?.getSenders().forEach((s) => s.track?.stop());
+  if (window.pc && window.resource) await hangUp(window.pc, window.resource);
+}
+
+window.media = {
+  publish: async (o) => (window.resource = await publish(o)),
+  watch: async (o) => (window.resource = await watch(o)),
+  inbound,
+  outbound,
+  stop,
+};
