@@ -240,13 +240,14 @@ void Endpoint::on_transport(media::Micros now, TransportEvent&& event) {
                    const bool first = !estimate_known_;
                    estimate_known_ = true;
                    estimate_bps_ = c.bps;
+                   allocator_.set_estimate(now, c.bps);
                    if (first) {
                      // Measure now rather than at the next tick, so the first decision has bitrates.
                      bitrate_ticked_ = false;
                      bitrate_tick(now);
+                   } else {
+                     apply_allocation(now);
                    }
-                   allocator_.set_estimate(now, c.bps);
-                   apply_allocation(now);
                  },
                  [&](tev::SendMessage& c) {
                    if (!require_room("send a message")) return;

@@ -42,6 +42,11 @@ void LocalTrack::request(media::Micros now, int layer) {
   request_due_ = true;
   request_layer_ = layer >= 0 && layer < kMaxSpatialLayers ? static_cast<uint8_t>(layer) : kAnySpatialLayer;
   last_request_ = now;
+  if (request_layer_ == kAnySpatialLayer) {
+    any_requested_ = true;
+    any_request_at_ = now;
+    any_answered_ = 0;
+  }
   ++stats_.keyframe_requests;
 }
 
@@ -132,7 +137,8 @@ void LocalTrack::update_want(media::Micros now) {
   const int want = cur_s_ < 0 || ts != cur_s_ ? ts : -1;
   if (want == waiting_for_) return;
   // An "any layer" request that is still fresh covers whichever layer turns out to be wanted.
-  const bool covered = waiting_for_ == kAnyLayer && now - last_request_ < kKeyFrameRetry;
+  const bool covered = any_requested_ && now - any_request_at_ < kKeyFrameRetry && want >= 0 &&
+                       want < kMaxSpatialLayers && (any_answered_ & (1u << want)) == 0;
   waiting_for_ = want;
   if (want >= 0 && !covered) request(now, want);
 }
@@ -164,14 +170,19 @@ std::optional<media::MediaPacket> LocalTrack::on_media(media::Micros now, const 
   const int ts = target_spatial(now);
   if (cur_s_ < 0) {
     if (!in.keyframe || layer != ts) {
+      if (in.keyframe) any_answered_ |= static_cast<uint8_t>(1u << layer);
       ++stats_.dropped_waiting;
       return std::nullopt;
     }
     start_layer(layer);
   } else if (layer != cur_s_) {
-    if (layer != ts || !in.keyframe) return std::nullopt;  // another layer's own seq space: no drop to report
+    if (layer != ts || !in.keyframe) {
+      if (in.keyframe) any_answered_ |= static_cast<uint8_t>(1u << layer);
+      return std::nullopt;  // another layer's own seq space: no drop to report
+    }
     start_layer(layer);
   }
+  if (in.keyframe) any_answered_ |= static_cast<uint8_t>(1u << layer);
 
   // Temporal ceiling, decided once per frame so the receiver never gets part of a frame.
   if (!frame_known_ || in.timestamp != frame_ts_) {

@@ -137,6 +137,9 @@ class LocalTrack {
   uint8_t cur_t_ = kAllTemporalLayers;  // temporal ceiling in effect
   int waiting_for_ = -1;                // layer whose key frame is awaited (kAnyLayer: any), -1 = none
   media::Micros last_request_ = 0;
+  bool any_requested_ = false;  // an "any layer" request was sent at any_request_at_
+  media::Micros any_request_at_ = 0;
+  uint8_t any_answered_ = 0;  // layers whose key frame arrived since
   media::Micros temporal_wait_since_ = 0;
   bool request_due_ = false;
   uint8_t request_layer_ = kAnySpatialLayer;
