@@ -339,8 +339,8 @@ void Endpoint::attach(media::Micros now, tev::Attach&& c) {
   const auto before = t.state();
   auto kind = kinds_.find(kind_key(c.peer, c.track));
   t.set_kind(kind != kinds_.end() ? kind->second : media::MediaKind::kVideo);
-  // Under an estimate a new track starts at its lowest layer until its source is measured.
-  if (estimate_known_ && inserted) t.set_target(now, Layer{0, kAllTemporalLayers});
+  // Under an estimate a new source starts at its lowest layer until it is measured.
+  if (estimate_known_) t.set_target(now, Layer{0, kAllTemporalLayers});
   t.attach(now, c.peer, c.track);
   allocator_add(now, t);
   control(ccl::LocalTrackStarted{c.id, std::move(c.peer), std::move(c.track)});
@@ -399,6 +399,7 @@ void Endpoint::on_cluster(media::Micros now, ClusterEvent&& event) {
                    emit(eev::TrackPublished{std::move(e.peer), std::move(e.info)});
                  },
                  [&](cev::TrackUnpublished& e) {
+                   kinds_.erase(kind_key(e.peer, e.track));
                    emit(eev::TrackUnpublished{std::move(e.peer), std::move(e.track)});
                  },
                  [&](cev::TrackMeta& e) {

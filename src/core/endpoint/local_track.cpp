@@ -16,7 +16,9 @@ bool is_svc(media::Codec c) {
 }  // namespace
 
 void LayerMeter::advance(media::Micros now) {
+  if (epoch_ >= 0 && now < bucket_end_) return;
   const int64_t e = now / kBucket;
+  bucket_end_ = (e + 1) * kBucket;
   if (epoch_ < 0) {
     epoch_ = e;
     return;
@@ -166,7 +168,9 @@ std::optional<media::MediaPacket> LocalTrack::on_media(media::Micros now, const 
   kind_ = media::kind_of(in.codec);
   if (state_ == LocalTrackState::kPaused) return std::nullopt;
 
-  if (!alloc_driven_ || cur_s_ < 0) update_want(now);
+  // The default target moves up when a higher layer appears, down when the forwarded one falls silent
+  // (on_tick notices that); a packet of the forwarded layer changes neither.
+  if (cur_s_ < 0 || layer != cur_s_) update_want(now);
   const int ts = target_spatial(now);
   if (cur_s_ < 0) {
     if (!in.keyframe || layer != ts) {
@@ -253,7 +257,7 @@ void LocalTrack::on_tick(media::Micros now) {
 }
 
 void LocalTrack::on_keyframe_requested(media::Micros now) {
-  if (state_ == LocalTrackState::kIdle) return;
+  if (state_ == LocalTrackState::kIdle || state_ == LocalTrackState::kPaused) return;  // nothing to repair
   request(now, cur_s_ >= 0 ? cur_s_ : waiting_for_);
 }
 

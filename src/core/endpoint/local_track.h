@@ -40,7 +40,7 @@ class LayerMeter {
   static constexpr media::Micros kBucket = 200'000;
 
   void add(media::Micros now, uint8_t spatial, uint8_t temporal, size_t bytes) {
-    advance(now);
+    if (epoch_ < 0 || now >= bucket_end_) advance(now);
     bytes_[static_cast<size_t>(epoch_ % kBuckets)][spatial][temporal] += static_cast<uint32_t>(bytes);
   }
   // Bits per second of one layer over the completed buckets (the current one is still filling).
@@ -53,6 +53,7 @@ class LayerMeter {
   using Grid = std::array<std::array<uint32_t, kMaxTemporalLayers>, kMaxSpatialLayers>;
   std::array<Grid, kBuckets> bytes_{};
   int64_t epoch_ = -1;
+  media::Micros bucket_end_ = 0;  // the current bucket's end: most packets need no division
 };
 
 class LocalTrack {
