@@ -82,6 +82,7 @@ void LocalTrack::attach(media::Micros now, std::string peer, std::string track) 
   // The new source's layers are not the old one's.
   meter_.reset();
   seen_ = {};
+  max_tid_ = {};
   measured_ = false;
   remembered_ = {};
   wait_for_keyframe(now);
@@ -165,6 +166,7 @@ std::optional<media::MediaPacket> LocalTrack::on_media(media::Micros now, const 
   meter_.add(now, layer, tid, in.payload.size());
   last_seen_[layer] = now;
   seen_[layer] = true;
+  max_tid_[layer] = std::max(max_tid_[layer], tid);
   kind_ = media::kind_of(in.codec);
   if (state_ == LocalTrackState::kPaused) return std::nullopt;
 
@@ -249,7 +251,7 @@ void LocalTrack::on_tick(media::Micros now) {
     return;
   }
   // A temporal upgrade that found no layer-sync frame within a second: a key frame lets it happen.
-  if (cur_s_ >= 0 && target_temporal() > cur_t_ && now - temporal_wait_since_ >= kKeyFrameRetry &&
+  if (temporal_upgrade_pending() && now - temporal_wait_since_ >= kKeyFrameRetry &&
       now - last_request_ >= kKeyFrameRetry) {
     temporal_wait_since_ = now;
     request(now, cur_s_);

@@ -119,6 +119,10 @@ class LocalTrack {
   int target_spatial(media::Micros now) const;
   uint8_t target_temporal() const { return alloc_driven_ ? alloc_layer_.temporal : kAllTemporalLayers; }
   void start_layer(uint8_t layer);
+  // A higher temporal ceiling is wanted and the source has frames above the current one.
+  bool temporal_upgrade_pending() const {
+    return cur_s_ >= 0 && target_temporal() > cur_t_ && cur_t_ < max_tid_[static_cast<size_t>(cur_s_)];
+  }
 
   LocalTrackId id_;
   LocalTrackState state_ = LocalTrackState::kIdle;
@@ -167,6 +171,8 @@ class LocalTrack {
   LayerMeter meter_;
   std::array<media::Micros, kMaxSpatialLayers> last_seen_{};
   std::array<bool, kMaxSpatialLayers> seen_{};
+  std::array<uint8_t, kMaxSpatialLayers>
+      max_tid_{};  // highest temporal layer the source sent per spatial layer
   bool measured_ = false;
   LayerBitrates remembered_;
   std::array<std::array<media::Micros, kMaxTemporalLayers>, kMaxSpatialLayers> remembered_at_{};

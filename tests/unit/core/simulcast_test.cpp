@@ -257,6 +257,8 @@ TEST(Simulcast, TemporalLayersAreDroppedWithoutSequenceGaps) {
   ASSERT_EQ(changes.size(), 2u);
   EXPECT_EQ(changes[0].temporal, 1);
   EXPECT_EQ(changes[1].temporal, 2);
+  f.src.run(f.h, f.pub, 1, 100);
+  EXPECT_TRUE(f.requested_layers().empty()) << "at the top temporal layer there is nothing more to ask for";
   auto up = f.h.take<eev::LocalMedia>(f.sub);
   std::vector<uint8_t> tids;
   for (size_t i = 0; i < up.size(); i += 2)
@@ -286,6 +288,8 @@ TEST(Simulcast, TemporalUpgradeWithoutSyncFramesAsksForAKeyFrame) {
   f.src.send_key[0] = true;
   f.src.run(f.h, f.pub, 1, 1);
   EXPECT_EQ(f.track().forwarded_temporal(), 2);
+  f.src.run(f.h, f.pub, 1, 100);
+  EXPECT_TRUE(f.requested_layers().empty());
 }
 
 TEST(Simulcast, DesiredBitrateIsCappedByTheEstimate) {
