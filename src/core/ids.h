@@ -13,6 +13,8 @@ using EndpointId = uint64_t;
 using RemoteTrackId = uint32_t;
 // A track the client receives, numbered by its transport; unique within the endpoint.
 using LocalTrackId = uint32_t;
+// A key-frame request for every spatial layer of a source (and the only value a non-simulcast source needs).
+inline constexpr uint8_t kAnySpatialLayer = 0xFF;
 // The media channel of one published track in the whole cluster: the same (room, peer, track) gives the same
 // id on every node, so nodes agree on NATS subjects without asking each other.
 using ChannelId = uint64_t;

@@ -52,6 +52,16 @@ void codecs(std::span<const uint8_t> payload) {
       __builtin_trap();
   }
   copy.assign(payload.begin(), payload.end());
+  // The transport's form: negative leaves a field alone, the id keeps the descriptor's width.
+  const PictureInfo before = picture_info(Codec::kVP8, payload);
+  if (vp8_rewrite_descriptor(copy, int32_t{0x7F5A}, int16_t{-1})) {
+    auto d = parse_vp8_descriptor(copy);
+    const PictureInfo after = picture_info(Codec::kVP8, copy);
+    if (!d || after.tl0_pic_idx != before.tl0_pic_idx || after.layer_sync != before.layer_sync)
+      __builtin_trap();
+    if (d->has_picture_id && d->picture_id != (d->picture_id_15bit ? 0x7F5A : 0x5A)) __builtin_trap();
+  }
+  copy.assign(payload.begin(), payload.end());
   if (vp9_rewrite_descriptor(copy, uint16_t{0x4321}, std::nullopt)) {
     auto d = parse_vp9_descriptor(copy);
     if (!d || (d->picture_id_15bit && d->picture_id != 0x4321)) __builtin_trap();

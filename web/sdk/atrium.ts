@@ -104,6 +104,8 @@ export interface RoomEvents {
   receiver_state: { mid: string; peer: string; track: string; state: ReceiverState };
   message: { from: string; data: unknown; direct: boolean };
   bitrate_hint: { track: string; bitrate: number };
+  /** The simulcast layer the server forwards on a receiver (spatial -1: paused, the link is too thin). */
+  receiver_layer: { mid: string; peer: string; track: string; spatial: number; temporal: number };
   error: { code: string; message: string };
   /** The socket dropped; the room is trying to resume (media keeps flowing meanwhile). */
   disconnected: { code: number; reason: string };
@@ -507,6 +509,9 @@ export class Room {
       }
       case 'message':
         this.emit('message', { from: e.from, data: e.data, direct: !!e.direct });
+        break;
+      case 'receiver_layer':
+        this.emit('receiver_layer', { mid: e.mid, peer: e.peer, track: e.track, spatial: e.spatial, temporal: e.temporal });
         break;
       case 'bitrate_hint':
         void this.pauseUnusedLayers(e.track, e.bitrate);

@@ -252,9 +252,9 @@ void NatsClusterBus::heartbeat() {
   natsConnection_Publish(conn_, subject.c_str(), owner_.data(), static_cast<int>(owner_.size()));
 }
 
-void NatsClusterBus::send_feedback(const Channel& ch, uint8_t type, uint32_t bps) {
+void NatsClusterBus::send_feedback(const Channel& ch, uint8_t type, uint32_t bps, uint8_t spatial_layer) {
   if (!conn_ || abandoned_) return;
-  encode_feedback({static_cast<FeedbackType>(type), ch.id, bps, owner_}, frame_);
+  encode_feedback({static_cast<FeedbackType>(type), ch.id, bps, owner_, spatial_layer}, frame_);
   natsConnection_Publish(conn_, ch.feedback_subject.c_str(), frame_.data(), static_cast<int>(frame_.size()));
 }
 

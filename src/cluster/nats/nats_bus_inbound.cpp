@@ -118,7 +118,7 @@ void NatsClusterBus::on_feedback(natsMsg* msg) {
       announce_bitrate(ch);
       break;
     case FeedbackType::kKeyFrame:
-      out_.push({ch.publisher, cev::RemoteTrackKeyFrameRequest{ch.remote}});
+      out_.push({ch.publisher, cev::RemoteTrackKeyFrameRequest{ch.remote, fb->spatial_layer}});
       break;
   }
 }

@@ -49,7 +49,7 @@ void NatsClusterBus::send(media::Micros now, EndpointId from, ClusterControl&& c
                  },
                  [&](ccl::RemoteTrackEnded& c) { on_track_ended(from, m, c.id); },
                  [&](ccl::LocalTrackStarted& c) { on_local_started(from, m, c); },
-                 [&](ccl::LocalTrackKeyFrameRequest& c) { on_keyframe_request(from, c.id); },
+                 [&](ccl::LocalTrackKeyFrameRequest& c) { on_keyframe_request(from, c.id, c.spatial_layer); },
                  [&](ccl::LocalTrackDesiredBitrate& c) {
                    auto s = subscribed_.find({from, c.id});
                    if (s == subscribed_.end()) return;
@@ -254,14 +254,14 @@ void NatsClusterBus::on_local_ended(EndpointId from, LocalTrackId id) {
   announce_bitrate(ch);
 }
 
-void NatsClusterBus::on_keyframe_request(EndpointId from, LocalTrackId id) {
+void NatsClusterBus::on_keyframe_request(EndpointId from, LocalTrackId id, uint8_t spatial_layer) {
   auto s = subscribed_.find({from, id});
   if (s == subscribed_.end()) return;
   const Channel& ch = channels_[s->second];
   if (ch.publisher)
-    out_.push({ch.publisher, cev::RemoteTrackKeyFrameRequest{ch.remote}});
+    out_.push({ch.publisher, cev::RemoteTrackKeyFrameRequest{ch.remote, spatial_layer}});
   else
-    send_feedback(ch, static_cast<uint8_t>(FeedbackType::kKeyFrame), 0);
+    send_feedback(ch, static_cast<uint8_t>(FeedbackType::kKeyFrame), 0, spatial_layer);
 }
 
 void NatsClusterBus::announce_bitrate(Channel& ch) {

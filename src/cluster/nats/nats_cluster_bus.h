@@ -141,7 +141,7 @@ class NatsClusterBus final : public core::ClusterBus {
   void on_media(core::EndpointId from, core::RemoteTrackId id, const media::MediaPacket& pkt);
   void on_local_started(core::EndpointId from, const Member& m, const core::ccl::LocalTrackStarted& c);
   void on_local_ended(core::EndpointId from, core::LocalTrackId id);
-  void on_keyframe_request(core::EndpointId from, core::LocalTrackId id);
+  void on_keyframe_request(core::EndpointId from, core::LocalTrackId id, uint8_t spatial_layer);
   void announce_bitrate(Channel& ch);
   Claim claim_peer(const std::string& room, const std::string& peer, const std::string& meta);
   bool owner_alive(const std::string& owner);
@@ -174,7 +174,8 @@ class NatsClusterBus final : public core::ClusterBus {
   void put_peer(const Member& m);
   void put_track(const Channel& ch);
   void heartbeat();
-  void send_feedback(const Channel& ch, uint8_t type, uint32_t bps);
+  void send_feedback(const Channel& ch, uint8_t type, uint32_t bps,
+                     uint8_t spatial_layer = core::kAnySpatialLayer);
   void close_connection();
 
   NatsBusOptions options_;

@@ -8,7 +8,7 @@ namespace {
 
 constexpr uint8_t kMediaMagic = 0xA7;
 constexpr uint8_t kFeedbackMagic = 0xA8;
-constexpr size_t kFeedbackHeaderSize = 15;
+constexpr size_t kFeedbackHeaderSize = 16;
 constexpr size_t kMaxFieldLength = 1 << 20;
 
 void put_be(uint8_t* p, uint64_t v, int bytes) {
@@ -31,7 +31,9 @@ void encode_media(core::ChannelId channel, const media::MediaPacket& packet, std
   out.resize(kMediaHeaderSize + packet.payload.size());
   uint8_t* p = out.data();
   p[0] = kMediaMagic;
-  p[1] = static_cast<uint8_t>((packet.marker ? 1 : 0) | (packet.keyframe ? 2 : 0));
+  const bool has_tl0 = packet.tl0_pic_idx >= 0;
+  p[1] = static_cast<uint8_t>((packet.marker ? 1 : 0) | (packet.keyframe ? 2 : 0) | (has_tl0 ? 4 : 0) |
+                              (packet.layer_sync ? 8 : 0));
   p[2] = static_cast<uint8_t>(packet.codec);
   p[3] = packet.spatial_layer;
   p[4] = packet.temporal_layer;
@@ -39,6 +41,9 @@ void encode_media(core::ChannelId channel, const media::MediaPacket& packet, std
   put_be(p + 6, packet.seq, 2);
   put_be(p + 8, packet.timestamp, 4);
   put_be(p + 12, channel, 8);
+  put_be(p + 20, packet.picture_id >= 0 ? static_cast<uint16_t>(packet.picture_id & 0x7FFF) : 0xFFFF, 2);
+  p[22] = has_tl0 ? static_cast<uint8_t>(packet.tl0_pic_idx) : 0;
+  p[23] = 0;
   if (!packet.payload.empty())
     std::memcpy(p + kMediaHeaderSize, packet.payload.data(), packet.payload.size());
 }
@@ -46,7 +51,7 @@ void encode_media(core::ChannelId channel, const media::MediaPacket& packet, std
 std::optional<MediaFrame> decode_media(std::span<const uint8_t> bytes) {
   if (bytes.size() < kMediaHeaderSize || bytes[0] != kMediaMagic) return std::nullopt;
   const uint8_t* p = bytes.data();
-  if (p[1] & ~3u) return std::nullopt;
+  if (p[1] & ~15u) return std::nullopt;
   if (p[2] > static_cast<uint8_t>(media::Codec::kAV1)) return std::nullopt;
   MediaFrame f;
   f.packet.marker = (p[1] & 1) != 0;
@@ -58,6 +63,13 @@ std::optional<MediaFrame> decode_media(std::span<const uint8_t> bytes) {
   f.packet.seq = static_cast<uint16_t>(get_be(p + 6, 2));
   f.packet.timestamp = static_cast<uint32_t>(get_be(p + 8, 4));
   f.channel = get_be(p + 12, 8);
+  const auto pid = static_cast<uint16_t>(get_be(p + 20, 2));
+  if (pid != 0xFFFF) {
+    if (pid > 0x7FFF) return std::nullopt;
+    f.packet.picture_id = pid;
+  }
+  if (p[1] & 4) f.packet.tl0_pic_idx = p[22];
+  f.packet.layer_sync = (p[1] & 8) != 0;
   f.packet.payload = bytes.subspan(kMediaHeaderSize);
   return f;
 }
@@ -70,7 +82,8 @@ void encode_feedback(const Feedback& fb, std::vector<uint8_t>& out) {
   p[1] = static_cast<uint8_t>(fb.type);
   put_be(p + 2, fb.channel, 8);
   put_be(p + 10, fb.bitrate_bps, 4);
-  p[14] = static_cast<uint8_t>(owner_len);
+  p[14] = fb.spatial_layer;
+  p[15] = static_cast<uint8_t>(owner_len);
   if (owner_len) std::memcpy(p + kFeedbackHeaderSize, fb.owner.data(), owner_len);
 }
 
@@ -78,12 +91,13 @@ std::optional<Feedback> decode_feedback(std::span<const uint8_t> bytes) {
   if (bytes.size() < kFeedbackHeaderSize || bytes[0] != kFeedbackMagic) return std::nullopt;
   const uint8_t* p = bytes.data();
   if (p[1] < 1 || p[1] > 3) return std::nullopt;
-  const size_t owner_len = p[14];
+  const size_t owner_len = p[15];
   if (bytes.size() != kFeedbackHeaderSize + owner_len) return std::nullopt;
   Feedback fb;
   fb.type = static_cast<FeedbackType>(p[1]);
   fb.channel = get_be(p + 2, 8);
   fb.bitrate_bps = static_cast<uint32_t>(get_be(p + 10, 4));
+  fb.spatial_layer = p[14];
   fb.owner.assign(reinterpret_cast<const char*>(p + kFeedbackHeaderSize), owner_len);
   return fb;
 }

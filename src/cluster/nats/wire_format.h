@@ -16,9 +16,10 @@
 
 namespace atrium::cluster::nats {
 
-// Media frame: magic, flags (marker, keyframe), codec, spatial, temporal, audio level, seq, timestamp,
-// channel id (big endian), then the payload.
-constexpr size_t kMediaHeaderSize = 20;
+// Media frame: magic, flags (marker, keyframe, has TL0PICIDX, layer sync), codec, spatial, temporal, audio
+// level, seq, timestamp, channel id, picture id (0xFFFF: none), TL0PICIDX, a zero byte (big endian), then the
+// payload.
+constexpr size_t kMediaHeaderSize = 24;
 
 struct MediaFrame {
   core::ChannelId channel = 0;
@@ -33,7 +34,7 @@ std::optional<MediaFrame> decode_media(std::span<const uint8_t> bytes);
 enum class FeedbackType : uint8_t {
   kInterest = 1,  // "node <owner> has subscribers and wants up to <bitrate>": sent on change and refreshed
   kGone = 2,      // "node <owner> has no subscribers any more"
-  kKeyFrame = 3,  // a subscriber lost its picture
+  kKeyFrame = 3,  // a subscriber lost its picture, or switches to `spatial_layer`
 };
 
 struct Feedback {
@@ -41,6 +42,7 @@ struct Feedback {
   core::ChannelId channel = 0;
   uint32_t bitrate_bps = 0;
   std::string owner;
+  uint8_t spatial_layer = 0xFF;  // kKeyFrame: the layer that needs one (0xFF: every layer)
 };
 
 void encode_feedback(const Feedback& fb, std::vector<uint8_t>& out);

@@ -38,7 +38,8 @@ void LocalBus::send(media::Micros, EndpointId from, ClusterControl&& control) {
                    auto s = subscribed_.find({from, c.id});
                    if (s == subscribed_.end()) return;
                    const Channel& ch = channels_[s->second];
-                   if (ch.publisher) out_.push({ch.publisher, cev::RemoteTrackKeyFrameRequest{ch.remote}});
+                   if (ch.publisher)
+                     out_.push({ch.publisher, cev::RemoteTrackKeyFrameRequest{ch.remote, c.spatial_layer}});
                  },
                  [&](ccl::LocalTrackDesiredBitrate& c) {
                    auto s = subscribed_.find({from, c.id});

@@ -12,12 +12,120 @@ bool valid_name(const std::string& s) {
   return !s.empty() && s.size() <= Endpoint::kMaxNameLength;
 }
 
-uint32_t desired_bitrate(const LocalTrack& t) {
-  if (t.state() == LocalTrackState::kPaused) return 0;
-  return t.limits().max_bitrate_bps ? t.limits().max_bitrate_bps : std::numeric_limits<uint32_t>::max();
+constexpr uint32_t kUnlimited = std::numeric_limits<uint32_t>::max();
+
+std::string kind_key(const std::string& peer, const std::string& track) {
+  std::string k = peer;
+  k += '\0';
+  k += track;
+  return k;
+}
+
+// The most a track could take: its best layer within its limit.
+uint64_t top_allowed(const LayerBitrates& lb, const LocalTrackLimits& limits) {
+  const uint32_t limit = limits.max_bitrate_bps ? limits.max_bitrate_bps : kUnlimited;
+  uint64_t top = 0;
+  for (const auto& row : lb.bps)
+    for (uint32_t b : row)
+      if (b <= limit && b > top) top = b;
+  return top;
+}
+
+bool moved(uint64_t before, uint64_t now, double fraction) {
+  if (before == now) return false;
+  if (before == 0 || now == 0 || before == kUnlimited || now == kUnlimited) return true;
+  const double diff = before > now ? static_cast<double>(before - now) : static_cast<double>(now - before);
+  return diff > fraction * static_cast<double>(before);
 }
 
 }  // namespace
+
+uint32_t Endpoint::desired_bitrate(const LocalTrack& t) const {
+  if (t.client_paused()) return 0;
+  uint32_t want = t.limits().max_bitrate_bps ? t.limits().max_bitrate_bps : kUnlimited;
+  if (estimate_known_) {
+    // What this client can receive at all; video shares it with the audio it also receives. Never 0 here:
+    // 0 tells the publisher that nobody watches.
+    uint64_t cap = estimate_bps_;
+    if (t.kind() == media::MediaKind::kVideo) cap = cap > audio_bps_ ? cap - audio_bps_ : 0;
+    cap = std::max<uint64_t>(cap, 1);
+    if (cap < want) want = static_cast<uint32_t>(cap);
+  }
+  return want;
+}
+
+void Endpoint::send_desired(LocalTrack& t, bool force) {
+  if (!t.attached()) return;
+  const uint32_t want = desired_bitrate(t);
+  auto [it, inserted] = desired_sent_.try_emplace(t.id(), want);
+  if (!inserted && !force && !moved(it->second, want, kBitrateChange)) return;
+  it->second = want;
+  control(ccl::LocalTrackDesiredBitrate{t.id(), want});
+}
+
+void Endpoint::flush_local(LocalTrack& t) {
+  if (auto layer = t.take_keyframe_request()) control(ccl::LocalTrackKeyFrameRequest{t.id(), *layer});
+  if (auto change = t.take_layer_change())
+    emit(eev::LocalTrackLayerChanged{t.id(), change->first, change->second});
+}
+
+TrackLimits Endpoint::allocator_limits(const LocalTrack& t) const {
+  TrackLimits l;
+  if (t.limits().max_bitrate_bps) l.max_bitrate_bps = t.limits().max_bitrate_bps;
+  return l;
+}
+
+void Endpoint::allocator_add(media::Micros now, LocalTrack& t) {
+  if (!t.attached() || t.client_paused()) return allocator_.remove_track(t.id());
+  allocator_.add_track(t.id(), t.kind(), t.limits().priority, t.layer_bitrates(now), allocator_limits(t));
+}
+
+void Endpoint::forget_local(LocalTrackId id) {
+  allocator_.remove_track(id);
+  desired_sent_.erase(id);
+}
+
+void Endpoint::apply_allocation(media::Micros now) {
+  if (!estimate_known_) return;
+  while (allocator_.poll()) {
+  }
+  for (auto& [id, t] : local_) {
+    if (!t.attached() || t.client_paused()) continue;
+    const auto before = t.state();
+    // A track whose source has not been measured yet starts at its lowest layer rather than waiting a second.
+    t.set_target(
+        now, t.has_bitrates() ? allocator_.current(id) : std::optional<Layer>(Layer{0, kAllTemporalLayers}));
+    flush_local(t);
+    set_state(t, before);
+  }
+}
+
+void Endpoint::bitrate_tick(media::Micros now) {
+  if (bitrate_ticked_ && now - last_bitrate_tick_ < kBitrateInterval) return;
+  bitrate_ticked_ = true;
+  last_bitrate_tick_ = now;
+  uint64_t wanted = 0;
+  uint64_t audio = 0;
+  for (auto& [id, t] : local_) {
+    if (!t.attached() || t.client_paused()) continue;
+    const LayerBitrates lb = t.layer_bitrates(now);
+    allocator_.add_track(id, t.kind(), t.limits().priority, lb, allocator_limits(t));
+    const uint64_t top = top_allowed(lb, t.limits());
+    wanted += top;
+    if (t.kind() == media::MediaKind::kAudio) audio += top;
+  }
+  audio_bps_ = audio;
+  if (estimate_known_) {
+    allocator_.update(now);
+    apply_allocation(now);
+  }
+  if (moved(wanted_reported_, wanted, kBitrateChange)) {
+    wanted_reported_ = wanted;
+    emit(eev::BandwidthWanted{wanted});
+  }
+  for (auto& [id, t] : local_)
+    send_desired(t, false);
+}
 
 const RemoteTrack* Endpoint::remote_track(RemoteTrackId id) const {
   auto it = remote_.find(id);
@@ -84,7 +192,8 @@ void Endpoint::on_transport(media::Micros now, TransportEvent&& event) {
                      return error(ErrorCode::kPeerNotWatched, "not subscribed to peer '" + c.peer + "'");
                    control(ccl::UnwatchPeer{std::move(c.peer)});
                  },
-                 [&](tev::Publish& c) { publish(std::move(c)); }, [&](tev::Unpublish& c) { unpublish(c.id); },
+                 [&](tev::Publish& c) { publish(std::move(c)); },
+                 [&](tev::Unpublish& c) { unpublish(c.id); },
                  [&](tev::UpdateTrackMeta& c) {
                    if (!require_room("update track meta")) return;
                    auto it = remote_.find(c.id);
@@ -95,23 +204,50 @@ void Endpoint::on_transport(media::Micros now, TransportEvent&& event) {
                    it->second.info().meta = c.meta;
                    control(ccl::RemoteTrackMeta{c.id, std::move(c.meta)});
                  },
-                 [&](tev::RemoteMedia&) {}, [&](tev::Attach& c) { attach(now, std::move(c)); },
+                 [&](tev::RemoteMedia&) {},
+                 [&](tev::Attach& c) { attach(now, std::move(c)); },
                  [&](tev::Detach& c) { detach(c.id); },
                  [&](tev::SetLimits& c) {
                    LocalTrack* t = find_local(c.id, "set limits");
                    if (!t) return;
                    t->set_limits(c.limits);
+                   allocator_add(now, *t);
                    control(ccl::LocalTrackDesiredBitrate{c.id, desired_bitrate(*t)});
+                   desired_sent_[c.id] = desired_bitrate(*t);
+                   if (estimate_known_) {
+                     allocator_.update(now);
+                     apply_allocation(now);
+                   }
                  },
                  [&](tev::SetPaused& c) {
                    LocalTrack* t = find_local(c.id, c.paused ? "pause" : "resume");
                    if (!t) return;
                    const auto before = t->state();
+                   const bool was_paused = t->client_paused();
                    t->set_paused(now, c.paused);
-                   if (t->state() == before) return;
-                   if (t->state() == LocalTrackState::kWaiting) control(ccl::LocalTrackKeyFrameRequest{c.id});
-                   control(ccl::LocalTrackDesiredBitrate{c.id, desired_bitrate(*t)});
+                   if (t->client_paused() == was_paused) return;
+                   // A paused track takes no share of the estimate; a resumed one joins as new (no dwell).
+                   allocator_add(now, *t);
+                   flush_local(*t);
+                   send_desired(*t, true);
                    set_state(*t, before);
+                   if (estimate_known_) {
+                     allocator_.update(now);
+                     apply_allocation(now);
+                   }
+                 },
+                 [&](tev::BandwidthEstimate& c) {
+                   const bool first = !estimate_known_;
+                   estimate_known_ = true;
+                   estimate_bps_ = c.bps;
+                   allocator_.set_estimate(now, c.bps);
+                   if (first) {
+                     // Measure now rather than at the next tick, so the first decision has bitrates.
+                     bitrate_ticked_ = false;
+                     bitrate_tick(now);
+                   } else {
+                     apply_allocation(now);
+                   }
                  },
                  [&](tev::SendMessage& c) {
                    if (!require_room("send a message")) return;
@@ -126,9 +262,8 @@ void Endpoint::on_transport(media::Micros now, TransportEvent&& event) {
                    if (it == local_.end() || !it->second.attached())
                      return;  // RTCP for a track we no longer feed
                    it->second.on_keyframe_requested(now);
-                   control(ccl::LocalTrackKeyFrameRequest{c.id});
+                   flush_local(it->second);
                  },
-                 [&](tev::BandwidthEstimate&) {},  // the allocator wiring lands with the core work
              },
              event);
 }
@@ -155,6 +290,8 @@ void Endpoint::leave() {
   local_.clear();
   remote_.clear();
   watched_.clear();
+  allocator_ = BitrateAllocator{};
+  desired_sent_.clear();
   state_ = State::kIdle;
   emit(eev::Left{});
 }
@@ -200,10 +337,15 @@ void Endpoint::attach(media::Micros now, tev::Attach&& c) {
   }
   LocalTrack& t = it->second;
   const auto before = t.state();
+  auto kind = kinds_.find(kind_key(c.peer, c.track));
+  t.set_kind(kind != kinds_.end() ? kind->second : media::MediaKind::kVideo);
+  // Under an estimate a new source starts at its lowest layer until it is measured.
+  if (estimate_known_) t.set_target(now, Layer{0, kAllTemporalLayers});
   t.attach(now, c.peer, c.track);
+  allocator_add(now, t);
   control(ccl::LocalTrackStarted{c.id, std::move(c.peer), std::move(c.track)});
-  control(ccl::LocalTrackDesiredBitrate{c.id, desired_bitrate(t)});
-  control(ccl::LocalTrackKeyFrameRequest{c.id});
+  send_desired(t, true);
+  flush_local(t);
   set_state(t, before);
 }
 
@@ -215,6 +357,7 @@ void Endpoint::detach(LocalTrackId id) {
   t->detach();
   set_state(*t, before);
   local_.erase(id);
+  forget_local(id);
 }
 
 void Endpoint::release_local(LocalTrackId id, bool source_ended) {
@@ -222,6 +365,7 @@ void Endpoint::release_local(LocalTrackId id, bool source_ended) {
   if (it == local_.end()) return;
   const auto before = it->second.state();
   it->second.detach();
+  forget_local(id);
   if (source_ended) emit(eev::LocalTrackSourceEnded{id});
   set_state(it->second, before);
 }
@@ -232,6 +376,7 @@ void Endpoint::on_local_media(media::Micros now, const cev::LocalTrackMedia& m) 
   LocalTrack& t = it->second;
   const auto before = t.state();
   auto out = t.on_media(now, m.packet);
+  flush_local(t);
   set_state(t, before);
   if (out) emit(eev::LocalMedia{m.id, *out});
 }
@@ -250,9 +395,11 @@ void Endpoint::on_cluster(media::Micros now, ClusterEvent&& event) {
                    emit(eev::PeerMetaChanged{std::move(e.peer), std::move(e.meta)});
                  },
                  [&](cev::TrackPublished& e) {
+                   kinds_[kind_key(e.peer, e.info.name)] = e.info.kind;
                    emit(eev::TrackPublished{std::move(e.peer), std::move(e.info)});
                  },
                  [&](cev::TrackUnpublished& e) {
+                   kinds_.erase(kind_key(e.peer, e.track));
                    emit(eev::TrackUnpublished{std::move(e.peer), std::move(e.track)});
                  },
                  [&](cev::TrackMeta& e) {
@@ -269,6 +416,8 @@ void Endpoint::on_cluster(media::Micros now, ClusterEvent&& event) {
                    remote_.clear();
                    local_.clear();
                    watched_.clear();
+                   allocator_ = BitrateAllocator{};
+                   desired_sent_.clear();
                    emit(eev::ErrorEvent{std::move(e.error)});
                  },
                  [&](cev::LocalTrackMedia&) {},
@@ -279,8 +428,8 @@ void Endpoint::on_cluster(media::Micros now, ClusterEvent&& event) {
                  [&](cev::LocalTrackSourceEnded& e) { release_local(e.id, true); },
                  [&](cev::RemoteTrackKeyFrameRequest& e) {
                    auto it = remote_.find(e.id);
-                   if (it != remote_.end() && it->second.on_keyframe_request(now))
-                     emit(eev::RequestKeyFrame{e.id});
+                   if (it != remote_.end() && it->second.on_keyframe_request(now, e.spatial_layer))
+                     emit(eev::RequestKeyFrame{e.id, e.spatial_layer});
                  },
                  [&](cev::RemoteTrackDesiredBitrate& e) {
                    if (remote_.count(e.id)) emit(eev::BitrateHint{e.id, e.bitrate_bps});
@@ -295,9 +444,14 @@ void Endpoint::on_cluster(media::Micros now, ClusterEvent&& event) {
 
 void Endpoint::on_tick(media::Micros now) {
   for (auto& [id, t] : remote_)
-    if (t.on_tick(now)) emit(eev::RequestKeyFrame{id});
-  for (auto& [id, t] : local_)
-    if (t.on_tick(now)) control(ccl::LocalTrackKeyFrameRequest{id});
+    t.on_tick(now, [&](uint8_t layer) { emit(eev::RequestKeyFrame{id, layer}); });
+  for (auto& [id, t] : local_) {
+    const auto before = t.state();
+    t.on_tick(now);
+    flush_local(t);
+    set_state(t, before);
+  }
+  if (state_ == State::kJoined) bitrate_tick(now);
 }
 
 }  // namespace atrium::core

@@ -2,6 +2,11 @@
 // whether it is in a room, what it publishes (RemoteTrack) and what it receives (LocalTrack). It validates
 // every control, answers bad ones with a coded error, and turns the rest into cluster controls; cluster
 // events become transport events.
+//
+// Subscriber side bitrate control: once the transport reports a bandwidth estimate, the endpoint's
+// BitrateAllocator picks each local track's layer from the layer bitrates the tracks measure (refreshed once
+// a second); until then every track forwards its source's best layer. The estimate also caps the bitrate each
+// track asks its publisher for, so publishers can stop layers nobody can take.
 #pragma once
 
 #include <map>
@@ -11,6 +16,7 @@
 #include <unordered_map>
 #include <variant>
 
+#include "core/bitrate/bitrate_allocator.h"
 #include "core/endpoint/local_track.h"
 #include "core/endpoint/remote_track.h"
 #include "core/events/cluster_control.h"
@@ -29,6 +35,10 @@ class Endpoint {
   static constexpr size_t kMaxMetaLength = 16 * 1024;
   static constexpr size_t kMaxMessageLength = 16 * 1024;
   static constexpr size_t kMaxTracks = 64;
+  // Layer bitrates, allocation, desired bitrates and the wanted bandwidth are refreshed this often.
+  static constexpr media::Micros kBitrateInterval = 1'000'000;
+  // Desired bitrates and the wanted bandwidth are re-sent only when they move by more than this fraction.
+  static constexpr double kBitrateChange = 0.10;
 
   explicit Endpoint(EndpointId id) : id_(id) {}
 
@@ -44,6 +54,10 @@ class Endpoint {
   const std::unordered_map<LocalTrackId, LocalTrack>& local_tracks() const { return local_; }
   const RemoteTrack* remote_track(RemoteTrackId id) const;
   const LocalTrack* local_track(LocalTrackId id) const;
+  const BitrateAllocator& allocator() const { return allocator_; }
+  std::optional<uint64_t> estimate() const {
+    return estimate_known_ ? std::optional<uint64_t>(estimate_bps_) : std::nullopt;
+  }
 
  private:
   enum class State { kIdle, kJoining, kJoined };
@@ -69,12 +83,32 @@ class Endpoint {
   void set_state(LocalTrack& t, LocalTrackState before);
   LocalTrack* find_local(LocalTrackId id, const char* action);
 
+  // Bitrate control.
+  void flush_local(LocalTrack& t);  // queued key-frame requests and layer changes
+  uint32_t desired_bitrate(const LocalTrack& t) const;
+  void send_desired(LocalTrack& t, bool force);
+  TrackLimits allocator_limits(const LocalTrack& t) const;
+  void allocator_add(media::Micros now, LocalTrack& t);
+  void apply_allocation(media::Micros now);
+  void bitrate_tick(media::Micros now);
+  void forget_local(LocalTrackId id);
+
   EndpointId id_;
   State state_ = State::kIdle;
   JoinParams params_;
   std::unordered_map<RemoteTrackId, RemoteTrack> remote_;
   std::unordered_map<LocalTrackId, LocalTrack> local_;
   std::set<std::string> watched_;
+  std::map<std::string, media::MediaKind> kinds_;  // "peer\0track" of tracks announced to this endpoint
+
+  BitrateAllocator allocator_;
+  bool estimate_known_ = false;
+  uint64_t estimate_bps_ = 0;
+  uint64_t audio_bps_ = 0;  // what the audio local tracks take (for the video cap)
+  media::Micros last_bitrate_tick_ = 0;
+  bool bitrate_ticked_ = false;
+  uint64_t wanted_reported_ = 0;
+  std::unordered_map<LocalTrackId, uint32_t> desired_sent_;
   RingQueue<EndpointOutput> out_{64};
 };
 

@@ -46,6 +46,7 @@ struct LocalTrackStarted {  // subscribe local track `id` to the channel of (pee
 };
 struct LocalTrackKeyFrameRequest {
   LocalTrackId id;
+  uint8_t spatial_layer = kAnySpatialLayer;  // the simulcast layer the subscriber needs a key frame of
 };
 struct LocalTrackDesiredBitrate {
   LocalTrackId id;

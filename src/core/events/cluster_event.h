@@ -52,6 +52,7 @@ struct LocalTrackSourceEnded {
 };
 struct RemoteTrackKeyFrameRequest {
   RemoteTrackId id;
+  uint8_t spatial_layer = kAnySpatialLayer;
 };
 struct MessageReceived {
   std::string from;

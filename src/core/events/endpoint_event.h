@@ -53,10 +53,19 @@ struct LocalTrackSourceEnded {  // the attached source was unpublished or its pe
 };
 struct RequestKeyFrame {  // ask the publishing client for a key frame on this remote track (PLI/FIR)
   RemoteTrackId id;
+  uint8_t spatial_layer = kAnySpatialLayer;  // simulcast: PLI that layer's SSRC; kAnySpatialLayer: every SSRC
 };
 struct BitrateHint {  // what the subscribers of this remote track want, at most (0 = nobody watches)
   RemoteTrackId id;
   uint32_t bitrate_bps;
+};
+struct LocalTrackLayerChanged {  // the layer forwarded on local track `id` changed (after its key frame)
+  LocalTrackId id;
+  int16_t spatial = -1;   // -1/-1: paused by the bitrate allocator
+  int16_t temporal = -1;  // the highest temporal layer forwarded; 255: all of them
+};
+struct BandwidthWanted {  // the most this client could use (every local track at its top allowed layer)
+  uint64_t bps = 0;
 };
 struct Message {  // application data another peer sent (to the room, or to us when `direct`)
   std::string from;
@@ -67,14 +76,10 @@ struct ErrorEvent {
   Error error;
 };
 
-struct BandwidthWanted {  // the most this client could use (its tracks' best layers); the transport probes
-  uint64_t bps;
-};
-
 using EndpointEvent =
     std::variant<Joined, Left, PeerJoined, PeerLeft, PeerMetaChanged, TrackPublished, TrackUnpublished,
                  TrackMetaChanged, LocalMedia, LocalTrackStateChanged, LocalTrackSourceEnded, RequestKeyFrame,
-                 BitrateHint, Message, ErrorEvent, BandwidthWanted>;
+                 BitrateHint, LocalTrackLayerChanged, BandwidthWanted, Message, ErrorEvent>;
 
 }  // namespace atrium::core::eev
 

@@ -56,18 +56,17 @@ struct SetPaused {
 struct RequestKeyFrame {  // the receiving client lost its picture (PLI/FIR)
   LocalTrackId id;
 };
+struct BandwidthEstimate {  // what the transport's send-side estimator says this client can receive now
+  uint64_t bps = 0;
+};
 struct SendMessage {  // application data to every other member of the room (`to` empty) or to one peer
   std::string to;
   std::string data;
 };
 
-struct BandwidthEstimate {  // what the transport's send-side estimator says this client can receive
-  uint64_t bps;
-};
-
 using TransportEvent = std::variant<Join, Leave, UpdatePeerMeta, SubscribePeer, UnsubscribePeer, Publish,
                                     Unpublish, UpdateTrackMeta, RemoteMedia, Attach, Detach, SetLimits,
-                                    SetPaused, RequestKeyFrame, SendMessage, BandwidthEstimate>;
+                                    SetPaused, RequestKeyFrame, BandwidthEstimate, SendMessage>;
 
 }  // namespace atrium::core::tev
 

@@ -50,4 +50,15 @@ LayerInfo layer_info(Codec codec, std::span<const uint8_t> payload) {
   return {};
 }
 
+PictureInfo picture_info(Codec codec, std::span<const uint8_t> payload) {
+  PictureInfo out;
+  if (codec != Codec::kVP8) return out;
+  auto d = parse_vp8_descriptor(payload);
+  if (!d) return out;
+  if (d->has_picture_id) out.picture_id = d->picture_id;
+  if (d->has_tl0_pic_idx) out.tl0_pic_idx = d->tl0_pic_idx;
+  out.layer_sync = d->has_tid && d->layer_sync;
+  return out;
+}
+
 }  // namespace atrium::media

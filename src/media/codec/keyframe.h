@@ -24,4 +24,14 @@ struct LayerInfo {
 // the payload is malformed.
 LayerInfo layer_info(Codec codec, std::span<const uint8_t> payload);
 
+// The per-picture fields a forwarder rewrites when it splices streams (VP8 only; defaults for every other
+// codec, and for absent fields or a malformed payload). The transport copies them into the MediaPacket.
+struct PictureInfo {
+  int32_t picture_id = -1;
+  int16_t tl0_pic_idx = -1;
+  bool layer_sync = false;  // Y bit, only with a TID
+  bool operator==(const PictureInfo&) const = default;
+};
+PictureInfo picture_info(Codec codec, std::span<const uint8_t> payload);
+
 }  // namespace atrium::media

@@ -84,4 +84,12 @@ bool vp8_rewrite_descriptor(std::span<uint8_t> payload, std::optional<uint16_t> 
   return true;
 }
 
+bool vp8_rewrite_descriptor(std::span<uint8_t> payload, int32_t picture_id, int16_t tl0_pic_idx) {
+  std::optional<uint16_t> pid;
+  std::optional<uint8_t> tl0;
+  if (picture_id >= 0) pid = static_cast<uint16_t>(picture_id & 0x7FFF);
+  if (tl0_pic_idx >= 0) tl0 = static_cast<uint8_t>(tl0_pic_idx);
+  return vp8_rewrite_descriptor(payload, pid, tl0);
+}
+
 }  // namespace atrium::media

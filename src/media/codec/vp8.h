@@ -46,5 +46,8 @@ bool vp8_is_keyframe(std::span<const uint8_t> payload);
 // field.
 bool vp8_rewrite_descriptor(std::span<uint8_t> payload, std::optional<uint16_t> picture_id,
                             std::optional<uint8_t> tl0_pic_idx);
+// The same with MediaPacket's conventions: a negative value leaves that field alone. This is what a transport
+// calls on its copy of the payload when the outgoing packet has picture_id >= 0 or tl0_pic_idx >= 0.
+bool vp8_rewrite_descriptor(std::span<uint8_t> payload, int32_t picture_id, int16_t tl0_pic_idx);
 
 }  // namespace atrium::media

@@ -399,6 +399,18 @@ void SdkSession::on_endpoint_event(media::Micros now, const core::EndpointEvent&
             auto it = attached_.find(s.id);
             if (it != attached_.end()) receiver_state(it->second, core::to_string(s.state));
           },
+          [&](const core::eev::LocalTrackLayerChanged& l) {
+            auto it = attached_.find(l.id);
+            if (it == attached_.end()) return;
+            // What the bitrate allocator picked for this receiver (-1/-1: paused, the link is too thin).
+            event({{"type", "event"},
+                   {"event", "receiver_layer"},
+                   {"mid", it->second.mid},
+                   {"peer", it->second.peer},
+                   {"track", it->second.track},
+                   {"spatial", l.spatial},
+                   {"temporal", l.temporal}});
+          },
           [&](const core::eev::LocalTrackSourceEnded& s) {
             auto it = attached_.find(s.id);
             if (it == attached_.end()) return;

@@ -138,8 +138,11 @@ class ClusterHarness : public ::testing::Test {
     send(n, ep, tev::Publish{id, {name, media::MediaKind::kVideo, "{\"src\":\"camera\"}"}});
   }
 
-  void media(Node& n, EndpointId ep, RemoteTrackId id, uint16_t seq, bool key) {
+  void media(Node& n, EndpointId ep, RemoteTrackId id, uint16_t seq, bool key, uint8_t spatial_layer = 0,
+             int32_t picture_id = -1) {
     media::MediaPacket p;
+    p.spatial_layer = spatial_layer;
+    p.picture_id = picture_id;
     p.codec = media::Codec::kVP8;
     p.seq = seq;
     p.timestamp = seq * 3000u;

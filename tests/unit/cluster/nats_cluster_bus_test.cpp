@@ -144,6 +144,31 @@ TEST_F(Cluster, MediaPublishedOnOneNodeArrivesOnTheOtherIntact) {
             kVp8Delta);
 }
 
+TEST_F(Cluster, KeyFrameRequestNamesTheSimulcastLayerAcrossNodes) {
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  const EndpointId bob = join(b, "r", "bob");
+  const EndpointId alice = join(a, "r", "alice");
+  publish(a, alice, 7, "video");
+  ASSERT_TRUE(wait_until([&] { return has<eev::TrackPublished>(b, bob); }));
+  send(b, bob, tev::Attach{1, "alice", "video"});
+  uint16_t seq = 100;
+  ASSERT_TRUE(wait_until([&] {  // only layer 1 arrives, so bob forwards layer 1
+    media(a, alice, 7, seq, true, 1, 1000 + seq);
+    ++seq;
+    return has<eev::LocalMedia>(b, bob);
+  }));
+  const auto got = take<eev::LocalMedia>(b, bob);
+  EXPECT_EQ(got.front().packet.spatial_layer, 1);
+  EXPECT_GE(got.front().packet.picture_id, 0) << "the VP8 fields cross the node boundary";
+  settle(600);  // past the publisher's 500 ms merge window
+  take<eev::RequestKeyFrame>(a, alice);
+  send(b, bob, tev::RequestKeyFrame{1});  // bob lost its picture: layer 1 is what it needs
+  EXPECT_TRUE(wait_until([&] {
+    return has<eev::RequestKeyFrame>(a, alice, [](const auto& r) { return r.spatial_layer == 1; });
+  })) << describe(a);
+}
+
 TEST_F(Cluster, KeyFrameRequestAndBitrateReachTheRemotePublisher) {
   Node& a = add_node("a");
   Node& b = add_node("b");

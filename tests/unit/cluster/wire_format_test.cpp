@@ -48,6 +48,9 @@ TEST(WireFormat, MediaFrameRoundTrip) {
   p.spatial_layer = 2;
   p.temporal_layer = 1;
   p.audio_level = -1;
+  p.picture_id = 0x7ABC;
+  p.tl0_pic_idx = 0;
+  p.layer_sync = true;
   p.payload = payload;
   std::vector<uint8_t> buf;
   encode_media(0xfeedfacecafebeefULL, p, buf);
@@ -63,6 +66,9 @@ TEST(WireFormat, MediaFrameRoundTrip) {
   EXPECT_EQ(f->packet.spatial_layer, 2);
   EXPECT_EQ(f->packet.temporal_layer, 1);
   EXPECT_EQ(f->packet.audio_level, -1);
+  EXPECT_EQ(f->packet.picture_id, 0x7ABC);
+  EXPECT_EQ(f->packet.tl0_pic_idx, 0);
+  EXPECT_TRUE(f->packet.layer_sync);
   EXPECT_EQ(std::vector<uint8_t>(f->packet.payload.begin(), f->packet.payload.end()), payload);
 
   // A warm buffer is reused: the same capacity serves the next, smaller frame.
@@ -70,6 +76,16 @@ TEST(WireFormat, MediaFrameRoundTrip) {
   p.payload = std::span<const uint8_t>(payload).first(2);
   encode_media(1, p, buf);
   EXPECT_EQ(buf.data(), data);
+
+  p.picture_id = -1;
+  p.tl0_pic_idx = -1;
+  p.layer_sync = false;
+  encode_media(1, p, buf);
+  f = decode_media(buf);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->packet.picture_id, -1) << "absent fields stay absent";
+  EXPECT_EQ(f->packet.tl0_pic_idx, -1);
+  EXPECT_FALSE(f->packet.layer_sync);
 }
 
 TEST(WireFormat, MediaFrameRejectsGarbage) {
@@ -87,6 +103,10 @@ TEST(WireFormat, MediaFrameRejectsGarbage) {
   bad = buf;
   bad[2] = 99;
   EXPECT_FALSE(decode_media(bad));
+  bad = buf;
+  bad[20] = 0x80;  // a picture id wider than 15 bits that is not the "none" marker
+  bad[21] = 0x00;
+  EXPECT_FALSE(decode_media(bad));
 }
 
 TEST(WireFormat, FeedbackRoundTripAndRejects) {
@@ -98,6 +118,12 @@ TEST(WireFormat, FeedbackRoundTripAndRejects) {
   EXPECT_EQ(fb->channel, 42u);
   EXPECT_EQ(fb->bitrate_bps, 1'500'000u);
   EXPECT_EQ(fb->owner, "node-a-1234");
+  EXPECT_EQ(fb->spatial_layer, 0xFF) << "any layer unless named";
+  encode_feedback({FeedbackType::kKeyFrame, 42, 0, "n", 2}, buf);
+  fb = decode_feedback(buf);
+  ASSERT_TRUE(fb);
+  EXPECT_EQ(fb->spatial_layer, 2);
+  encode_feedback({FeedbackType::kInterest, 42, 1'500'000, "node-a-1234"}, buf);
   buf.push_back(0);
   EXPECT_FALSE(decode_feedback(buf));  // length must match the owner
   buf.pop_back();

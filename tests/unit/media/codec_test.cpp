@@ -90,6 +90,37 @@ TEST(CodecVp8, RewritesPictureIdAndTl0InPlace) {
   EXPECT_FALSE(vp8_rewrite_descriptor(truncated, uint16_t{1}, std::nullopt));
 }
 
+TEST(CodecVp8, PictureInfoForTheTransport) {
+  const Bytes seven = {0xB2, 0xF0, 0x05, 0x2A, 0xA3, 0xAB};
+  EXPECT_EQ(picture_info(Codec::kVP8, seven), (PictureInfo{5, 42, true}));
+  EXPECT_EQ(picture_info(Codec::kVP8, kVp8Key), (PictureInfo{0x0123, -1, false}));
+  const Bytes fifteen = {0x90, 0xC0, 0x92, 0x34, 0x07, 0x10, 0x02};  // I L; 15-bit 0x1234; TL0PICIDX 7
+  EXPECT_EQ(picture_info(Codec::kVP8, fifteen), (PictureInfo{0x1234, 7, false}));
+  const Bytes bare = {0x10, 0x00, 0x00};
+  EXPECT_EQ(picture_info(Codec::kVP8, bare), PictureInfo{});
+  EXPECT_EQ(picture_info(Codec::kVP9, kVp8Key), PictureInfo{}) << "VP8 only";
+  EXPECT_EQ(picture_info(Codec::kVP8, Bytes{0x90, 0x80}), PictureInfo{}) << "truncated";
+}
+
+TEST(CodecVp8, RewriteWithMediaPacketConventions) {
+  Bytes fifteen = {0x90, 0xC0, 0x92, 0x34, 0x07, 0x10, 0x02};
+  ASSERT_TRUE(vp8_rewrite_descriptor(fifteen, int32_t{0x7ABC}, int16_t{200}));
+  EXPECT_EQ(picture_info(Codec::kVP8, fifteen), (PictureInfo{0x7ABC, 200, false}));
+  ASSERT_TRUE(vp8_rewrite_descriptor(fifteen, int32_t{-1}, int16_t{9})) << "-1 leaves the picture id alone";
+  EXPECT_EQ(picture_info(Codec::kVP8, fifteen), (PictureInfo{0x7ABC, 9, false}));
+  ASSERT_TRUE(vp8_rewrite_descriptor(fifteen, int32_t{0x8001}, int16_t{-1})) << "masked to 15 bits";
+  EXPECT_EQ(picture_info(Codec::kVP8, fifteen), (PictureInfo{1, 9, false}));
+
+  Bytes seven = {0xB2, 0xF0, 0x05, 0x2A, 0xA3, 0xAB};
+  ASSERT_TRUE(vp8_rewrite_descriptor(seven, int32_t{0x1FF}, int16_t{-1}));
+  EXPECT_EQ(seven, (Bytes{0xB2, 0xF0, 0x7F, 0x2A, 0xA3, 0xAB})) << "a 7-bit id keeps its width";
+
+  Bytes no_tl0 = {0x90, 0x80, 0x05, 0x10, 0x02};
+  EXPECT_FALSE(vp8_rewrite_descriptor(no_tl0, int32_t{6}, int16_t{1})) << "no TL0PICIDX in the descriptor";
+  EXPECT_EQ(no_tl0[2], 0x05) << "nothing written on failure";
+  EXPECT_TRUE(vp8_rewrite_descriptor(no_tl0, int32_t{-1}, int16_t{-1}));
+}
+
 // ---- VP9 ----
 
 // I=1 P=0 L=1 F=0 B=1 E=0 V=1 Z=0; 15-bit PictureID 1; TID 0 U 0 SID 0 D 0; TL0PICIDX 7;

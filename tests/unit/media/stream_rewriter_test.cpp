@@ -82,5 +82,51 @@ TEST(StreamRewriter, ALongRunningSourceIsNeverCutOff) {
   }
 }
 
+TEST(StreamRewriter, DroppedPacketsLeaveNoGapAndReorderedOnesKeepTheirPlace) {
+  StreamRewriter r;
+  uint32_t ts = 0;
+  auto out = [&](uint16_t in) {
+    uint16_t s = in;
+    EXPECT_TRUE(r.rewrite(0, 90000, s, ts)) << in;
+    return s;
+  };
+  EXPECT_EQ(out(100), 100);
+  EXPECT_EQ(out(101), 101);
+  r.drop(102);  // a frame of a temporal layer the receiver does not get
+  r.drop(103);
+  EXPECT_EQ(out(105), 103) << "105 arrived before 104 (reordered)";
+  EXPECT_EQ(out(104), 102);
+  r.drop(106);
+  EXPECT_EQ(out(107), 104);
+  uint16_t again = 103;
+  EXPECT_FALSE(r.rewrite(0, 90000, again, ts)) << "a retransmission of a dropped packet stays dropped";
+
+  // Drops reset at a source switch; the new source continues after the highest packet sent.
+  r.switch_source();
+  EXPECT_EQ(out(9000), 105);
+  r.drop(9001);
+  EXPECT_EQ(out(9002), 106);
+}
+
+TEST(StreamRewriter, ManyDropsFoldIntoAConstantShiftAcrossTheWrap) {
+  StreamRewriter r;
+  uint32_t ts = 0;
+  uint16_t expect = 0;
+  uint16_t in = 65000;
+  for (int i = 0; i < 2000; ++i, ++in) {
+    if (i % 3 != 0) {  // two of three packets dropped, as with three temporal layers and only TL0 wanted
+      r.drop(in);
+      continue;
+    }
+    uint16_t s = in;
+    ASSERT_TRUE(r.rewrite(0, 90000, s, ts));
+    if (i == 0) expect = s;
+    EXPECT_EQ(s, expect) << i;
+    ++expect;
+  }
+  uint16_t ancient = static_cast<uint16_t>(65000 + 3);
+  EXPECT_FALSE(r.rewrite(0, 90000, ancient, ts)) << "older than what the rewriter still remembers";
+}
+
 }  // namespace
 }  // namespace atrium::media

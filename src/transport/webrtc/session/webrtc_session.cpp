@@ -7,6 +7,7 @@
 
 #include "core/util/overloaded.h"
 #include "media/codec/keyframe.h"
+#include "media/codec/vp8.h"
 #include "media/demux.h"
 #include "media/rtcp/rtcp_feedback.h"
 #include "media/rtcp/rtcp_packet.h"
@@ -23,8 +24,7 @@ namespace {
 
 constexpr size_t kCacheSlotsVideo = 1024;  // ~1 s of 8 Mbit/s video; NACKs for older packets come too late
 constexpr size_t kCacheSlotsAudio = 64;
-constexpr uint8_t kAnyLayer = 0xFF;
-constexpr double kDuplicateRepairLoss = 0.02;  // a key-frame request for every layer of a track
+constexpr double kDuplicateRepairLoss = 0.02;  // viewer loss above which a NACK is answered twice
 
 // The NTP format of `now`. Only differences reach the peer (RTT from LSR/DLSR, A/V sync between our own
 // streams), so the steady clock's origin is as good as 1900.
@@ -390,6 +390,10 @@ void WebRtcSession::on_rtp(media::Micros now, std::span<uint8_t> data) {
     // A simulcast stream's layer is its place among the rids; within it, SVC layers do not occur.
     mp.spatial_layer = in->media->remote_rids.empty() ? layers.spatial : stream->layer;
     mp.temporal_layer = layers.temporal;
+    const auto picture = media::picture_info(mp.codec, payload);
+    mp.picture_id = picture.picture_id;
+    mp.tl0_pic_idx = picture.tl0_pic_idx;
+    mp.layer_sync = picture.layer_sync;
   }
   events_.push(core::tev::RemoteMedia{in->track, mp});
 }
@@ -564,6 +568,9 @@ void WebRtcSession::send_media(media::Micros now, const core::eev::LocalMedia& m
     return;
   }
   std::memcpy(slot.data() + hdr, m.packet.payload.data(), payload);
+  // Spliced streams (a simulcast layer switch, a new source) keep the receiver's VP8 picture ids continuous.
+  if (m.packet.codec == media::Codec::kVP8 && (m.packet.picture_id >= 0 || m.packet.tl0_pic_idx >= 0))
+    media::vp8_rewrite_descriptor(slot.subspan(hdr, payload), m.packet.picture_id, m.packet.tl0_pic_idx);
   const size_t total = hdr + payload;
   o.cache.store(m.packet.seq, now, slot.first(total));
   auto len = srtp_->protect_rtp(slot, total);
@@ -594,7 +601,7 @@ void WebRtcSession::request_keyframe(core::RemoteTrackId id, uint8_t layer) {
   for (auto& in : inbound_) {
     if (in.track != id) continue;
     for (auto& st : in.streams) {
-      if (st.ssrc == 0 || (layer != kAnyLayer && st.layer != layer)) continue;
+      if (st.ssrc == 0 || (layer != core::kAnySpatialLayer && st.layer != layer)) continue;
       auto slot = out_.prepare();
       if (slot.empty()) {
         ++stats_.out_dropped;
@@ -691,7 +698,7 @@ void WebRtcSession::on_endpoint_event(media::Micros now, const core::EndpointEve
   if (state_ == SessionState::kClosed) return;
   std::visit(core::Overloaded{
                  [&](const core::eev::LocalMedia& m) { send_media(now, m); },
-                 [&](const core::eev::RequestKeyFrame& r) { request_keyframe(r.id, kAnyLayer); },
+                 [&](const core::eev::RequestKeyFrame& r) { request_keyframe(r.id, r.spatial_layer); },
                  [&](const core::eev::BitrateHint& h) { on_bitrate_hint(now, h); },
                  [&](const core::eev::BandwidthWanted& w) {
                    if (bwe_) bwe_->set_wanted(w.bps);
