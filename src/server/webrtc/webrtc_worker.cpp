@@ -221,13 +221,24 @@ void WebRtcWorker::pump(int64_t now, Entry* first) {
     while (!pending_.empty()) {
       Entry* e = pending_.back();
       pending_.pop_back();
-      while (auto ev = e->session->pop_event())
+      while (auto ev = e->session->pop_event()) {
+        if (const auto* b = std::get_if<core::tev::BandwidthEstimate>(&*ev))
+          spdlog::debug("webrtc: session {} estimate {} kbit/s", e->id, b->bps / 1000);
         hub.on_transport(now, e->endpoint, std::move(*ev));
+      }
       flush(*e);
     }
     while (auto out = hub.pop_output()) {
       Entry* e = by_endpoint(out->to);
       if (!e) continue;
+      if (const auto* l = std::get_if<core::eev::LocalTrackLayerChanged>(&out->event))
+        spdlog::debug("webrtc: session {} track {} now forwards layer {}/{}", e->id, l->id, l->spatial,
+                      l->temporal);
+      else if (const auto* h = std::get_if<core::eev::BitrateHint>(&out->event))
+        spdlog::debug("webrtc: session {} track {} subscribers want {} kbit/s", e->id, h->id,
+                      h->bitrate_bps / 1000);
+      else if (const auto* w = std::get_if<core::eev::BandwidthWanted>(&out->event))
+        spdlog::debug("webrtc: session {} could use {} kbit/s", e->id, w->bps / 1000);
       e->session->on_endpoint_event(now, out->event);
       flush(*e);
       pending_.push_back(e);
