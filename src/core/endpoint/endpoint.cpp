@@ -443,8 +443,10 @@ void Endpoint::on_cluster(media::Micros now, ClusterEvent&& event) {
 }
 
 void Endpoint::on_tick(media::Micros now) {
-  for (auto& [id, t] : remote_)
+  for (auto& [rid, t] : remote_) {
+    const RemoteTrackId id = rid;  // clang before 16 cannot capture a structured binding
     t.on_tick(now, [&](uint8_t layer) { emit(eev::RequestKeyFrame{id, layer}); });
+  }
   for (auto& [id, t] : local_) {
     const auto before = t.state();
     t.on_tick(now);

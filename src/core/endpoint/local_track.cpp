@@ -266,6 +266,7 @@ void LocalTrack::on_keyframe_requested(media::Micros now) {
 std::optional<std::pair<int16_t, int16_t>> LocalTrack::take_layer_change() {
   if (!layer_dirty_) return std::nullopt;
   layer_dirty_ = false;
+  if (kind_ == media::MediaKind::kAudio) return std::nullopt;  // no layers to speak of
   std::pair<int16_t, int16_t> now_fwd = reported_;
   if (alloc_paused_)
     now_fwd = {-1, -1};

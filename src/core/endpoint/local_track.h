@@ -93,6 +93,7 @@ class LocalTrack {
     return request_layer_;
   }
   // The forwarded layer changed since last asked: {spatial, temporal}, {-1, -1} = paused by the allocator.
+  // Video only.
   std::optional<std::pair<int16_t, int16_t>> take_layer_change();
 
   // What arrives from the source, for the allocator (cumulative over temporal layers).

@@ -368,6 +368,28 @@ TEST(Simulcast, BandwidthWantedFollowsTheTopLayers) {
   EXPECT_NEAR(static_cast<double>(wanted[0].bps), 288'000.0, 20'000.0);
 }
 
+TEST(Simulcast, PriorityFromTheLimitsDecidesWhoGetsTheTopLayer) {
+  Fixture f;
+  f.src.temporal = false;
+  f.h.send(f.sub, tev::Attach{8, "pub", "video"});
+  f.h.send(f.sub, tev::SetLimits{8, {0, 200}});  // the speaker view
+  f.src.run(f.h, f.pub, 1, 40);
+  f.h.send(f.sub, tev::BandwidthEstimate{900'000});
+  f.src.send_key = {true, true, true};
+  f.src.run(f.h, f.pub, 1, 5);
+  const Endpoint& ep = *f.h.hub.endpoint(f.sub);
+  EXPECT_EQ(ep.local_track(8)->forwarded_spatial(), 2);
+  EXPECT_EQ(ep.local_track(7)->forwarded_spatial(), 0) << "what is left after 720 kbps";
+
+  // Pausing the speaker view frees its share: the other track may go up after its dwell.
+  f.h.send(f.sub, tev::SetPaused{8, true});
+  f.src.run(f.h, f.pub, 1, 100);
+  f.src.send_key = {true, true, true};
+  f.src.run(f.h, f.pub, 1, 2);
+  EXPECT_EQ(ep.local_track(7)->forwarded_spatial(), 2);
+  EXPECT_EQ(ep.local_track(8)->state(), LocalTrackState::kPaused);
+}
+
 TEST(Simulcast, KeyFrameRequestsAreMergedPerLayer) {
   Fixture f;
   f.src.temporal = false;
