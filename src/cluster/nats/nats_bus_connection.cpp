@@ -242,8 +242,9 @@ void NatsClusterBus::put_peer(const Member& m) {
 }
 
 void NatsClusterBus::put_track(const Channel& ch) {
-  kv_put(track_key(ch.room, ch.peer, ch.info.name),
-         encode_fields({owner_, media::to_string(ch.info.kind), ch.info.meta}));
+  kv_put(
+      track_key(ch.room, ch.peer, ch.info.name),
+      encode_fields({owner_, media::to_string(ch.info.kind), ch.info.meta, std::to_string(ch.info.layers)}));
 }
 
 void NatsClusterBus::heartbeat() {

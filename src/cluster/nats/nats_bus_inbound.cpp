@@ -2,6 +2,7 @@
 // other nodes' directory entries and heartbeats, and the connection's ups and downs. Also the periodic work
 // of on_tick.
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include "cluster/nats/key_codec.h"
@@ -211,9 +212,11 @@ void NatsClusterBus::on_room_entry(natsMsg* msg) {
     room.mirror.put_peer(rev, key->peer, owner, (*fields)[1], room.dir, out_);
     return;
   }
-  if (fields->size() != 3) return;
+  if (fields->size() != 4) return;
   TrackInfo info{key->track, (*fields)[1] == "audio" ? media::MediaKind::kAudio : media::MediaKind::kVideo,
                  (*fields)[2]};
+  const int layers = std::atoi((*fields)[3].c_str());
+  info.layers = static_cast<uint8_t>(std::clamp(layers, 1, 4));
   room.mirror.put_track(rev, key->peer, owner, info, room.dir, out_);
 }
 

@@ -31,6 +31,22 @@ uint64_t top_allowed(const LayerBitrates& lb, const LocalTrackLimits& limits) {
   return top;
 }
 
+// What probing should aim at for a track whose source has layers that are not arriving (the publisher paused
+// them because no subscriber could take them): each missing spatial layer counted as three times the one
+// below (a quarter of the pixels costs about a third of the bits), within the track's limit. Without this
+// a subscriber would never probe above the layers flowing, and the publisher would never be asked for more.
+uint64_t with_unseen_layers(uint64_t top, const LayerBitrates& lb, const LocalTrack& t) {
+  if (top == 0 || t.kind() != media::MediaKind::kVideo) return top;
+  int seen = 0;
+  for (int s = 0; s < kMaxSpatialLayers; ++s)
+    if (lb.bps[static_cast<size_t>(s)][0] > 0) seen = s + 1;
+  const uint32_t limit = t.limits().max_bitrate_bps ? t.limits().max_bitrate_bps : kUnlimited;
+  uint64_t wanted = top;
+  for (int s = seen; s < t.source_layers(); ++s)
+    wanted *= 3;
+  return std::min<uint64_t>(wanted, limit);
+}
+
 bool moved(uint64_t before, uint64_t now, double fraction) {
   if (before == now) return false;
   if (before == 0 || now == 0 || before == kUnlimited || now == kUnlimited) return true;
@@ -111,7 +127,7 @@ void Endpoint::bitrate_tick(media::Micros now) {
     const LayerBitrates lb = t.layer_bitrates(now);
     allocator_.add_track(id, t.kind(), t.limits().priority, lb, allocator_limits(t));
     const uint64_t top = top_allowed(lb, t.limits());
-    wanted += top;
+    wanted += with_unseen_layers(top, lb, t);
     if (t.kind() == media::MediaKind::kAudio) audio += top;
   }
   audio_bps_ = audio;
@@ -338,7 +354,8 @@ void Endpoint::attach(media::Micros now, tev::Attach&& c) {
   LocalTrack& t = it->second;
   const auto before = t.state();
   auto kind = kinds_.find(kind_key(c.peer, c.track));
-  t.set_kind(kind != kinds_.end() ? kind->second : media::MediaKind::kVideo);
+  t.set_kind(kind != kinds_.end() ? kind->second.kind : media::MediaKind::kVideo);
+  t.set_source_layers(kind != kinds_.end() ? kind->second.layers : 1);
   // Under an estimate a new source starts at its lowest layer until it is measured.
   if (estimate_known_) t.set_target(now, Layer{0, kAllTemporalLayers});
   t.attach(now, c.peer, c.track);
@@ -395,7 +412,7 @@ void Endpoint::on_cluster(media::Micros now, ClusterEvent&& event) {
                    emit(eev::PeerMetaChanged{std::move(e.peer), std::move(e.meta)});
                  },
                  [&](cev::TrackPublished& e) {
-                   kinds_[kind_key(e.peer, e.info.name)] = e.info.kind;
+                   kinds_[kind_key(e.peer, e.info.name)] = {e.info.kind, e.info.layers};
                    emit(eev::TrackPublished{std::move(e.peer), std::move(e.info)});
                  },
                  [&](cev::TrackUnpublished& e) {

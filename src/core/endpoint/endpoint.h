@@ -99,7 +99,11 @@ class Endpoint {
   std::unordered_map<RemoteTrackId, RemoteTrack> remote_;
   std::unordered_map<LocalTrackId, LocalTrack> local_;
   std::set<std::string> watched_;
-  std::map<std::string, media::MediaKind> kinds_;  // "peer\0track" of tracks announced to this endpoint
+  struct KnownTrack {
+    media::MediaKind kind = media::MediaKind::kVideo;
+    uint8_t layers = 1;
+  };
+  std::map<std::string, KnownTrack> kinds_;  // "peer\0track" of tracks announced to this endpoint
 
   BitrateAllocator allocator_;
   bool estimate_known_ = false;

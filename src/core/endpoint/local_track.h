@@ -74,6 +74,9 @@ class LocalTrack {
   void set_paused(media::Micros now, bool paused);
   void set_limits(const LocalTrackLimits& limits) { limits_ = limits; }
   void set_kind(media::MediaKind kind) { kind_ = kind; }
+  // Simulcast layers the source announced (TrackInfo::layers).
+  void set_source_layers(uint8_t layers) { source_layers_ = layers; }
+  int source_layers() const { return source_layers_; }
 
   // The allocator's decision: the layer to forward (temporal kAllTemporalLayers: all), or nullopt = paused.
   // Once called, the default rule (highest arriving layer) no longer applies.
@@ -175,6 +178,7 @@ class LocalTrack {
   std::array<uint8_t, kMaxSpatialLayers>
       max_tid_{};  // highest temporal layer the source sent per spatial layer
   bool measured_ = false;
+  uint8_t source_layers_ = 1;
   LayerBitrates remembered_;
   std::array<std::array<media::Micros, kMaxTemporalLayers>, kMaxSpatialLayers> remembered_at_{};
 };

@@ -24,6 +24,9 @@ struct TrackInfo {
   std::string name;  // unique per peer: "audio", "video", "screen", ...
   media::MediaKind kind = media::MediaKind::kVideo;
   std::string meta;
+  // Simulcast layers the publisher sends (1 otherwise). Subscribers use it to know that layers exist which
+  // are not arriving right now (paused because nobody could take them), so they still probe for them.
+  uint8_t layers = 1;
 };
 
 // What a subscriber may receive on one local track; the allocator of the bitrate issue fills this in further.

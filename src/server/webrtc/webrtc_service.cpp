@@ -146,6 +146,10 @@ WebRtcService::WebRtcService(const ServerConfig& config, MetricsRegistry& metric
             c.padding_out);
     counter("atrium_nack_duplicated_total",
             "NACK answers sent twice because the viewer's link loses over 2 %", c.nack_duplicated);
+    counter(
+        "atrium_rtx_duplicates_dropped_total",
+        "repair-stream packets from publishers for media already received (browser probes), not forwarded",
+        c.rtx_duplicates);
     counter("atrium_nack_sent_total", "packets publishers were asked to send again (NACK)", c.nacks_out);
     counter("atrium_remb_sent_total", "bitrate limits (REMB) sent to publishers", c.remb_out);
     counter("atrium_srtp_failures_total", "SRTP/SRTCP packets that failed to decrypt or authenticate",

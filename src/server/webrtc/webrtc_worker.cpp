@@ -323,6 +323,7 @@ void WebRtcWorker::sync_stats(Entry& e) {
   add(counters_.remb_out, s.remb_out, r.remb_out);
   add(counters_.nacks_out, s.nacks_out, r.nacks_out);
   add(counters_.nack_duplicated, s.nack_duplicated, r.nack_duplicated);
+  add(counters_.rtx_duplicates, s.rtx_duplicates, r.rtx_duplicates);
   add(counters_.srtp_failures, s.srtp_failures, r.srtp_failures);
   add(counters_.stun_bad_integrity, s.stun_bad_integrity, r.stun_bad_integrity);
   add(counters_.malformed, s.dropped_malformed + s.stun_malformed,

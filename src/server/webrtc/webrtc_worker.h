@@ -32,6 +32,7 @@ struct WebRtcCounters {
   std::atomic<uint64_t> rtp_in{0}, rtp_out{0}, rtcp_in{0}, rtcp_out{0};
   std::atomic<uint64_t> nacks_in{0}, nack_resent{0}, plis_in{0}, plis_out{0};
   std::atomic<uint64_t> twcc_feedback_in{0}, padding_out{0}, remb_out{0}, nacks_out{0}, nack_duplicated{0};
+  std::atomic<uint64_t> rtx_duplicates{0};
   std::atomic<uint64_t> srtp_failures{0}, stun_bad_integrity{0}, malformed{0};
   std::atomic<uint64_t> unknown_dropped{0};  // matched no session, or a session could not place it
   std::atomic<uint64_t> send_errors{0};

@@ -136,7 +136,7 @@ void SdkSession::handle(media::Micros now, const json& r) {
     const core::RemoteTrackId track = next_remote_++;
     media_->bind_inbound(mid, track);
     own_[name] = OwnTrack{track, mid, *kind};
-    push(core::tev::Publish{track, core::TrackInfo{name, *kind, meta_text(r)}});
+    push(core::tev::Publish{track, core::TrackInfo{name, *kind, meta_text(r), section->layers}});
     result = {{"name", name}, {"mid", mid}};
   } else if (type == "unpublish") {
     const std::string name = str(r, "name");

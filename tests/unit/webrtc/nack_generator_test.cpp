@@ -42,6 +42,18 @@ TEST(NackGenerator, GivesUpAfterMaxRetriesOrMaxAge) {
   EXPECT_EQ(g.given_up(), 7u);
 }
 
+TEST(NackGenerator, TellsDuplicatesFromRepairs) {
+  NackGenerator g;
+  EXPECT_FALSE(g.is_duplicate(50));  // nothing seen yet
+  g.on_packet(100, 0);
+  g.on_packet(103, 0);
+  EXPECT_TRUE(g.is_duplicate(100));   // already here: a browser's RTX probe
+  EXPECT_FALSE(g.is_duplicate(101));  // missing: a repair
+  EXPECT_FALSE(g.is_duplicate(104));  // new
+  g.on_packet(101, 1'000);
+  EXPECT_TRUE(g.is_duplicate(101));  // repaired once; a second copy is a duplicate
+}
+
 TEST(NackGenerator, WrapsAroundAndRefusesHugeGaps) {
   NackGenerator g;
   g.on_packet(65534, 0);

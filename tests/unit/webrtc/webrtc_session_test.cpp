@@ -618,9 +618,14 @@ TEST_F(WebRtcSessionTest, RtxPacketIsUnwrappedToTheOriginalSequenceNumber) {
   EXPECT_EQ(std::vector<uint8_t>(media[0].packet.payload.begin(), media[0].packet.payload.end()),
             kVp8KeyFrame);
 
+  // The same repair again (a browser's RTX probe of a packet we have) is not forwarded a second time.
+  deliver(client_, srtp(97, 6, 90000, kVideoRtxSsrc, true, rtx_payload));
+  EXPECT_TRUE(only<tev::RemoteMedia>(take_events()).empty());
+  EXPECT_EQ(session_->stats().rtx_duplicates, 1u);
+
   // A padding-only probe on the repair stream (no OSN) carries no media.
   const std::vector<uint8_t> probe = {0x00};
-  deliver(client_, srtp(97, 6, 90000, kVideoRtxSsrc, false, probe));
+  deliver(client_, srtp(97, 7, 90000, kVideoRtxSsrc, false, probe));
   EXPECT_TRUE(only<tev::RemoteMedia>(take_events()).empty());
 }
 
@@ -688,14 +693,16 @@ TEST_F(WebRtcSessionTest, SimulcastStreamsAreLayersOfOneTrackByTheirRid) {
   ASSERT_EQ(media.size(), 1u);
   EXPECT_EQ(media[0].packet.spatial_layer, 2);
   EXPECT_EQ(session_->stats().dropped_unknown, 1u);
-  // The repair stream of "m" is placed by its repaired rid and unwrapped into layer 1.
-  std::vector<uint8_t> rtx_payload = {0x00, 0x0a};
-  rtx_payload.insert(rtx_payload.end(), kVp8KeyFrame.begin(), kVp8KeyFrame.end());
-  deliver(client_, srtp(97, 1, 0, 0x201, true, rtx_payload, ext_for("m", 11)));
+  // "m" loses 11; its repair stream is placed by its repaired rid and unwrapped into layer 1.
+  deliver(client_, srtp(96, 12, 6000, 0x200, false, kVp8DeltaFrame));
+  take_events();
+  std::vector<uint8_t> rtx_payload = {0x00, 0x0b};
+  rtx_payload.insert(rtx_payload.end(), kVp8DeltaFrame.begin(), kVp8DeltaFrame.end());
+  deliver(client_, srtp(97, 1, 3000, 0x201, false, rtx_payload, ext_for("m", 11)));
   media = only<tev::RemoteMedia>(take_events());
   ASSERT_EQ(media.size(), 1u);
   EXPECT_EQ(media[0].packet.spatial_layer, 1);
-  EXPECT_EQ(media[0].packet.seq, 10);
+  EXPECT_EQ(media[0].packet.seq, 11);
 
   // A key-frame request for the track asks every layer's SSRC.
   take_sent();

@@ -35,8 +35,10 @@ void EgressBandwidthController::on_feedback(media::Micros now, const media::Twcc
 
 void EgressBandwidthController::on_tick(media::Micros now) {
   estimator_.on_tick(now);
-  // Congestion, not the "at most 1.5 times what was acknowledged" cap, is what backs probing off.
-  if (estimator_.usage() == BandwidthUsage::kOverusing || estimator_.loss_fraction() > kCongestedLoss) {
+  // Loss is what backs probing off. Rising delay alone only lowers the estimate, and padding follows it down:
+  // stopping padding outright there would let the acknowledged rate fall to the media rate, and the next
+  // delay-based decrease (a fraction of that rate) would cut far below what the link carries.
+  if (estimator_.loss_fraction() > kCongestedLoss) {
     fell_ = true;
     last_fall_ = now;
   }

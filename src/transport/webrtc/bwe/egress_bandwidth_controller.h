@@ -5,8 +5,8 @@
 // Probing: a subscriber forwarded a low layer sends little, and an estimator only learns what the link can
 // carry from what was sent (the GCC rate never goes above 1.5 times the acknowledged rate). So while the
 // client could use more than the estimate (set_wanted) the session fills the gap between what media sent and
-// the estimate with padding (RTX copies of recent packets, which the receiver discards). After a decrease
-// (the link said "too much": delay rising, or loss over 10 %) padding pauses for `probe_backoff`, so that a
+// the estimate with padding (RTX copies of recent packets, which the receiver discards). When
+// the link drops packets (loss over 10 %) padding pauses for `probe_backoff`, so that a
 // thin link is not kept full of padding that competes with media.
 #pragma once
 

@@ -47,6 +47,16 @@ bool NackGenerator::on_packet(uint16_t seq, media::Micros now) {
   return true;
 }
 
+bool NackGenerator::is_duplicate(uint16_t seq) const {
+  if (!started_) return false;
+  const auto delta = static_cast<int16_t>(static_cast<uint16_t>(seq - static_cast<uint16_t>(highest_)));
+  const int64_t s = highest_ + delta;
+  if (s > highest_) return false;
+  auto it = std::lower_bound(missing_.begin(), missing_.end(), s,
+                             [](const Missing& m, int64_t v) { return m.seq < v; });
+  return it == missing_.end() || it->seq != s;
+}
+
 size_t NackGenerator::poll(media::Micros now, std::span<uint16_t> out) {
   const media::Micros interval = std::max(cfg_.min_retry_interval, rtt_ + rtt_ / 2);
   size_t n = 0;

@@ -30,6 +30,9 @@ class NackGenerator {
   // when the gap it opened was too large to repair: the caller should ask for a key frame instead.
   bool on_packet(uint16_t seq, media::Micros now);
   void set_rtt(media::Micros rtt) { rtt_ = rtt; }
+  // True for a number at or below the highest seen that is not missing: this packet already arrived (or is
+  // too old to matter).
+  bool is_duplicate(uint16_t seq) const;
 
   // Writes the sequence numbers to ask for now into `out` (ascending) and returns how many.
   size_t poll(media::Micros now, std::span<uint16_t> out);

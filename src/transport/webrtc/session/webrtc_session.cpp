@@ -148,7 +148,8 @@ WebRtcSession::WebRtcSession(std::shared_ptr<DtlsContext> dtls, WebRtcSessionCon
 std::vector<WebRtcSession::Section> WebRtcSession::sections() const {
   std::vector<Section> out;
   for (const NegotiatedMedia& m : config_.media) {
-    Section s{m.mid, m.kind, receives(m.direction), sends(m.direction), 0, 0};
+    const auto layers = static_cast<uint8_t>(std::clamp<size_t>(m.remote_rids.size(), 1, 4));
+    Section s{m.mid, m.kind, receives(m.direction), sends(m.direction), 0, 0, layers};
     for (const auto& o : outbound_)
       if (o->media == &m) s.local = o->track;
     for (const auto& in : inbound_)
@@ -363,10 +364,17 @@ void WebRtcSession::on_rtp(media::Micros now, std::span<uint8_t> data) {
     payload = payload.subspan(2);
   }
   if (payload.empty()) return;  // padding-only
+  if (in->media->kind == media::MediaKind::kVideo) {
+    // A browser probes its bandwidth with RTX copies of packets we already have (and a repair can come
+    // twice): forwarding them would hand every viewer duplicates, which its SRTP replay check drops.
+    if (rtx && stream->nack.is_duplicate(seq)) {
+      ++stats_.rtx_duplicates;
+      return;
+    }
+    if (!stream->nack.on_packet(seq, now) && in->media->feedback.nack)
+      request_keyframe(in->track, stream->layer);  // too much lost to repair packet by packet
+  }
   if (!rtx) stream->stats.on_packet(seq, p->timestamp(), now);
-  if (in->media->kind == media::MediaKind::kVideo && in->media->feedback.nack &&
-      !stream->nack.on_packet(seq, now))
-    request_keyframe(in->track, stream->layer);  // too much lost to repair packet by packet
   if (in->track == 0 || !joined_ || (config_.kind == SessionKind::kPublish && !published_)) {
     ++stats_.dropped_before_join;
     return;
@@ -691,7 +699,8 @@ void WebRtcSession::maybe_publish() {
     return;
   published_ = true;
   for (const auto& in : inbound_)
-    events_.push(core::tev::Publish{in.track, core::TrackInfo{in.name, in.media->kind, {}}});
+    events_.push(core::tev::Publish{
+        in.track, core::TrackInfo{in.name, in.media->kind, {}, static_cast<uint8_t>(in.streams.size())}});
 }
 
 void WebRtcSession::on_endpoint_event(media::Micros now, const core::EndpointEvent& event) {

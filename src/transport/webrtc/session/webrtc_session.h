@@ -82,7 +82,9 @@ struct WebRtcSessionStats {
   uint64_t nack_duplicated = 0;      // ... twice, because the link loses more than 2 %
   uint64_t plis_in = 0;              // PLI/FIR from the client
   uint64_t plis_out = 0;             // PLI we sent to the client
-  uint64_t nacks_out = 0;            // packets we asked a publishing client to send again
+  uint64_t nacks_out = 0;
+  uint64_t rtx_duplicates = 0;  // repair-stream packets for media we already had (browser probes): dropped //
+                                // packets we asked a publishing client to send again
   uint64_t twcc_feedback_out = 0;
   uint64_t twcc_feedback_in = 0;  // transport-cc feedback from a subscribing client
   uint64_t padding_out = 0;
@@ -126,6 +128,7 @@ class WebRtcSession final : public UdpSession {
     bool client_receives;            // we send: a local track
     core::LocalTrackId local = 0;    // when client_receives
     core::RemoteTrackId remote = 0;  // the track it is bound to, 0 when unbound
+    uint8_t layers = 1;              // simulcast streams the client sends here (its rids), else 1
   };
   std::vector<Section> sections() const;
   // Media arriving on section `mid` goes to the core as remote track `id` (0 unbinds). False: no such
