@@ -61,6 +61,8 @@ export interface Limits {
   maxBitrate?: number;
   /** 0-255 */
   priority?: number;
+  /** When bandwidth is short, a lower frame rate (VP8 temporal layers dropped) before a smaller simulcast layer. */
+  lowerFrameRate?: boolean;
   paused?: boolean;
 }
 
@@ -658,6 +660,7 @@ export class Room {
       type: 'set_limits',
       mid: sub.mid,
       ...(limits.maxBitrate !== undefined ? { max_bitrate: Math.max(0, Math.round(limits.maxBitrate)) } : {}),
+      ...(limits.lowerFrameRate !== undefined ? { lower_frame_rate: !!limits.lowerFrameRate } : {}),
       ...(limits.priority !== undefined ? { priority: Math.max(0, Math.min(255, Math.round(limits.priority))) } : {}),
       ...(limits.paused !== undefined ? { paused: limits.paused } : {}),
     });

@@ -294,7 +294,8 @@ LayerBitrates LocalTrack::layer_bitrates(media::Micros now) {
       if (bps == 0) continue;  // absent: the allocator must not offer it
       measured_ = true;
       cumulative += bps;
-      out.bps[s][t] = cumulative;
+      // Per temporal layer only when the subscriber accepts a lower frame rate (LocalTrackLimits).
+      out.bps[s][limits_.lower_frame_rate ? t : 0] = cumulative;
     }
   }
   return out;

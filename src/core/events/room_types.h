@@ -33,6 +33,11 @@ struct TrackInfo {
 struct LocalTrackLimits {
   uint32_t max_bitrate_bps = 0;  // 0 = unlimited
   uint8_t priority = 1;          // higher wins when bandwidth is short
+  // Let the bitrate allocator forward fewer temporal layers (a lower frame rate) of a spatial layer. Off by
+  // default: under a 400 kbit/s link, Chromium's mid layer at a reduced rate (which the estimate allowed)
+  // overflowed the link and froze the picture for seconds where the low layer at full rate plays
+  // (tests/integration/bitrate_simulcast); the allocator does not yet account for overhead and repairs.
+  bool lower_frame_rate = false;
 };
 
 enum class LocalTrackState : uint8_t {

@@ -203,6 +203,8 @@ void SdkSession::handle(media::Micros now, const json& r) {
       limits.max_bitrate_bps = b->get<uint32_t>();
     if (auto p = r.find("priority"); p != r.end() && p->is_number_unsigned())
       limits.priority = static_cast<uint8_t>(std::min<uint32_t>(255, p->get<uint32_t>()));
+    if (auto f = r.find("lower_frame_rate"); f != r.end() && f->is_boolean())
+      limits.lower_frame_rate = f->get<bool>();
     push(core::tev::SetLimits{it->first, limits});
     if (auto p = r.find("paused"); p != r.end() && p->is_boolean())
       push(core::tev::SetPaused{it->first, p->get<bool>()});

@@ -25,6 +25,7 @@ media::MediaPacket packet(uint8_t spatial, uint8_t temporal, uint16_t seq) {
 
 TEST(LayerMeasurement, CumulativePerTemporalLayerAndRememberedWhenALayerStops) {
   LocalTrack t(1);
+  t.set_limits(LocalTrackLimits{.lower_frame_rate = true});  // per temporal layer
   media::Micros now = 10'000'000;
   t.attach(now, "p", "video");
   uint16_t seq = 0;

@@ -221,6 +221,7 @@ TEST(Simulcast, TooLittleBandwidthPausesAndResumesFromAKeyFrame) {
 
 TEST(Simulcast, TemporalLayersAreDroppedWithoutSequenceGaps) {
   Fixture f;
+  f.h.send(f.sub, tev::SetLimits{7, LocalTrackLimits{.lower_frame_rate = true}});
   f.src.enabled = {true, false, false};
   f.src.bytes_per_packet = {250, 0, 0};
   f.src.run(f.h, f.pub, 1, 40);  // TL0 and TL1 30 kbps each (cumulative 30k, 60k), TL2 60 kbps (120k)
@@ -271,6 +272,7 @@ TEST(Simulcast, TemporalLayersAreDroppedWithoutSequenceGaps) {
 
 TEST(Simulcast, TemporalUpgradeWithoutSyncFramesAsksForAKeyFrame) {
   Fixture f;
+  f.h.send(f.sub, tev::SetLimits{7, LocalTrackLimits{.lower_frame_rate = true}});
   f.src.enabled = {true, false, false};
   f.src.bytes_per_packet = {250, 0, 0};
   f.src.run(f.h, f.pub, 1, 40);

@@ -304,6 +304,24 @@ void SendSideBandwidthEstimator::on_feedback(media::Micros now, const media::Twc
   if (total == 0) return;
   aimd_.update(detector_.state(), acked_bps(), now);
   loss_.on_counts(lost, total, now);
+  if (total >= 20 && static_cast<double>(lost) > kOverflowLoss * static_cast<double>(total)) {
+    if (auto recent = recent_acked_bps(kRecentWindowUs)) loss_.cap(std::max(*recent, cfg_.min_bps));
+  }
+}
+
+std::optional<uint32_t> SendSideBandwidthEstimator::recent_acked_bps(media::Micros window) const {
+  if (acked_.size() < 5) return std::nullopt;
+  const media::Micros newest = acked_.back().first;
+  uint64_t bytes = 0;
+  media::Micros oldest = newest;
+  size_t n = 0;
+  for (auto it = acked_.rbegin(); it != acked_.rend() && it->first > newest - window; ++it) {
+    bytes += it->second;
+    oldest = it->first;
+    ++n;
+  }
+  if (n < 5 || newest - oldest < window / 4) return std::nullopt;
+  return static_cast<uint32_t>(static_cast<double>(bytes) * 8.0 * 1e6 / static_cast<double>(newest - oldest));
 }
 
 void SendSideBandwidthEstimator::on_tick(media::Micros now) {

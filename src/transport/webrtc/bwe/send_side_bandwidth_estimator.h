@@ -21,6 +21,7 @@
 // (startup_increase_per_s), standing in for the probing that is not built yet.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -99,6 +100,7 @@ class LossBasedControl {
   explicit LossBasedControl(const BandwidthEstimatorConfig& cfg) : cfg_(cfg), rate_(cfg.start_bps) {}
   void on_counts(size_t lost, size_t total, media::Micros now);
   void set_rate(uint32_t bps) { rate_ = bps; }
+  void cap(uint32_t bps) { rate_ = std::min(rate_, static_cast<double>(bps)); }
   uint32_t rate_bps() const { return static_cast<uint32_t>(rate_); }
   double last_loss_fraction() const { return last_loss_; }
 
@@ -129,6 +131,8 @@ class SendSideBandwidthEstimator {
   uint32_t delay_based_bps() const { return aimd_.rate_bps(); }
   uint32_t loss_based_bps() const { return loss_.rate_bps(); }
   std::optional<uint32_t> acked_bps() const;
+  // The receive rate over the last `window` of arrivals only (nullopt: too few arrivals to say).
+  std::optional<uint32_t> recent_acked_bps(media::Micros window) const;
   BandwidthUsage usage() const { return detector_.state(); }
   double loss_fraction() const { return loss_.last_loss_fraction(); }
   const BandwidthEstimatorConfig& config() const { return cfg_; }
@@ -148,6 +152,11 @@ class SendSideBandwidthEstimator {
   static constexpr media::Micros kGroupSpanUs = 5'000;
   static constexpr media::Micros kAckedWindowUs = 500'000;
   static constexpr media::Micros kMaxPacketAgeUs = 10'000'000;
+  // A feedback that reports more than this fraction lost says the link is overflowing now: what still
+  // arrives (over kRecentWindowUs) is about what it carries, and waiting for loss windows to average that
+  // out would keep it overflowing for seconds (a receiver's picture freezes meanwhile).
+  static constexpr double kOverflowLoss = 0.2;
+  static constexpr media::Micros kRecentWindowUs = 200'000;
 
   void on_received(const Sent& p, media::Micros arrival);
 
