@@ -125,6 +125,10 @@ TEST(EgressBandwidthController, OnAThinLinkTheEstimateSettlesNearCapacityAndFewP
   EXPECT_GE(sim.ctl().estimate_bps(), 200'000u);
   // Padding backs off after each fall, so the link is not kept full of it.
   EXPECT_LT(static_cast<double>(sim.dropped), 0.05 * static_cast<double>(sim.sent));
+  // ... and backs off longer each time it fails again: the next 30 s see less padding than the first.
+  const uint64_t first = sim.padding_bytes;
+  sim.run(30'000'000);
+  EXPECT_LT(sim.padding_bytes - first, first);
 }
 
 TEST(EgressBandwidthController, ReportsWhenTheEstimateMovesOrASecondPassed) {

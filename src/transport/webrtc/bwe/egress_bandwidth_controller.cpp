@@ -38,10 +38,21 @@ void EgressBandwidthController::on_tick(media::Micros now) {
   // Loss is what backs probing off. Rising delay alone only lowers the estimate, and padding follows it down:
   // stopping padding outright there would let the acknowledged rate fall to the media rate, and the next
   // delay-based decrease (a fraction of that rate) would cut far below what the link carries.
-  if (estimator_.loss_fraction() > kCongestedLoss) {
-    fell_ = true;
-    last_fall_ = now;
-  }
+  if (estimator_.loss_fraction() > kCongestedLoss) pause_probing(now);
+}
+
+void EgressBandwidthController::pause_probing(media::Micros now) {
+  // Probing that fails again right after its pause waits twice as long the next time (a link that is
+  // simply thin is not kept overflowing every few seconds); a long quiet starts over.
+  if (!fell_ || now - last_fall_ > backoff_ + kBackoffReset)
+    backoff_ = cfg_.probe_backoff;
+  else if (now - last_fall_ > backoff_)
+    backoff_ = std::min(backoff_ * 2, kMaxBackoff);
+  fell_ = true;
+  last_fall_ = now;
+  trial_active_ = false;
+  ceiling_ = std::max(peak_, estimator_.estimate_bps());
+  peak_ = 0;
 }
 
 std::optional<uint64_t> EgressBandwidthController::poll_report(media::Micros now) {
@@ -60,7 +71,23 @@ size_t EgressBandwidthController::padding_due(media::Micros now) {
   last_padding_ = now;
   have_padding_time_ = true;
   if (wanted_bps_ == 0 || since <= 0) return 0;
-  if (fell_ && now - last_fall_ < cfg_.probe_backoff) return 0;
+  if (fell_ && now - last_fall_ < backoff_) return 0;
+  // A probe is a trial: padding that has not raised the estimate a fifth above where it started, and a tenth
+  // above the highest estimate an earlier failed trial reached, within kProbeTrial found the link's limit,
+  // and pauses like a loss would. (An estimate saws below a thin link's capacity; rising from a trough is not
+  // news.)
+  const uint32_t e = estimator_.estimate_bps();
+  peak_ = std::max(peak_, e);
+  const uint32_t bar = std::max(trial_base_ + trial_base_ / 5, ceiling_ + ceiling_ / 10);
+  if (!trial_active_ || e >= bar) {
+    if (trial_active_) backoff_ = cfg_.probe_backoff;  // it worked: the next failure waits the base time
+    trial_active_ = true;
+    trial_start_ = now;
+    trial_base_ = e;
+  } else if (now - trial_start_ > kProbeTrial) {
+    pause_probing(now);
+    return 0;
+  }
   // Decay the media rate to now, so a pause in media does not look like a full pipe.
   account(now, 0, false);
   const double target = std::min(static_cast<double>(wanted_bps_), cfg_.pad_to * estimator_.estimate_bps());

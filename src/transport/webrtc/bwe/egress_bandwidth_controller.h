@@ -6,8 +6,9 @@
 // carry from what was sent (the GCC rate never goes above 1.5 times the acknowledged rate). So while the
 // client could use more than the estimate (set_wanted) the session fills the gap between what media sent and
 // the estimate with padding (RTX copies of recent packets, which the receiver discards). When
-// the link drops packets (loss over 10 %) padding pauses for `probe_backoff`, so that a
-// thin link is not kept full of padding that competes with media.
+// the link drops packets (loss over 10 %) padding pauses for `probe_backoff`, doubling (up to 32 s) each
+// time probing fails again right after a pause, so that a thin link is not kept full of padding that
+// competes with media.
 #pragma once
 
 #include <cstddef>
@@ -52,6 +53,10 @@ class EgressBandwidthController {
 
  private:
   static constexpr double kCongestedLoss = 0.1;  // where the loss-based controller starts cutting
+  static constexpr media::Micros kMaxBackoff = 32'000'000;
+  static constexpr media::Micros kBackoffReset = 20'000'000;
+  static constexpr media::Micros kProbeTrial = 5'000'000;
+  void pause_probing(media::Micros now);
   void account(media::Micros now, size_t bytes, bool padding);
 
   EgressBandwidthConfig cfg_;
@@ -66,6 +71,12 @@ class EgressBandwidthController {
   bool have_padding_time_ = false;
   uint64_t wanted_bps_ = 0;
   media::Micros last_fall_ = 0;
+  media::Micros backoff_ = 0;
+  bool trial_active_ = false;
+  media::Micros trial_start_ = 0;
+  uint32_t trial_base_ = 0;
+  uint32_t peak_ = 0;     // the highest estimate in the current trial
+  uint32_t ceiling_ = 0;  // where the last failed trial got to
   bool fell_ = false;
   std::optional<uint64_t> reported_;
   media::Micros last_report_ = 0;
