@@ -105,12 +105,27 @@ void Endpoint::apply_allocation(media::Micros now) {
   if (!estimate_known_) return;
   while (allocator_.poll()) {
   }
+  // An estimate below everything must not make the client's picture go black by policy alone (an estimate
+  // can be wrong low, a frozen picture is worse than a late one): audio is never paused, and when no video
+  // track got a layer the highest-priority ones keep their lowest. Pausing is for lower-priority video while
+  // higher-priority video plays.
+  bool any_video = false;
+  uint8_t top_priority = 0;
+  for (auto& [id, t] : local_) {
+    if (!t.attached() || t.client_paused() || t.kind() != media::MediaKind::kVideo) continue;
+    top_priority = std::max(top_priority, t.limits().priority);
+    if (!t.has_bitrates() || allocator_.current(id)) any_video = true;
+  }
+  const std::optional<Layer> lowest = Layer{0, kAllTemporalLayers};
   for (auto& [id, t] : local_) {
     if (!t.attached() || t.client_paused()) continue;
     const auto before = t.state();
     // A track whose source has not been measured yet starts at its lowest layer rather than waiting a second.
-    t.set_target(
-        now, t.has_bitrates() ? allocator_.current(id) : std::optional<Layer>(Layer{0, kAllTemporalLayers}));
+    std::optional<Layer> target = t.has_bitrates() ? allocator_.current(id) : lowest;
+    if (!target &&
+        (t.kind() == media::MediaKind::kAudio || (!any_video && t.limits().priority == top_priority)))
+      target = lowest;
+    t.set_target(now, target);
     flush_local(t);
     set_state(t, before);
   }
