@@ -1,52 +1,11 @@
 // A WHIP publisher and a WHEP viewer in a few lines of standard WebRTC (RFC 9725 and the WHEP draft). Exposed on
 // `window.atrium` so tests can drive the same code a person clicks.
+import { exchange, hangUp, preferCodec, SIMULCAST_LAYERS } from './whip-client.js';
+
 const $ = (id) => document.getElementById(id);
 const log = (msg) => { $('log').textContent += `${new Date().toISOString().slice(11, 23)} ${msg}\n`; };
 
-// Waits until ICE gathering is done so the offer carries every candidate (no trickle needed on loopback/LAN).
-function gathered(pc) {
-  if (pc.iceGatheringState === 'complete') return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => { if (pc.iceGatheringState === 'complete') { pc.removeEventListener('icegatheringstatechange', done); resolve(); } };
-    pc.addEventListener('icegatheringstatechange', done);
-    setTimeout(resolve, 2000);
-  });
-}
-
-async function exchange(pc, url) {
-  await pc.setLocalDescription(await pc.createOffer());
-  await gathered(pc);
-  const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: pc.localDescription.sdp });
-  const text = await res.text();
-  if (res.status !== 201) throw new Error(`${url}: HTTP ${res.status}: ${text}`);
-  await pc.setRemoteDescription({ type: 'answer', sdp: text });
-  return new URL(res.headers.get('Location'), url).toString();
-}
-
-// DELETE first so the server tears down on our request (not on the DTLS close that pc.close() sends), and
-// report what it said.
-async function hangUp(pc, resource, after = () => {}) {
-  const res = await fetch(resource, { method: 'DELETE' });
-  pc.close();
-  after();
-  if (res.status !== 200) throw new Error(`DELETE ${resource}: HTTP ${res.status}: ${await res.text()}`);
-}
-
-function preferCodec(transceiver, codec) {
-  if (!codec) return;
-  const caps = RTCRtpReceiver.getCapabilities('video').codecs;
-  // Only the chosen codec (and RTX for retransmissions), so the server cannot pick another one.
-  const chosen = caps.filter((c) => c.mimeType.toLowerCase() === `video/${codec.toLowerCase()}`);
-  const rtx = caps.filter((c) => c.mimeType.toLowerCase() === 'video/rtx');
-  if (chosen.length) transceiver.setCodecPreferences([...chosen, ...rtx]);
-}
-
-// Three simulcast layers, lowest first (the server orders l/m/h by name anyway).
-export const SIMULCAST_LAYERS = [
-  { rid: 'l', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
-  { rid: 'm', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
-  { rid: 'h', scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
-];
+export { SIMULCAST_LAYERS };
 
 export async function publish({ room, peer, codec, stream, simulcast = false } = {}) {
   // Simulcast needs a picture big enough for three sizes (browsers drop layers below ~320x180).

@@ -1,41 +1,12 @@
 // A WHIP publisher (optionally simulcast) and a WHEP viewer for tests, plus the getStats() numbers they look at.
-// Same protocol steps as web/whip/whip.js (full ICE gathering, then one POST), without its buttons.
-function gathered(pc) {
-  if (pc.iceGatheringState === 'complete') return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => { if (pc.iceGatheringState === 'complete') resolve(); };
-    pc.addEventListener('icegatheringstatechange', done);
-    setTimeout(resolve, 2000);
-  });
-}
+// Uses the WHIP/WHEP client steps of the example page (web/whip/whip-client.js), without its buttons.
+import { exchange, hangUp as whipHangUp, preferCodec, SIMULCAST_LAYERS as SIMULCAST_ENCODINGS } from '/web/whip/whip-client.js';
 
-async function exchange(pc, url) {
-  await pc.setLocalDescription(await pc.createOffer());
-  await gathered(pc);
-  const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: pc.localDescription.sdp });
-  const text = await res.text();
-  if (res.status !== 201) throw new Error(`${url}: HTTP ${res.status}: ${text}`);
-  await pc.setRemoteDescription({ type: 'answer', sdp: text });
-  return new URL(res.headers.get('Location'), url).toString();
-}
+export { SIMULCAST_ENCODINGS };
 
-function preferCodec(transceiver, codec) {
-  if (!codec) return;
-  const caps = RTCRtpSender.getCapabilities('video').codecs;
-  const chosen = caps.filter((c) => c.mimeType.toLowerCase() === `video/${codec.toLowerCase()}`);
-  const rtx = caps.filter((c) => c.mimeType.toLowerCase() === 'video/rtx');
-  if (chosen.length) transceiver.setCodecPreferences([...chosen, ...rtx]);
-}
-
-export const SIMULCAST_ENCODINGS = [
-  { rid: 'l', scaleResolutionDownBy: 4, maxBitrate: 150000 },
-  { rid: 'm', scaleResolutionDownBy: 2, maxBitrate: 500000 },
-  { rid: 'h', maxBitrate: 1500000 },
-];
-
+// A test tears down whatever state the server is in: a failed DELETE is not the test's concern.
 async function hangUp(pc, resource) {
-  await fetch(resource, { method: 'DELETE' }).catch(() => {});
-  pc.close();
+  await whipHangUp(pc, resource).catch(() => pc.close());
 }
 
 export async function publish({ room, peer, codec = 'VP8', simulcast = false, audio = true } = {}) {
