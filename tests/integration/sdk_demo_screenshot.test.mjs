@@ -9,7 +9,7 @@ import { test } from 'node:test';
 
 import { withBrowser } from './lib/browser.mjs';
 import { sleep } from './lib/sdk.mjs';
-import { startServer } from './lib/server.mjs';
+import { withServer } from './lib/server.mjs';
 
 // Per tile: its label, the video's size, and the share of bright pixels in a frame drawn to a canvas.
 const tileStats = (page) => page.evaluate(() => [...document.querySelectorAll('#tiles .tile')].map((tile) => {
@@ -28,11 +28,10 @@ const tileStats = (page) => page.evaluate(() => [...document.querySelectorAll('#
 }));
 
 test('demo room page: three participants see three video tiles each (screenshot artifact)', { timeout: 120_000 }, async () => {
-  const server = await startServer({ name: 'sdk-demo', args: ['--bind', '127.0.0.1', '--udp-port', '0'] });
   const artifacts = path.join(process.env.ATRIUM_BUILD_DIR ?? os.tmpdir(), 'artifacts');
   fs.mkdirSync(artifacts, { recursive: true });
   const shot = path.join(artifacts, 'demo-room.png');
-  try {
+  await withServer({ name: 'sdk-demo', args: ['--bind', '127.0.0.1', '--udp-port', '0'] }, async (server) => {
     await withBrowser({}, async (browser) => {
       const people = ['Ann', 'Ben', 'Cat'];
       const pages = [];
@@ -90,11 +89,5 @@ test('demo room page: three participants see three video tiles each (screenshot 
       await pages[0].waitForFunction(() => document.querySelectorAll('#tiles .tile').length === 2, null, { timeout: 3000 });
     });
     assert.ok(fs.statSync(shot).size > 10_000, 'the screenshot is there');
-  } catch (error) {
-    console.error(`--- atrium log ---\n${server.tail(40)}\n---`);
-    throw error;
-  } finally {
-    const result = await server.stop();
-    assert.equal(result.code, 0, `atrium exited with ${JSON.stringify(result)}`);
-  }
+  }, { cleanExit: true });
 });

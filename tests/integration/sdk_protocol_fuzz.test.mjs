@@ -8,7 +8,7 @@ import WebSocket from 'ws';
 
 import { withBrowser } from './lib/browser.mjs';
 import { join, receiving, sdkPage, sleep, waitDecoding } from './lib/sdk.mjs';
-import { startServer } from './lib/server.mjs';
+import { withServer } from './lib/server.mjs';
 
 const CODES = new Set(['BAD_REQUEST', 'UNKNOWN_REQUEST', 'NOT_JOINED', 'ALREADY_JOINED', 'INVALID_ARGUMENT',
   'PEER_ID_TAKEN', 'TRACK_EXISTS', 'TRACK_NOT_FOUND', 'LOCAL_TRACK_NOT_FOUND', 'PEER_NOT_SUBSCRIBED', 'NOT_MANUAL_MODE',
@@ -64,8 +64,7 @@ function junk(rng) {
 }
 
 test('protocol fuzz: coded errors or a closed socket, and the room keeps its media', { timeout: 120_000 }, async () => {
-  const server = await startServer({ name: 'sdk-fuzz', args: ['--bind', '127.0.0.1', '--udp-port', '0'] });
-  try {
+  await withServer({ name: 'sdk-fuzz', args: ['--bind', '127.0.0.1', '--udp-port', '0'] }, async (server) => {
     await withBrowser({}, async (browser) => {
       const room = 'fuzz';
       const alice = await sdkPage(browser, server);
@@ -199,11 +198,5 @@ test('protocol fuzz: coded errors or a closed socket, and the room keeps its med
       await waitDecoding(bob, ['alice'], { label: 'bob after the fuzz' });
       for (const c of [m, f]) c.ws.close();
     });
-  } catch (error) {
-    console.error(`--- atrium log ---\n${server.tail(40)}\n---`);
-    throw error;
-  } finally {
-    const result = await server.stop();
-    assert.equal(result.code, 0, `atrium exited with ${JSON.stringify(result)}`);
-  }
+  }, { cleanExit: true });
 });

@@ -6,11 +6,10 @@ import { test } from 'node:test';
 
 import { withBrowser } from './lib/browser.mjs';
 import { events, join, packetsIn, receiving, sdkPage, sleep, until, waitDecoding } from './lib/sdk.mjs';
-import { startServer } from './lib/server.mjs';
+import { withServer } from './lib/server.mjs';
 
 test('three SDK pages decode each other; manual mode, unpublish, leave, resume and a closed page', { timeout: 240_000 }, async () => {
-  const server = await startServer({ name: 'sdk-room', args: ['--bind', '127.0.0.1', '--udp-port', '0'] });
-  try {
+  await withServer({ name: 'sdk-room', args: ['--bind', '127.0.0.1', '--udp-port', '0'] }, async (server) => {
     await withBrowser({}, async (browser) => {
       const room = 'sdk-room';
       const names = ['alice', 'bob', 'carol'];
@@ -133,11 +132,5 @@ test('three SDK pages decode each other; manual mode, unpublish, leave, resume a
       const s2 = await receiving(dave);
       assert.ok(s2['alice/camera'].framesDecoded > s1['alice/camera'].framesDecoded, 'dave stopped decoding alice');
     });
-  } catch (error) {
-    console.error(`--- atrium log (${server.logFile}) ---\n${server.tail(60)}\n---`);
-    throw error;
-  } finally {
-    const result = await server.stop();
-    assert.equal(result.code, 0, `atrium exited with ${JSON.stringify(result)}`);
-  }
+  }, { cleanExit: true });
 });

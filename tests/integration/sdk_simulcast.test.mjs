@@ -7,7 +7,7 @@ import { test } from 'node:test';
 
 import { withBrowser } from './lib/browser.mjs';
 import { sdkPage, sleep, until } from './lib/sdk.mjs';
-import { startServer } from './lib/server.mjs';
+import { withServer } from './lib/server.mjs';
 
 // The subscriber's view of alice/camera: decoded frames and width.
 function inbound(page) {
@@ -25,8 +25,7 @@ function inbound(page) {
 }
 
 test('SDK simulcast: top layer unconstrained, low layer under a limit, and the publisher pauses what nobody takes', { timeout: 120_000 }, async () => {
-  const server = await startServer({ name: 'sdk-simulcast', args: ['--bind', '127.0.0.1', '--udp-port', '0'] });
-  try {
+  await withServer({ name: 'sdk-simulcast', args: ['--bind', '127.0.0.1', '--udp-port', '0'] }, async (server) => {
     await withBrowser({}, async (browser) => {
       const alice = await sdkPage(browser, server);
       const bob = await sdkPage(browser, server);
@@ -73,10 +72,5 @@ test('SDK simulcast: top layer unconstrained, low layer under a limit, and the p
       console.log(`sdk_simulcast: ${JSON.stringify({ topLayerMs: top.ms, lowLayerMs: low.ms, pausedMs: paused.ms,
         encodingsActive: paused.value, lastHint: hints.at(-1) })}`);
     });
-  } catch (error) {
-    console.error(`--- atrium log (${server.logFile}), last lines ---\n${server.tail()}\n---`);
-    throw error;
-  } finally {
-    await server.stop();
-  }
+  });
 });

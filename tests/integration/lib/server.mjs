@@ -1,6 +1,7 @@
 // Starts the real atrium binary for a test: a free loopback port, output captured to a log file under the build
 // dir, ready once /healthz answers; the log's tail is printed when something fails, and the process is always
 // killed at the end (test failure, thrown error or the test runner exiting).
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -150,9 +151,10 @@ export async function startServer({ args = [], workers = 2, name = 'atrium', rea
 
 /**
  * Runs `fn(server)` against a fresh atrium; prints the server log's tail if `fn` throws, and always stops it.
+ * cleanExit: the server must then exit with code 0 (SIGTERM handled).
  * Use inside a node:test test: `test('x', () => withServer({}, async (s) => { ... }))`.
  */
-export async function withServer(options, fn) {
+export async function withServer(options, fn, { cleanExit = false } = {}) {
   const server = await startServer(options);
   try {
     return await fn(server);
@@ -160,7 +162,8 @@ export async function withServer(options, fn) {
     console.error(`--- atrium log (${server.logFile}), last lines ---\n${server.tail()}\n---`);
     throw error;
   } finally {
-    await server.stop();
+    const result = await server.stop();
+    if (cleanExit) assert.equal(result.code, 0, `atrium exited with ${JSON.stringify(result)}`);
   }
 }
 
@@ -187,3 +190,4 @@ export function runAtrium(args, { timeoutMs = 10_000 } = {}) {
     });
   });
 }
+

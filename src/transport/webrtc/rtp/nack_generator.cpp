@@ -9,19 +9,15 @@ NackGenerator::NackGenerator(const NackGeneratorConfig& cfg) : cfg_(cfg) {
 }
 
 bool NackGenerator::on_packet(uint16_t seq, media::Micros now) {
-  if (!started_) {
-    started_ = true;
-    highest_ = seq;
+  const bool first = !unwrap_.started();
+  const int64_t s = unwrap_.unwrap(seq);
+  if (first) {
+    highest_ = s;
     return true;
   }
-  // Unwrap against the highest number seen: the nearest 64-bit value with these low 16 bits.
-  const auto delta = static_cast<int16_t>(static_cast<uint16_t>(seq - static_cast<uint16_t>(highest_)));
-  const int64_t s = highest_ + delta;
   if (s <= highest_) {
     // Late or repaired: no longer missing.
-    auto it = std::lower_bound(missing_.begin(), missing_.end(), s,
-                               [](const Missing& m, int64_t v) { return m.seq < v; });
-    if (it != missing_.end() && it->seq == s) {
+    if (auto it = find_missing(s); it != missing_.end()) {
       missing_.erase(it);
       ++recovered_;
     }
@@ -48,13 +44,16 @@ bool NackGenerator::on_packet(uint16_t seq, media::Micros now) {
 }
 
 bool NackGenerator::is_duplicate(uint16_t seq) const {
-  if (!started_) return false;
-  const auto delta = static_cast<int16_t>(static_cast<uint16_t>(seq - static_cast<uint16_t>(highest_)));
-  const int64_t s = highest_ + delta;
+  if (!unwrap_.started()) return false;
+  const int64_t s = unwrap_.peek(seq);
   if (s > highest_) return false;
-  auto it = std::lower_bound(missing_.begin(), missing_.end(), s,
+  return find_missing(s) == missing_.end();
+}
+
+std::vector<NackGenerator::Missing>::const_iterator NackGenerator::find_missing(int64_t seq) const {
+  auto it = std::lower_bound(missing_.begin(), missing_.end(), seq,
                              [](const Missing& m, int64_t v) { return m.seq < v; });
-  return it == missing_.end() || it->seq != s;
+  return it != missing_.end() && it->seq == seq ? it : missing_.end();
 }
 
 size_t NackGenerator::poll(media::Micros now, std::span<uint16_t> out) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "media/media_packet.h"
+#include "media/rtp/seq.h"
 
 namespace atrium::webrtc {
 
@@ -49,9 +50,11 @@ class NackGenerator {
     int retries = 0;
   };
 
+  std::vector<Missing>::const_iterator find_missing(int64_t seq) const;  // end() when not missing
+
   NackGeneratorConfig cfg_;
   std::vector<Missing> missing_;  // ascending by seq, capacity max_missing
-  bool started_ = false;
+  media::SeqUnwrapper unwrap_;
   int64_t highest_ = 0;
   media::Micros rtt_ = 50'000;
   uint64_t recovered_ = 0;

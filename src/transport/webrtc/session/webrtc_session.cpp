@@ -485,17 +485,10 @@ size_t WebRtcSession::resend(media::Micros now, Outbound& o, uint16_t seq, bool 
     return 0;
   }
   size_t total = 0;
-  const uint8_t tcc_id = bwe_ ? o.media->extensions.transport_cc : 0;
   if (use_rtx) {
     // RFC 4588: the repair stream carries the original sequence number in front of the payload.
     std::array<media::RtpExtension, 2> ext;
-    std::array<uint8_t, 2> tseq{};
-    size_t n_ext = 0;
-    if (o.media->extensions.mid) {
-      ext[n_ext++] = {o.media->extensions.mid,
-                      {reinterpret_cast<const uint8_t*>(o.media->mid.data()), o.media->mid.size()}};
-    }
-    if (tcc_id) ext[n_ext++] = {tcc_id, tseq};
+    const size_t n_ext = outbound_extensions(o, ext);
     const size_t hdr = media::write_rtp_header(slot,
                                                {.marker = original->marker(),
                                                 .payload_type = *codec->rtx_pt,
@@ -515,15 +508,31 @@ size_t WebRtcSession::resend(media::Micros now, Outbound& o, uint16_t seq, bool 
     std::memcpy(slot.data(), cached.data(), cached.size());
     total = cached.size();
   }
-  if (tcc_id) {
+  return send_rtp(now, o, slot, total, *to, padding);
+}
+
+size_t WebRtcSession::outbound_extensions(const Outbound& o, std::array<media::RtpExtension, 2>& ext) const {
+  static constexpr std::array<uint8_t, 2> kUnstamped{};  // send_rtp() writes the transport-wide number
+  size_t n = 0;
+  if (o.media->extensions.mid) {
+    ext[n++] = {o.media->extensions.mid,
+                {reinterpret_cast<const uint8_t*>(o.media->mid.data()), o.media->mid.size()}};
+  }
+  if (bwe_ && o.media->extensions.transport_cc) ext[n++] = {o.media->extensions.transport_cc, kUnstamped};
+  return n;
+}
+
+size_t WebRtcSession::send_rtp(media::Micros now, const Outbound& o, std::span<uint8_t> slot, size_t total,
+                               const SocketAddress& to, bool padding) {
+  if (bwe_ && o.media->extensions.transport_cc) {
     // Every packet on the wire needs its own transport-wide number, a resend included.
-    auto value = media::rtp_find_extension_mut(slot.first(total), tcc_id);
+    auto value = media::rtp_find_extension_mut(slot.first(total), o.media->extensions.transport_cc);
     if (value.size() == 2)
       media::write_transport_seq(value, bwe_->on_sending(now, total + SrtpSession::kMaxTrailer, padding));
   }
   auto len = srtp_->protect_rtp(slot, total);
   if (!len) return 0;
-  out_.commit(*len, *to);
+  out_.commit(*len, to);
   ++stats_.rtp_out;
   stats_.bytes_out += *len;
   return *len;
@@ -550,18 +559,7 @@ void WebRtcSession::send_media(media::Micros now, const core::eev::LocalMedia& m
     return;
   }
   std::array<media::RtpExtension, 2> ext;
-  std::array<uint8_t, 2> tseq{};
-  size_t n_ext = 0;
-  if (o.media->extensions.mid) {
-    ext[n_ext++] = {o.media->extensions.mid,
-                    {reinterpret_cast<const uint8_t*>(o.media->mid.data()), o.media->mid.size()}};
-  }
-  const uint8_t tcc_id = bwe_ ? o.media->extensions.transport_cc : 0;
-  if (tcc_id) {
-    const size_t estimated = 40 + m.packet.payload.size() + SrtpSession::kMaxTrailer;
-    media::write_transport_seq(tseq, bwe_->on_sending(now, estimated, false));
-    ext[n_ext++] = {tcc_id, tseq};
-  }
+  const size_t n_ext = outbound_extensions(o, ext);
   const size_t hdr = media::write_rtp_header(slot,
                                              {.marker = m.packet.marker,
                                               .payload_type = codec->pt,
@@ -581,17 +579,13 @@ void WebRtcSession::send_media(media::Micros now, const core::eev::LocalMedia& m
     media::vp8_rewrite_descriptor(slot.subspan(hdr, payload), m.packet.picture_id, m.packet.tl0_pic_idx);
   const size_t total = hdr + payload;
   o.cache.store(m.packet.seq, now, slot.first(total));
-  auto len = srtp_->protect_rtp(slot, total);
-  if (!len) return;
-  out_.commit(*len, *to);
+  if (!send_rtp(now, o, slot, total, *to, false)) return;
   o.sent_any = true;
   o.last_seq = m.packet.seq;
   o.last_timestamp = m.packet.timestamp;
   o.last_sent = now;
   ++o.packets;
   o.octets += static_cast<uint32_t>(payload);
-  ++stats_.rtp_out;
-  stats_.bytes_out += *len;
 }
 
 void WebRtcSession::queue_rtcp(std::span<uint8_t> slot, size_t len) {

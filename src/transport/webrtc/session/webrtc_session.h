@@ -10,6 +10,7 @@
 //    local tracks (one per sent section) to the watched peer's tracks.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -194,6 +195,13 @@ class WebRtcSession final : public UdpSession {
   // (probing) is only ever sent on a repair stream.
   size_t resend(media::Micros now, Outbound& out, uint16_t seq, bool padding);
   void send_padding(media::Micros now, size_t bytes);
+  // The header extensions of every RTP packet we send on `o`: its MID and, while we estimate the client's
+  // bandwidth, a transport-wide sequence number (unstamped until send_rtp).
+  size_t outbound_extensions(const Outbound& o, std::array<media::RtpExtension, 2>& ext) const;
+  // Stamps the transport-wide number, protects and queues the RTP packet in slot[0, total); the bytes queued,
+  // 0 when SRTP refused it.
+  size_t send_rtp(media::Micros now, const Outbound& o, std::span<uint8_t> slot, size_t total,
+                  const SocketAddress& to, bool padding);
   // Publisher side: what the subscribers can take becomes a REMB limit for the browser (the WHIP case has
   // no other way to tell it; a simulcast browser drops the layers that no longer fit).
   void on_bitrate_hint(media::Micros now, const core::eev::BitrateHint& h);
