@@ -8,23 +8,18 @@ namespace atrium::webrtc {
 EgressBandwidthController::EgressBandwidthController(const EgressBandwidthConfig& cfg)
     : cfg_(cfg), estimator_(cfg.estimator) {}
 
-void EgressBandwidthController::account(media::Micros now, size_t bytes, bool padding) {
+void EgressBandwidthController::account_media(media::Micros now, size_t bytes) {
   const double window = static_cast<double>(cfg_.rate_window);
-  if (have_rate_time_ && now > last_rate_update_) {
-    const double decay = std::exp(-static_cast<double>(now - last_rate_update_) / window);
-    media_rate_bps_ *= decay;
-    padding_rate_bps_ *= decay;
-  }
-  if (!have_rate_time_ || now > last_rate_update_) last_rate_update_ = now;
-  have_rate_time_ = true;
-  const double add = static_cast<double>(bytes) * 8.0 * 1e6 / window;
-  (padding ? padding_rate_bps_ : media_rate_bps_) += add;
+  if (last_rate_update_ && now > *last_rate_update_)
+    media_rate_bps_ *= std::exp(-static_cast<double>(now - *last_rate_update_) / window);
+  if (!last_rate_update_ || now > *last_rate_update_) last_rate_update_ = now;
+  media_rate_bps_ += static_cast<double>(bytes) * 8.0 * 1e6 / window;
 }
 
 uint16_t EgressBandwidthController::on_sending(media::Micros now, size_t bytes, bool padding) {
   const uint16_t seq = next_seq_++;
   estimator_.on_packet_sent(seq, bytes, now);
-  account(now, bytes, padding);
+  if (!padding) account_media(now, bytes);
   return seq;
 }
 
@@ -67,9 +62,8 @@ std::optional<uint64_t> EgressBandwidthController::poll_report(media::Micros now
 }
 
 size_t EgressBandwidthController::padding_due(media::Micros now) {
-  const media::Micros since = have_padding_time_ ? now - last_padding_ : 0;
+  const media::Micros since = last_padding_ ? now - *last_padding_ : 0;
   last_padding_ = now;
-  have_padding_time_ = true;
   if (wanted_bps_ == 0 || since <= 0) return 0;
   if (fell_ && now - last_fall_ < backoff_) return 0;
   // A probe is a trial: padding that has not raised the estimate a fifth above where it started, and a tenth
@@ -89,7 +83,7 @@ size_t EgressBandwidthController::padding_due(media::Micros now) {
     return 0;
   }
   // Decay the media rate to now, so a pause in media does not look like a full pipe.
-  account(now, 0, false);
+  account_media(now, 0);
   const double target = std::min(static_cast<double>(wanted_bps_), cfg_.pad_to * estimator_.estimate_bps());
   if (media_rate_bps_ >= target) return 0;
   const double dt = static_cast<double>(std::min(since, cfg_.max_padding_burst)) / 1e6;

@@ -57,18 +57,15 @@ class EgressBandwidthController {
   static constexpr media::Micros kBackoffReset = 20'000'000;
   static constexpr media::Micros kProbeTrial = 5'000'000;
   void pause_probing(media::Micros now);
-  void account(media::Micros now, size_t bytes, bool padding);
+  void account_media(media::Micros now, size_t bytes);
 
   EgressBandwidthConfig cfg_;
   SendSideBandwidthEstimator estimator_;
   uint16_t next_seq_ = 1;
-  // Exponentially averaged send rates over rate_window.
+  // The media send rate (padding not counted), exponentially averaged over rate_window.
   double media_rate_bps_ = 0;
-  double padding_rate_bps_ = 0;
-  media::Micros last_rate_update_ = 0;
-  bool have_rate_time_ = false;
-  media::Micros last_padding_ = 0;
-  bool have_padding_time_ = false;
+  std::optional<media::Micros> last_rate_update_;
+  std::optional<media::Micros> last_padding_;
   uint64_t wanted_bps_ = 0;
   media::Micros last_fall_ = 0;
   media::Micros backoff_ = 0;
