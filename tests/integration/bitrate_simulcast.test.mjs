@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { metric } from './lib/measure.mjs';
+import { metric, twice } from './lib/measure.mjs';
 import { startPublisher, startViewer } from './lib/media.mjs';
 import { createTopology, netnsUnsupported } from './lib/netns.mjs';
 import { until } from './lib/sdk.mjs';
@@ -69,7 +69,7 @@ async function withDiagnostics(topo, server, browsers, body) {
   }
 }
 
-test(`a viewer behind ${CAP_KBIT} kbit/s gets the low layer within 8 s, and the top layer back within 15 s of the cap lifting`, { skip: unsupported ?? false, timeout: 180_000 }, async (t) => {
+test(`a viewer behind ${CAP_KBIT} kbit/s gets the low layer within 8 s, and the top layer back within 15 s of the cap lifting`, { skip: unsupported ?? false, timeout: 360_000 }, (t) => twice('bitrate_simulcast', async () => {
   const topo = await createTopology({ clients: ['pub', 'sub1'] });
   t.after(() => topo.destroy());
   const server = await topo.startServer({ name: 'bitrate-simulcast', args: ['--log-level', 'debug'] });
@@ -114,9 +114,9 @@ test(`a viewer behind ${CAP_KBIT} kbit/s gets the low layer within 8 s, and the 
     await viewer.stop();
     await publisher.stop();
   });
-});
+}));
 
-test('two viewers, thin and fat, get their own layers; when the fat one leaves the publisher pauses its top layer', { skip: unsupported ?? false, timeout: 180_000 }, async (t) => {
+test('two viewers, thin and fat, get their own layers; when the fat one leaves the publisher pauses its top layer', { skip: unsupported ?? false, timeout: 360_000 }, (t) => twice('bitrate_two_viewers', async () => {
   const topo = await createTopology({ clients: ['pub', 'sub1', 'sub2'] });
   t.after(() => topo.destroy());
   const server = await topo.startServer({ name: 'bitrate-two-viewers', args: ['--log-level', 'debug'] });
@@ -182,4 +182,4 @@ test('two viewers, thin and fat, get their own layers; when the fat one leaves t
     await thin.stop();
     await publisher.stop();
   });
-});
+}));

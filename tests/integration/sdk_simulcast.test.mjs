@@ -7,6 +7,7 @@ import { test } from 'node:test';
 
 import { withBrowser } from './lib/browser.mjs';
 import { sdkPage, sleep, until } from './lib/sdk.mjs';
+import { twice } from './lib/measure.mjs';
 import { withServer } from './lib/server.mjs';
 
 // The subscriber's view of alice/camera: decoded frames and width.
@@ -24,7 +25,7 @@ function inbound(page) {
   });
 }
 
-test('SDK simulcast: top layer unconstrained, low layer under a limit, and the publisher pauses what nobody takes', { timeout: 120_000 }, async () => {
+test('SDK simulcast: top layer unconstrained, low layer under a limit, and the publisher pauses what nobody takes', { timeout: 240_000 }, () => twice('sdk_simulcast', async () => {
   await withServer({ name: 'sdk-simulcast', args: ['--bind', '127.0.0.1', '--udp-port', '0'] }, async (server) => {
     await withBrowser({}, async (browser) => {
       const alice = await sdkPage(browser, server);
@@ -73,4 +74,4 @@ test('SDK simulcast: top layer unconstrained, low layer under a limit, and the p
         encodingsActive: paused.value, lastHint: hints.at(-1) })}`);
     });
   });
-});
+}));
