@@ -2,7 +2,10 @@
 // 1280x720) with WHIP from its own network namespace; chromiums in other namespaces watch with WHEP. Atrium
 // estimates each viewer's link from its transport-cc feedback and forwards the layer that fits.
 //  1. A viewer's link capped at 400 kbit/s (tc tbf on the server's side of its veth): within 8 s it gets the low
-//     layer (frameWidth drops) and never waits over 1 s for a frame; cap lifted: the top layer again within 15 s.
+//     layer (frameWidth drops) and never waits over 1 s for a frame; cap lifted: the top layer again within 20 s
+//     (the bound by design: a probe that failed on the thin link pauses probing for up to 8 s, the climb from
+//     300 kbit/s to the top layer's 1.8 Mbit/s takes about 5 s, the allocator waits 3 s between two upgrades of
+//     a track, and the switch waits for a key frame).
 //  2. Two viewers, one behind 400 kbit/s and one unlimited: each gets its own layer; once the unlimited one
 //     leaves, nobody can take the top layer and the publisher stops sending it (atrium's REMB limit).
 // A layer is named by comparing the viewer's frameWidth with the widths the publisher encodes at that moment (a
@@ -44,9 +47,16 @@ async function watchUntil(viewer, publisher, done, timeoutMs, what) {
       lastFrames = frames;
       lastFrameAt = Date.now();
     }
-    longestStallMs = Math.max(longestStallMs, Date.now() - lastFrameAt);
+    const stalledMs = Date.now() - lastFrameAt;
+    longestStallMs = Math.max(longestStallMs, stalledMs);
     const layer = layerOf(v.video?.frameWidth ?? 0, p);
-    trail.push(`${((Date.now() - start) / 1000).toFixed(1)}s:${v.video?.frameWidth}/${layer}`);
+    // While the picture stands still, what the receiver says about it: frames received/decoded/dropped, key
+    // frames decoded, NACKs and PLIs it sent, packets lost.
+    const x = v.video ?? {};
+    const detail = stalledMs >= 400
+      ? `[stalled ${stalledMs} ms: rx ${x.framesReceived} dec ${x.framesDecoded} drop ${x.framesDropped} key ${x.keyFramesDecoded} nack ${x.nackCount} pli ${x.pliCount} lost ${x.packetsLost}]`
+      : '';
+    trail.push(`${((Date.now() - start) / 1000).toFixed(1)}s:${x.frameWidth}/${layer}${detail}`);
     if (done(layer, v, p)) return { ms: Date.now() - start, layer, longestStallMs, trail };
     if (Date.now() - start > timeoutMs) {
       throw new Error(`${what}: not within ${timeoutMs} ms; viewer width/layer: ${trail.slice(-25).join(' ')}`);
@@ -69,7 +79,7 @@ async function withDiagnostics(topo, server, browsers, body) {
   }
 }
 
-test(`a viewer behind ${CAP_KBIT} kbit/s gets the low layer within 8 s, and the top layer back within 15 s of the cap lifting`, { skip: unsupported ?? false, timeout: 360_000 }, (t) => twice('bitrate_simulcast', async () => {
+test(`a viewer behind ${CAP_KBIT} kbit/s gets the low layer within 8 s, and the top layer back within 20 s of the cap lifting`, { skip: unsupported ?? false, timeout: 360_000 }, (t) => twice('bitrate_simulcast', async () => {
   const topo = await createTopology({ clients: ['pub', 'sub1'] });
   t.after(() => topo.destroy());
   const server = await topo.startServer({ name: 'bitrate-simulcast', args: ['--log-level', 'debug'] });
@@ -83,7 +93,7 @@ test(`a viewer behind ${CAP_KBIT} kbit/s gets the low layer within 8 s, and the 
     // Unconstrained, the estimate climbs (probing) until the top layer fits.
     const up0 = await watchUntil(viewer, publisher, (layer) => layer === 'h', 40_000, 'top layer at the start');
 
-    console.log('CAPAT', new Date().toISOString());
+    console.log(`bitrate_simulcast: link capped at ${new Date().toISOString()} (server log ${server.logFile})`);
     topo.capLink('sub1', CAP_KBIT);
     const down = await watchUntil(viewer, publisher, (layer) => layer === 'l', 8_000, `low layer under ${CAP_KBIT} kbit/s`);
     // Stay capped a while: the picture keeps coming on the low layer.
@@ -93,7 +103,8 @@ test(`a viewer behind ${CAP_KBIT} kbit/s gets the low layer within 8 s, and the 
     const during = await viewer.stats();
 
     topo.uncapLink('sub1');
-    const up = await watchUntil(viewer, publisher, (layer) => layer === 'h', 15_000, 'top layer after the cap lifted');
+    console.log(`bitrate_simulcast: link uncapped at ${new Date().toISOString()}`);
+    const up = await watchUntil(viewer, publisher, (layer) => layer === 'h', 20_000, 'top layer after the cap lifted');
     const summary = {
       capKbit: CAP_KBIT,
       initialTopLayerMs: up0.ms,

@@ -87,7 +87,9 @@ export async function startServer({ args = [], workers = 2, name = 'atrium', rea
   const bin = atriumBin();
   const [httpHost, port] = http ? [http.slice(0, http.lastIndexOf(':')), Number(http.slice(http.lastIndexOf(':') + 1))]
                                 : ['127.0.0.1', await freePort()];
-  const logFile = path.join(logDir(), `${name}-${process.pid}-${port}.log`);
+  // A second server of the same name in one test process (a retried attempt) gets its own file.
+  let logFile = path.join(logDir(), `${name}-${process.pid}-${port}.log`);
+  for (let n = 2; fs.existsSync(logFile); n++) logFile = path.join(logDir(), `${name}-${process.pid}-${port}-${n}.log`);
   const log = fs.openSync(logFile, 'w');
   const fullArgs = ['--http', `${httpHost}:${port}`, '--workers', String(workers), ...args];
   fs.writeSync(log, `$ ${netns ? `ip netns exec ${netns} ` : ''}${bin} ${fullArgs.join(' ')}\n`);

@@ -6,9 +6,11 @@
 // carry from what was sent (the GCC rate never goes above 1.5 times the acknowledged rate). So while the
 // client could use more than the estimate (set_wanted) the session fills the gap between what media sent and
 // the estimate with padding (RTX copies of recent packets, which the receiver discards). When
-// the link drops packets (loss over 10 %) padding pauses for `probe_backoff`, doubling (up to 32 s) each
+// the link drops packets (loss over 10 %) padding pauses for `probe_backoff`, doubling (up to 8 s) each
 // time probing fails again right after a pause, so that a thin link is not kept full of padding that
-// competes with media.
+// competes with media. Each probe starts by forgetting the capacity the estimator last saw, so it climbs
+// multiplicatively: a link that has opened up is found in seconds, not crept up on (an additive climb never
+// beat the last failed probe within its trial, and a viewer stayed on the low layer for good).
 #pragma once
 
 #include <cstddef>
@@ -48,12 +50,14 @@ class EgressBandwidthController {
   size_t padding_due(media::Micros now);
 
   uint32_t estimate_bps() const { return estimator_.estimate_bps(); }
+  // Probing stopped after loss or a failed trial, and does not start again yet.
+  bool probing_paused(media::Micros now) const;
   uint64_t media_rate_bps() const { return static_cast<uint64_t>(media_rate_bps_); }
   const SendSideBandwidthEstimator& estimator() const { return estimator_; }
 
  private:
   static constexpr double kCongestedLoss = 0.1;  // where the loss-based controller starts cutting
-  static constexpr media::Micros kMaxBackoff = 32'000'000;
+  static constexpr media::Micros kMaxBackoff = 8'000'000;
   static constexpr media::Micros kBackoffReset = 20'000'000;
   static constexpr media::Micros kProbeTrial = 5'000'000;
   void pause_probing(media::Micros now);

@@ -82,6 +82,10 @@ class AimdRateControl {
   void set_rate(uint32_t bps);
   uint32_t rate_bps() const { return static_cast<uint32_t>(rate_); }
   bool capacity_known() const { return avg_max_bps_.has_value(); }
+  void forget_capacity() {
+    avg_max_bps_.reset();
+    var_max_ = 0;
+  }
 
  private:
   enum class State { kHold, kIncrease, kDecrease };
@@ -126,6 +130,8 @@ class SendSideBandwidthEstimator {
   void on_tick(media::Micros now);
 
   uint32_t estimate_bps() const;
+  // A probe is starting: grow multiplicatively again rather than creep up on the capacity last seen.
+  void forget_capacity() { aimd_.forget_capacity(); }
 
   // For logs, stats and tests.
   uint32_t delay_based_bps() const { return aimd_.rate_bps(); }
