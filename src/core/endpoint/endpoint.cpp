@@ -1,5 +1,6 @@
 #include "core/endpoint/endpoint.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "core/util/overloaded.h"
@@ -125,7 +126,16 @@ void Endpoint::apply_allocation(media::Micros now) {
     if (!target &&
         (t.kind() == media::MediaKind::kAudio || (!any_video && t.limits().priority == top_priority)))
       target = lowest;
-    t.set_target(now, target);
+    // Going down because the current layer alone needs over twice the whole estimate: the link is
+    // overflowing, so the current layer stops at once (see LocalTrack::set_target). A milder excess keeps
+    // the seamless switch (the estimate may be a dip).
+    bool cut_over = false;
+    if (target && t.kind() == media::MediaKind::kVideo && t.forwarded_spatial() > target->spatial) {
+      const LayerBitrates lb = t.layer_bitrates(now);
+      const auto& per_temporal = lb.bps[static_cast<size_t>(t.forwarded_spatial())];
+      cut_over = *std::max_element(per_temporal.begin(), per_temporal.end()) > 2 * estimate_bps_;
+    }
+    t.set_target(now, target, cut_over);
     flush_local(t);
     set_state(t, before);
   }

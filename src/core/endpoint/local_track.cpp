@@ -106,7 +106,7 @@ void LocalTrack::set_paused(media::Micros now, bool paused) {
   update_state();
 }
 
-void LocalTrack::set_target(media::Micros now, std::optional<Layer> target) {
+void LocalTrack::set_target(media::Micros now, std::optional<Layer> target, bool cut_over) {
   const bool first = !alloc_driven_;
   alloc_driven_ = true;
   if (!target) {
@@ -123,6 +123,8 @@ void LocalTrack::set_target(media::Micros now, std::optional<Layer> target) {
   alloc_paused_ = false;
   if (!attached()) return;
   if (resume && !client_paused_) return wait_for_keyframe(now);
+  if (cut_over && !client_paused_ && cur_s_ > static_cast<int>(target_spatial(now)))
+    return wait_for_keyframe(now);
   if (temporal_up) temporal_wait_since_ = now;
   if (!client_paused_) update_want(now);
   update_state();

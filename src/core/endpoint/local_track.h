@@ -79,8 +79,11 @@ class LocalTrack {
   int source_layers() const { return source_layers_; }
 
   // The allocator's decision: the layer to forward (temporal kAllTemporalLayers: all), or nullopt = paused.
-  // Once called, the default rule (highest arriving layer) no longer applies.
-  void set_target(media::Micros now, std::optional<Layer> target);
+  // Once called, the default rule (highest arriving layer) no longer applies. A lower spatial layer normally
+  // waits for its key frame while the current one keeps flowing; with `cut_over` (the current layer no longer
+  // fits the link at all) the current one stops now: it would only overflow the link, delaying the key frame
+  // the receiver waits for.
+  void set_target(media::Micros now, std::optional<Layer> target, bool cut_over = false);
 
   // The packet to send (rewritten), or nothing when it must not reach the client.
   std::optional<media::MediaPacket> on_media(media::Micros now, const media::MediaPacket& in);

@@ -148,6 +148,29 @@ TEST(Simulcast, WithoutAnEstimateTheHighestArrivingLayerIsForwarded) {
   expect_continuous(f.h.take<eev::LocalMedia>(f.sub), "after the top layer stopped");
 }
 
+// An estimate under half the current layer's bitrate means the link is overflowing: the current layer stops
+// at once rather than keep pouring into the link while the receiver waits for the lower layer's key frame
+// (in the browser test, a 1.5 Mbit/s layer kept flowing into a 400 kbit/s link and delayed that key frame).
+TEST(Simulcast, AnEstimateFarBelowTheCurrentLayerCutsItOffAtOnce) {
+  Fixture f;
+  f.src.temporal = false;
+  f.src.run(f.h, f.pub, 1, 40);  // ~96, ~288 and ~720 kbps
+  ASSERT_EQ(f.track().forwarded_spatial(), 2);
+  f.h.clear();
+
+  f.h.send(f.sub, tev::BandwidthEstimate{300'000});  // layer 0 fits; layer 2 needs 2.4 times this
+  EXPECT_EQ(f.requested_layers(), (std::vector<uint8_t>{0}));
+  f.src.run(f.h, f.pub, 1, 5);
+  EXPECT_TRUE(f.h.take<eev::LocalMedia>(f.sub).empty()) << "layer 2 stopped at once";
+
+  f.src.send_key[0] = true;
+  f.src.run(f.h, f.pub, 1, 5);
+  EXPECT_EQ(f.track().forwarded_spatial(), 0);
+  auto after = f.h.take<eev::LocalMedia>(f.sub);
+  ASSERT_EQ(after.size(), 10u);
+  EXPECT_TRUE(after[0].packet.keyframe);
+}
+
 TEST(Simulcast, EstimateDowngradesAtOnceAndUpgradesAfterTheDwell) {
   Fixture f;
   f.src.temporal = false;

@@ -135,7 +135,7 @@ TEST(EgressBandwidthController, OnAThinLinkTheEstimateSettlesNearCapacityAndFewP
   EXPECT_GE(sim.ctl().estimate_bps(), 200'000u);
   EXPECT_LT(static_cast<double>(sim.dropped), 0.05 * static_cast<double>(sim.sent));
   // Once settled, probing pauses after each failed trial, so the link is not kept full of padding: over the
-  // next minute, padding takes under a third of the link and nothing is lost. (Measured: 85 kbit/s.)
+  // next minute, padding takes under a third of the link and nothing is lost. (Measured: 120 kbit/s.)
   const uint64_t padded = sim.padding_bytes, dropped = sim.dropped;
   sim.run(60'000'000);
   const double pad_bps = static_cast<double>(sim.padding_bytes - padded) * 8 / 60.0;
@@ -144,6 +144,11 @@ TEST(EgressBandwidthController, OnAThinLinkTheEstimateSettlesNearCapacityAndFewP
   EXPECT_EQ(sim.dropped, dropped);
 }
 
+// A viewer's link shrinks to 400 kbit/s for a while (the core moves it to a 150 kbit/s layer) and then opens
+// up again: the estimate must climb back to what the client wants however long the thin spell lasted. (It
+// once did not: a trial had to beat the last failed one within 5 s while creeping up additively, never did,
+// and paused for ever longer.) The bound: a trial that fails just as the link opens up, the pause after it
+// (4 s) and the climb from 240 kbit/s (about 3 s).
 TEST(EgressBandwidthController, AfterAThinSpellTheEstimateClimbsBackWhenTheLinkOpensUp) {
   for (Micros thin : {3'000'000, 8'000'000, 12'000'000, 40'000'000}) {
     ProbeSim sim(5'000'000);
@@ -164,13 +169,14 @@ TEST(EgressBandwidthController, AfterAThinSpellTheEstimateClimbsBackWhenTheLinkO
     sim.set_capacity(5'000'000);
     const Micros lifted_at = sim.now();
     std::string trail;
-    while (sim.ctl().estimate_bps() < 1'800'000 && sim.now() - lifted_at < 16'000'000) {
+    while (sim.ctl().estimate_bps() < 1'800'000 && sim.now() - lifted_at < 10'000'000) {
       for (int k = 0; k < 5; ++k) {
         sim.run(100'000);
         if (getenv("DBG")) std::cout << (sim.now() - lifted_at) / 1000 << " est " << sim.ctl().estimate_bps() / 1000 << " d " << sim.ctl().estimator().delay_based_bps() / 1000 << " l " << sim.ctl().estimator().loss_based_bps() / 1000 << " lf " << sim.ctl().estimator().loss_fraction() << " drop " << sim.dropped << " acked " << sim.ctl().estimator().acked_bps().value_or(0) / 1000 << " media " << sim.ctl().media_rate_bps() / 1000 << "\n";
       }
       trail += std::to_string(sim.ctl().estimate_bps() / 1000) + " ";
     }
+    if (getenv("TRAIL")) std::cout << trail << "\n";
     std::cout << "  thin for " << thin / 1'000'000 << " s: 1.8 Mbit/s again after "
               << (sim.now() - lifted_at) / 1000 << " ms\n";
     EXPECT_GE(sim.ctl().estimate_bps(), 1'800'000u)
@@ -204,7 +210,7 @@ TEST(EgressBandwidthController, LossWhileProbingIsPausedDoesNotLengthenThePause)
   const Micros lossy = resume_time(true);
   std::cout << "  probing resumed after " << clean / 1000 << " ms, with loss in the pause " << lossy / 1000
             << " ms\n";
-  EXPECT_LE(clean, 8'020'000);  // the longest pause, to the tick
+  EXPECT_LE(clean, 4'020'000);  // the pause, to the tick
   EXPECT_EQ(lossy, clean);
 }
 

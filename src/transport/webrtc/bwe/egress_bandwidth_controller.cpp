@@ -30,28 +30,20 @@ void EgressBandwidthController::on_feedback(media::Micros now, const media::Twcc
 
 void EgressBandwidthController::on_tick(media::Micros now) {
   estimator_.on_tick(now);
-  // Loss is what backs probing off. Rising delay alone only lowers the estimate, and padding follows it down:
-  // stopping padding outright there would let the acknowledged rate fall to the media rate, and the next
-  // delay-based decrease (a fraction of that rate) would cut far below what the link carries.
-  // Loss while probing is already paused was not caused by probing (or is the late report of the loss that
-  // paused it): it neither restarts nor lengthens the pause, or a lossy spell right after a link opens up
-  // would keep the estimate from finding out.
+  // Loss ends a trial. Rising delay alone only lowers the estimate, and padding follows it down: stopping
+  // padding outright there would let the acknowledged rate fall to the media rate, and the next delay-based
+  // decrease (a fraction of that rate) would cut far below what the link carries. Loss while probing is
+  // already paused was not caused by probing (or is the late report of the loss that paused it): it does not
+  // start the pause over, or a lossy moment just as a link opens up would keep the estimate from finding out.
   if (estimator_.loss_fraction() > kCongestedLoss && !probing_paused(now)) pause_probing(now);
 }
 
 bool EgressBandwidthController::probing_paused(media::Micros now) const {
-  return fell_ && now - last_fall_ < backoff_;
+  return paused_at_ && now - *paused_at_ < cfg_.probe_pause;
 }
 
 void EgressBandwidthController::pause_probing(media::Micros now) {
-  // Probing that fails again right after its pause waits twice as long the next time (a link that is
-  // simply thin is not kept overflowing every few seconds); a long quiet starts over.
-  if (!fell_ || now - last_fall_ > backoff_ + kBackoffReset)
-    backoff_ = cfg_.probe_backoff;
-  else if (now - last_fall_ > backoff_)
-    backoff_ = std::min(backoff_ * 2, kMaxBackoff);
-  fell_ = true;
-  last_fall_ = now;
+  paused_at_ = now;
   trial_active_ = false;
   ceiling_ = std::max(peak_, estimator_.estimate_bps());
   peak_ = 0;
@@ -73,28 +65,29 @@ size_t EgressBandwidthController::padding_due(media::Micros now) {
   last_padding_ = now;
   if (wanted_bps_ == 0 || since <= 0) return 0;
   if (probing_paused(now)) return 0;
-  // A probe is a trial: padding that has not raised the estimate a fifth above where it started, and a tenth
-  // above the highest estimate an earlier failed trial reached, within kProbeTrial found the link's limit,
-  // and pauses like a loss would. (An estimate saws below a thin link's capacity; rising from a trough is not
-  // news.)
   const uint32_t e = estimator_.estimate_bps();
   if (e >= wanted_bps_) {
     // Nothing left to find: padding only holds the estimate up, and no trial runs (or fails) meanwhile.
     trial_active_ = false;
     peak_ = 0;
   } else {
-    peak_ = std::max(peak_, e);
+    if (e > peak_) {
+      peak_ = e;
+      peak_at_ = now;
+    }
     const uint32_t bar = std::max(trial_base_ + trial_base_ / 5, ceiling_ + ceiling_ / 10);
+    // (The bar includes the last failed trial's peak: an estimate saws below a thin link's capacity, and
+    // rising from a trough is not news.)
     if (!trial_active_ || e >= bar) {
-      if (trial_active_) backoff_ = cfg_.probe_backoff;  // it worked: the next failure waits the base time
       trial_active_ = true;
-      estimator_.forget_capacity();
       trial_start_ = now;
       trial_base_ = e;
-    } else if (now - trial_start_ > kProbeTrial) {
+    } else if (now - trial_start_ > kProbeTrial && now - peak_at_ > kProbeStalled) {
       pause_probing(now);
       return 0;
     }
+    // A decrease on the way re-learns a capacity; the climb goes on multiplicatively all the same.
+    estimator_.forget_capacity();
   }
   // Decay the media rate to now, so a pause in media does not look like a full pipe.
   account_media(now, 0);

@@ -16,9 +16,10 @@
 // transport-wide sequence number, hands over each parsed feedback, and calls on_tick() now and then (it
 // notices feedback that has stopped coming). Not thread-safe; one instance per subscriber transport.
 //
-// Deviation from the draft, on purpose: until a capacity is known (at start, and again once the receive rate
-// has risen well above the last capacity seen) the multiplicative increase uses a faster factor
-// (startup_increase_per_s), standing in for the probing that is not built yet.
+// Deviation from the draft, on purpose: until a capacity is known (at start, again once the receive rate has
+// risen well above the last capacity seen, and during probing, which calls forget_capacity()) the
+// multiplicative increase uses a faster factor (startup_increase_per_s: doubling per second), in place of
+// libwebrtc's probe clusters.
 #pragma once
 
 #include <algorithm>
@@ -38,7 +39,7 @@ struct BandwidthEstimatorConfig {
   uint32_t min_bps = 30'000;
   uint32_t max_bps = 2'500'000;
   double increase_per_s = 0.08;         // multiplicative increase when a capacity is known (draft: 8 %/s)
-  double startup_increase_per_s = 0.5;  // multiplicative increase while no capacity is known
+  double startup_increase_per_s = 1.0;  // multiplicative increase while no capacity is known
   double decrease_factor = 0.85;        // beta: rate after overuse = beta * receive rate
   media::Micros response_time_us = 200'000;       // minimum time between two delay-based decreases
   media::Micros feedback_timeout_us = 1'000'000;  // no feedback this long: halve (once per timeout)
