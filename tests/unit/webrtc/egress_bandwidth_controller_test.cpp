@@ -5,9 +5,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <iostream>
 #include <optional>
 #include <string>
-#include <iostream>
 #include <vector>
 
 #include "media/rtcp/rtcp_packet.h"
@@ -170,13 +170,9 @@ TEST(EgressBandwidthController, AfterAThinSpellTheEstimateClimbsBackWhenTheLinkO
     const Micros lifted_at = sim.now();
     std::string trail;
     while (sim.ctl().estimate_bps() < 1'800'000 && sim.now() - lifted_at < 10'000'000) {
-      for (int k = 0; k < 5; ++k) {
-        sim.run(100'000);
-        if (getenv("DBG")) std::cout << (sim.now() - lifted_at) / 1000 << " est " << sim.ctl().estimate_bps() / 1000 << " d " << sim.ctl().estimator().delay_based_bps() / 1000 << " l " << sim.ctl().estimator().loss_based_bps() / 1000 << " lf " << sim.ctl().estimator().loss_fraction() << " drop " << sim.dropped << " acked " << sim.ctl().estimator().acked_bps().value_or(0) / 1000 << " media " << sim.ctl().media_rate_bps() / 1000 << "\n";
-      }
+      sim.run(500'000);
       trail += std::to_string(sim.ctl().estimate_bps() / 1000) + " ";
     }
-    if (getenv("TRAIL")) std::cout << trail << "\n";
     std::cout << "  thin for " << thin / 1'000'000 << " s: 1.8 Mbit/s again after "
               << (sim.now() - lifted_at) / 1000 << " ms\n";
     EXPECT_GE(sim.ctl().estimate_bps(), 1'800'000u)

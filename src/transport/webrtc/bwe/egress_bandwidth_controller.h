@@ -64,7 +64,7 @@ class EgressBandwidthController {
   const SendSideBandwidthEstimator& estimator() const { return estimator_; }
 
  private:
-  static constexpr double kCongestedLoss = 0.1;  // where the loss-based controller starts cutting
+  static constexpr double kCongestedLoss = 0.1;              // where the loss-based controller starts cutting
   static constexpr media::Micros kProbeTrial = 5'000'000;    // a trial may fail after this long...
   static constexpr media::Micros kProbeStalled = 1'000'000;  // ... without a new high for this long
   void pause_probing(media::Micros now);
