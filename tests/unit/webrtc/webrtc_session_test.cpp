@@ -1011,6 +1011,64 @@ TEST_F(WebRtcSessionTest, NackIsAnsweredFromTheCacheOnTheRtxStream) {
   EXPECT_EQ(session_->stats().nack_resent, 3u);
 }
 
+// A long round trip (measured from the viewer's receiver report on our sender report) keeps packets worth
+// resending for longer: 3 RTT + 4 jitter instead of the 1 s a short path gets.
+TEST_F(WebRtcSessionTest, TheRepairWindowFollowsTheViewersRoundTripAndJitter) {
+  open(SessionKind::kSubscribe);
+  connect();
+  take_events();
+  const uint32_t ssrc = video_media().send->ssrc;
+  media::MediaPacket p;
+  p.codec = media::Codec::kVP8;
+  p.timestamp = 9000;
+  p.payload = kVp8KeyFrame;
+  const media::Micros sent_at = now_;
+  for (uint16_t seq = 500; seq < 503; ++seq) {
+    p.seq = seq;
+    session_->on_endpoint_event(now_, eev::LocalMedia{2, p});
+  }
+  take_sent();
+
+  // Our sender report, as the viewer would read it.
+  now_ += 1'000'000;
+  session_->on_tick(now_);
+  std::optional<uint32_t> lsr;
+  for (auto& s : take_sent()) {
+    const auto plain = unprotect_rtcp(s);
+    media::RtcpCompoundIterator it(plain);
+    while (auto h = it.next())
+      if (auto sr = media::SenderReportView::parse(*h); sr && sr->sender_ssrc() == ssrc)
+        lsr = media::ntp_compact(sr->sender_info().ntp_time);
+  }
+  ASSERT_TRUE(lsr);
+
+  // Before any receiver report: the 1 s window; 1.2 s after sending, too old.
+  now_ += 200'000;
+  deliver(client_, nack(ssrc, {501}));
+  EXPECT_TRUE(take_sent().empty());
+
+  // The viewer's report 0.7 s after the SR, having held it 0.1 s: a 0.6 s round trip, 20 ms jitter.
+  now_ += 500'000;
+  media::ReportBlock rb;
+  rb.ssrc = ssrc;
+  rb.last_sr = *lsr;
+  rb.delay_since_last_sr = 65536 / 10;
+  rb.jitter = 90000 / 50;
+  std::vector<uint8_t> rr(128);
+  rr.resize(media::write_receiver_report(rr, kClientRtcpSsrc, std::span(&rb, 1)));
+  deliver(client_, srtcp(std::move(rr)));
+
+  // 1.75 s after sending: within 3 x 0.6 s + 4 x jitter (smoothed in from 0) - answered.
+  now_ += 50'000;
+  ASSERT_EQ(now_ - sent_at, 1'750'000);
+  deliver(client_, nack(ssrc, {501}));
+  EXPECT_EQ(take_sent().size(), 1u);
+  // 3 s after sending: past it.
+  now_ += 1'250'000;
+  deliver(client_, nack(ssrc, {502}));
+  EXPECT_TRUE(take_sent().empty());
+}
+
 TEST_F(WebRtcSessionTest, NackWithoutRtxResendsTheOriginalPacket) {
   open(SessionKind::kSubscribe);
   connect();

@@ -426,6 +426,13 @@ void WebRtcSession::on_rtcp(media::Micros now, std::span<uint8_t> data) {
         for (auto& in : inbound_)
           for (auto& st : in.streams)
             if (st.ssrc == sr->sender_ssrc()) st.stats.on_sender_report(sr->sender_info().ntp_time, now);
+        for (size_t i = 0; i < sr->report_count(); ++i)
+          on_report_block(now, sr->report(i));
+      }
+    } else if (h->is(media::RtcpType::kRr)) {
+      if (auto rr = media::ReceiverReportView::parse(*h)) {
+        for (size_t i = 0; i < rr->report_count(); ++i)
+          on_report_block(now, rr->report(i));
       }
     } else if (h->is(media::RtcpType::kRtpfb) && h->fmt() == media::kRtpfbNack) {
       if (auto nack = media::NackView::parse(*h)) {
@@ -458,6 +465,24 @@ void WebRtcSession::on_rtcp(media::Micros now, std::span<uint8_t> data) {
   if (it.error() != media::RtcpError::kNone) ++stats_.dropped_malformed;
 }
 
+void WebRtcSession::on_report_block(media::Micros now, const media::ReportBlock& rb) {
+  Outbound* o = nullptr;
+  for (auto& out : outbound_)
+    if (out->ssrc == rb.ssrc) o = out.get();
+  if (!o) return;  // another stream's, or the repair stream's (its jitter says nothing)
+  if (o->clock_rate)
+    o->jitter = (o->jitter * 7 + static_cast<media::Micros>(rb.jitter) * 1'000'000 / o->clock_rate) / 8;
+  if (rb.last_sr != 0) {
+    // now - LSR - DLSR, in 1/65536 s, on our own NTP clock (ntp_of): no clock sync with the client needed.
+    const uint32_t rtt = media::ntp_compact(ntp_of(now)) - rb.last_sr - rb.delay_since_last_sr;
+    if (rtt < 10u * 65536u) {  // otherwise a report about an SR we did not send, or garbage
+      const auto sample = static_cast<media::Micros>(static_cast<uint64_t>(rtt) * 1'000'000 / 65536);
+      o->rtt = o->rtt ? (*o->rtt * 7 + sample) / 8 : sample;
+    }
+  }
+  o->repair_window = std::clamp(3 * o->rtt.value_or(0) + 4 * o->jitter, kMinRepairWindow, kMaxRepairWindow);
+}
+
 void WebRtcSession::on_nack(media::Micros now, Outbound& o, uint16_t seq) {
   ++stats_.nacks_in;
   if (!resend(now, o, seq, false)) return;
@@ -470,7 +495,7 @@ void WebRtcSession::on_nack(media::Micros now, Outbound& o, uint16_t seq) {
 }
 
 size_t WebRtcSession::resend(media::Micros now, Outbound& o, uint16_t seq, bool padding) {
-  auto cached = o.cache.find(seq, now);
+  auto cached = o.cache.find(seq, now, o.repair_window);
   auto to = ice_.send_address();
   if (cached.empty() || !to) return 0;
   auto original = media::RtpPacket::parse(cached);

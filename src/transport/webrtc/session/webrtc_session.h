@@ -22,6 +22,7 @@
 #include "core/events/endpoint_event.h"
 #include "core/events/transport_event.h"
 #include "core/util/ring_queue.h"
+#include "media/rtcp/rtcp_reports.h"
 #include "media/rtp/rtp_packet.h"
 #include "transport/webrtc/bwe/egress_bandwidth_controller.h"
 #include "transport/webrtc/dtls/dtls_transport.h"
@@ -183,8 +184,20 @@ class WebRtcSession final : public UdpSession {
     uint32_t packets = 0;
     uint32_t octets = 0;
     uint32_t clock_rate = 90000;
+    // From the client's receiver reports on this stream (RFC 3550 6.4.1): the round trip from LSR/DLSR and
+    // the interarrival jitter, both smoothed; and from them how long a packet stays worth resending.
+    std::optional<media::Micros> rtt;
+    media::Micros jitter = 0;
+    media::Micros repair_window = kMinRepairWindow;
     explicit Outbound(size_t cache_slots) : cache(cache_slots) {}
   };
+  // A receiver asks again about a round trip after each request while its jitter buffer still waits for the
+  // packet, so a repair is worth sending for a few round trips plus the jitter it tolerates: 3 RTT + 4
+  // jitter, never under 1 s (what a short path needs anyway) nor over 3 s (a picture that late is gone). The
+  // cache's slots bound it too (1024 per video stream: ~1 s of 8 Mbit/s, ~3 s of 2.5 Mbit/s).
+  static constexpr media::Micros kMinRepairWindow = 1'000'000;
+  static constexpr media::Micros kMaxRepairWindow = 3'000'000;
+  void on_report_block(media::Micros now, const media::ReportBlock& rb);
 
   void on_stun(media::Micros now, const SocketAddress& from, std::span<uint8_t> data);
   void on_dtls(media::Micros now, const SocketAddress& from, std::span<uint8_t> data);
