@@ -26,7 +26,7 @@ function inbound(page) {
 }
 
 test('SDK simulcast: top layer unconstrained, low layer under a limit, and the publisher pauses what nobody takes', { timeout: 240_000 }, () => twice('sdk_simulcast', async () => {
-  await withServer({ name: 'sdk-simulcast', args: ['--bind', '127.0.0.1', '--udp-port', '0'] }, async (server) => {
+  await withServer({ name: 'sdk-simulcast', args: ['--bind', '127.0.0.1', '--udp-port', '0', '--log-level', 'debug'] }, async (server) => {
     await withBrowser({}, async (browser) => {
       const alice = await sdkPage(browser, server);
       const bob = await sdkPage(browser, server);
