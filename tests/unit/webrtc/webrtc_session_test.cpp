@@ -393,6 +393,17 @@ class WebRtcSessionTest : public ::testing::Test {
     return s.data;
   }
 
+  // Takes what the session sent (all of it SRTCP) and calls fn with each RTCP packet in it.
+  template <typename Fn>
+  void each_sent_rtcp(Fn&& fn) {
+    for (auto& s : take_sent()) {
+      const auto plain = unprotect_rtcp(s);
+      media::RtcpCompoundIterator it(plain);
+      while (auto h = it.next())
+        fn(*h);
+    }
+  }
+
   const NegotiatedMedia& video_media() const { return session_->config().media[1]; }
   const NegotiatedMedia& audio_media() const { return session_->config().media[0]; }
 
@@ -708,12 +719,9 @@ TEST_F(WebRtcSessionTest, SimulcastStreamsAreLayersOfOneTrackByTheirRid) {
   take_sent();
   session_->on_endpoint_event(now_, eev::RequestKeyFrame{video_track_});
   std::vector<uint32_t> asked;
-  for (auto& s : take_sent()) {
-    const auto plain = unprotect_rtcp(s);
-    media::RtcpCompoundIterator it(plain);
-    while (auto h = it.next())
-      if (auto p = media::PliView::parse(*h)) asked.push_back(p->media_ssrc);
-  }
+  each_sent_rtcp([&](const media::RtcpHeader& h) {
+    if (auto p = media::PliView::parse(h)) asked.push_back(p->media_ssrc);
+  });
   std::sort(asked.begin(), asked.end());
   EXPECT_EQ(asked, (std::vector<uint32_t>{0x100, 0x200, 0x300}));
 }
@@ -727,12 +735,9 @@ TEST_F(WebRtcSessionTest, SubscribersBitrateBecomesARembLimitForThePublisher) {
   take_sent();
   auto rembs = [&] {
     std::vector<uint64_t> out;
-    for (auto& s : take_sent()) {
-      const auto plain = unprotect_rtcp(s);
-      media::RtcpCompoundIterator it(plain);
-      while (auto h = it.next())
-        if (auto r = media::RembView::parse(*h)) out.push_back(r->bitrate_bps());
-    }
+    each_sent_rtcp([&](const media::RtcpHeader& h) {
+      if (auto r = media::RembView::parse(h)) out.push_back(r->bitrate_bps());
+    });
     return out;
   };
   // Nobody watches yet: no limit.
@@ -806,14 +811,10 @@ TEST_F(WebRtcSessionTest, ReceiverReportsAndTwccFeedbackReachThePublisher) {
   now_ += 1'000'000;
   session_->on_tick(now_);
   bool rr = false, twcc = false;
-  for (auto& s : take_sent()) {
-    const auto plain = unprotect_rtcp(s);
-    media::RtcpCompoundIterator it(plain);
-    while (auto h = it.next()) {
-      rr |= h->is(media::RtcpType::kRr);
-      twcc |= h->is(media::RtcpType::kRtpfb) && h->fmt() == media::kRtpfbTwcc;
-    }
-  }
+  each_sent_rtcp([&](const media::RtcpHeader& h) {
+    rr |= h.is(media::RtcpType::kRr);
+    twcc |= h.is(media::RtcpType::kRtpfb) && h.fmt() == media::kRtpfbTwcc;
+  });
   EXPECT_TRUE(rr);
   EXPECT_TRUE(twcc);
   EXPECT_GE(session_->stats().twcc_feedback_out, 1u);
@@ -1033,13 +1034,10 @@ TEST_F(WebRtcSessionTest, TheRepairWindowFollowsTheViewersRoundTripAndJitter) {
   now_ += 1'000'000;
   session_->on_tick(now_);
   std::optional<uint32_t> lsr;
-  for (auto& s : take_sent()) {
-    const auto plain = unprotect_rtcp(s);
-    media::RtcpCompoundIterator it(plain);
-    while (auto h = it.next())
-      if (auto sr = media::SenderReportView::parse(*h); sr && sr->sender_ssrc() == ssrc)
-        lsr = media::ntp_compact(sr->sender_info().ntp_time);
-  }
+  each_sent_rtcp([&](const media::RtcpHeader& h) {
+    if (auto sr = media::SenderReportView::parse(h); sr && sr->sender_ssrc() == ssrc)
+      lsr = media::ntp_compact(sr->sender_info().ntp_time);
+  });
   ASSERT_TRUE(lsr);
 
   // Before any receiver report: the 1 s window; 1.2 s after sending, too old.

@@ -466,9 +466,7 @@ void WebRtcSession::on_rtcp(media::Micros now, std::span<uint8_t> data) {
 }
 
 void WebRtcSession::on_report_block(media::Micros now, const media::ReportBlock& rb) {
-  Outbound* o = nullptr;
-  for (auto& out : outbound_)
-    if (out->ssrc == rb.ssrc) o = out.get();
+  Outbound* o = outbound_by_ssrc(rb.ssrc);
   if (!o) return;  // another stream's, or the repair stream's (its jitter says nothing)
   if (o->clock_rate)
     o->jitter = (o->jitter * 7 + static_cast<media::Micros>(rb.jitter) * 1'000'000 / o->clock_rate) / 8;
@@ -480,7 +478,6 @@ void WebRtcSession::on_report_block(media::Micros now, const media::ReportBlock&
       o->rtt = o->rtt ? (*o->rtt * 7 + sample) / 8 : sample;
     }
   }
-  o->repair_window = std::clamp(3 * o->rtt.value_or(0) + 4 * o->jitter, kMinRepairWindow, kMaxRepairWindow);
 }
 
 void WebRtcSession::on_nack(media::Micros now, Outbound& o, uint16_t seq) {
@@ -495,7 +492,7 @@ void WebRtcSession::on_nack(media::Micros now, Outbound& o, uint16_t seq) {
 }
 
 size_t WebRtcSession::resend(media::Micros now, Outbound& o, uint16_t seq, bool padding) {
-  auto cached = o.cache.find(seq, now, o.repair_window);
+  auto cached = o.cache.find(seq, now, o.repair_window());
   auto to = ice_.send_address();
   if (cached.empty() || !to) return 0;
   auto original = media::RtpPacket::parse(cached);

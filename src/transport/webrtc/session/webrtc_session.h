@@ -10,6 +10,7 @@
 //    local tracks (one per sent section) to the watched peer's tracks.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <limits>
@@ -84,9 +85,8 @@ struct WebRtcSessionStats {
   uint64_t nack_duplicated = 0;      // ... twice, because the link loses more than 2 %
   uint64_t plis_in = 0;              // PLI/FIR from the client
   uint64_t plis_out = 0;             // PLI we sent to the client
-  uint64_t nacks_out = 0;
-  uint64_t rtx_duplicates = 0;  // repair-stream packets for media we already had (browser probes): dropped //
-                                // packets we asked a publishing client to send again
+  uint64_t nacks_out = 0;            // packets we asked a publishing client to send again
+  uint64_t rtx_duplicates = 0;  // repair-stream packets for media we already had (browser probes): dropped
   uint64_t twcc_feedback_out = 0;
   uint64_t twcc_feedback_in = 0;  // transport-cc feedback from a subscribing client
   uint64_t padding_out = 0;
@@ -185,11 +185,14 @@ class WebRtcSession final : public UdpSession {
     uint32_t octets = 0;
     uint32_t clock_rate = 90000;
     // From the client's receiver reports on this stream (RFC 3550 6.4.1): the round trip from LSR/DLSR and
-    // the interarrival jitter, both smoothed; and from them how long a packet stays worth resending.
+    // the interarrival jitter, both smoothed.
     std::optional<media::Micros> rtt;
     media::Micros jitter = 0;
-    media::Micros repair_window = kMinRepairWindow;
     explicit Outbound(size_t cache_slots) : cache(cache_slots) {}
+    // How long a sent packet stays worth resending (see kMinRepairWindow).
+    media::Micros repair_window() const {
+      return std::clamp(3 * rtt.value_or(0) + 4 * jitter, kMinRepairWindow, kMaxRepairWindow);
+    }
   };
   // A receiver asks again about a round trip after each request while its jitter buffer still waits for the
   // packet, so a repair is worth sending for a few round trips plus the jitter it tolerates: 3 RTT + 4
