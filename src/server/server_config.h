@@ -14,6 +14,9 @@ struct ServerConfig {
   std::string http = "127.0.0.1:8080";  // address:port of the HTTP API
   int workers = 0;                      // media worker threads; 0: one per hardware core
   std::string log_level = "info";
+  // HTTP API connections (plain and WebSocket); docs/security.md.
+  int max_connections = 4096;             // lowered at start to fit the file-descriptor limit
+  int max_connections_per_address = 256;  // per client IP address
 
   // WebRTC media.
   std::string bind = "0.0.0.0";  // address the UDP media sockets bind to
@@ -39,6 +42,11 @@ void visit_settings(ServerConfig& config, Visitor&& visit) {
   visit("http", config.http, "address:port of the HTTP API (WHIP, WHEP, /metrics, /healthz)");
   visit("workers", config.workers, "media worker threads; 0 means one per hardware core");
   visit("log-level", config.log_level, "trace, debug, info, warn, error, critical or off");
+  visit("max-connections", config.max_connections,
+        "open HTTP + WebSocket connections at once (lowered to fit the file-descriptor limit); beyond, new "
+        "ones are closed");
+  visit("max-connections-per-address", config.max_connections_per_address,
+        "open HTTP + WebSocket connections from one client address; beyond, new ones are closed");
   visit("bind", config.bind, "address the UDP media sockets bind to (0.0.0.0: all IPv4 addresses)");
   visit("public-ip", config.public_ip,
         "comma-separated addresses advertised as ICE candidates; default: the bound address, or every "

@@ -10,8 +10,10 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/system/error_code.hpp>
 
+#include "server/http/connection_limiter.h"
 #include "server/http/http_limits.h"
 #include "server/http/http_router.h"
 
@@ -32,12 +34,18 @@ class HttpServer {
   // The bound address (the real port when listening on port 0).
   boost::asio::ip::tcp::endpoint local_endpoint() const;
 
+  // Connections open now (HTTP and WebSocket) and, for the logs and tests, accept failures so far.
+  std::size_t open_connections() const { return limiter_->open(); }
+  const HttpLimits& limits() const { return limits_; }
+
   void start();  // accepts on a thread of its own
   void stop();   // closes the listener and every connection, joins the thread; idempotent
 
  private:
   friend class HttpSession;
   void do_accept();
+  void on_accept_failed(const boost::system::error_code& ec);  // pauses, logs at most once a second
+  void on_refused(ConnectionLimiter::Refusal why, const boost::asio::ip::tcp::endpoint& from);
   void forget(HttpSession* session);  // a session calls this when it closes (HTTP thread only)
 
   const HttpRouter& router_;
@@ -46,6 +54,13 @@ class HttpServer {
   boost::asio::ip::tcp::acceptor acceptor_{io_context_};
   boost::asio::ip::tcp::endpoint local_endpoint_;
   std::unordered_map<HttpSession*, std::shared_ptr<HttpSession>> sessions_;  // HTTP thread only
+  std::shared_ptr<ConnectionLimiter> limiter_;
+  boost::asio::steady_timer accept_pause_{io_context_};
+  // Throttled logging of accept failures and refusals: counts since the last line.
+  std::chrono::steady_clock::time_point last_accept_log_{};
+  std::uint64_t accept_failures_ = 0, accept_failures_unlogged_ = 0;
+  std::chrono::steady_clock::time_point last_refusal_log_{};
+  std::uint64_t refusals_unlogged_ = 0;
   std::thread thread_;
   bool stopped_ = false;
 };

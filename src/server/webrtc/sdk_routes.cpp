@@ -19,6 +19,7 @@ namespace {
 constexpr double kRequestsPerSecond = 100;  // sustained, per connection
 constexpr double kBurst = 200;
 constexpr int kRejectionsBeforeClose = 500;
+constexpr std::chrono::milliseconds kJoinTimeout{10'000};  // docs/security.md
 
 std::string error_response(const nlohmann::json& id, std::string_view code, std::string_view message) {
   return nlohmann::json{
@@ -50,6 +51,8 @@ void WebRtcService::add_sdk_routes(HttpRouter& router, WorkerPool& workers) {
   router.websocket("/sdk/v1", [this, &workers](const std::shared_ptr<WebSocketConnection>& socket) {
     auto conn = std::make_shared<Connection>();
     std::weak_ptr<WebSocketConnection> weak = socket;
+    // A socket that has not joined in time is let go, so idle sockets cannot hold descriptors for ever.
+    socket->close_unless_kept(kJoinTimeout, 4008, "no join within 10 s");
     socket->on_message([this, &workers, conn, weak](std::string text) {
       auto ws = weak.lock();
       if (!ws) return;
@@ -106,6 +109,7 @@ void WebRtcService::add_sdk_routes(HttpRouter& router, WorkerPool& workers) {
       }
       Worker& worker = worker_for_room(workers, room);
       conn->worker = &worker;
+      ws->keep();
       worker.post([this, w = &worker, ws, text = std::move(text), permissions, resume]() mutable {
         auto* rt = w->find<WebRtcWorker>();
         if (!rt) {
