@@ -37,7 +37,9 @@ class JsonFields {
   std::optional<uint64_t> unsigned_integer(std::string_view key, uint64_t max) {
     const auto* v = find(key);
     if (!v) return std::nullopt;
-    if (!v->is_number_unsigned() || v->get<uint64_t>() > max)
+    // Parsed non-negative integers are unsigned in nlohmann::json, ones built in C++ may be signed.
+    const bool whole = v->is_number_unsigned() || (v->is_number_integer() && v->get<int64_t>() >= 0);
+    if (!whole || v->get<uint64_t>() > max)
       return fail(key, "a whole number from 0 to " + std::to_string(max));
     return v->get<uint64_t>();
   }
