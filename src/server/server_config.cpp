@@ -105,6 +105,13 @@ std::string validate_config(const ServerConfig& config) {
   if (config.max_sessions < 1) {
     return "--max-sessions: expected at least 1, got " + std::to_string(config.max_sessions);
   }
+  if (config.max_pending_sessions < 1) {
+    return "--max-pending-sessions: expected at least 1, got " + std::to_string(config.max_pending_sessions);
+  }
+  if (config.max_pending_per_address < 1) {
+    return "--max-pending-per-address: expected at least 1, got " +
+           std::to_string(config.max_pending_per_address);
+  }
   boost::system::error_code ec;
   boost::asio::ip::make_address(config.bind, ec);
   if (ec) return "--bind: expected an IP address (e.g. 0.0.0.0 or 127.0.0.1), got '" + config.bind + "'";

@@ -23,9 +23,12 @@ struct ServerConfig {
   std::string public_ip;         // comma-separated addresses to advertise as candidates; empty: see below
   int udp_port = 40000;          // worker i listens on udp_port + i; 0: ephemeral ports
   int max_sessions = 1000;       // WHIP + WHEP sessions; beyond it POST answers 503
-  std::string ice_servers;       // comma-separated stun:/turn: URLs announced in Link headers
-  std::string auth_secret;       // when set, WHIP/WHEP need "Authorization: Bearer <secret>"
-  std::string web_root;          // directory served at / (the example page); empty: the built-in default
+  // Sessions not connected yet (ICE/DTLS not done), in total and per client address; beyond: 503.
+  int max_pending_sessions = 200;
+  int max_pending_per_address = 20;
+  std::string ice_servers;  // comma-separated stun:/turn: URLs announced in Link headers
+  std::string auth_secret;  // when set, WHIP/WHEP need "Authorization: Bearer <secret>"
+  std::string web_root;     // directory served at / (the example page); empty: the built-in default
 
   // Cluster.
   std::string cluster;  // comma-separated nats:// URLs; empty: the embedded single-node bus
@@ -53,6 +56,12 @@ void visit_settings(ServerConfig& config, Visitor&& visit) {
         "address of the machine (non-loopback first, then loopback) when bound to 0.0.0.0");
   visit("udp-port", config.udp_port, "first UDP media port; worker i uses udp-port + i; 0: ephemeral ports");
   visit("max-sessions", config.max_sessions, "WHIP + WHEP sessions accepted at once; beyond, POST gets 503");
+  visit(
+      "max-pending-sessions", config.max_pending_sessions,
+      "sessions (WHIP, WHEP, SDK) not connected yet (ICE/DTLS not done) accepted at once; beyond, POST gets "
+      "503 and a join SERVER_FULL");
+  visit("max-pending-per-address", config.max_pending_per_address,
+        "sessions not connected yet accepted at once from one client IP address; beyond, 503 / SERVER_FULL");
   visit("ice-servers", config.ice_servers,
         "comma-separated stun:/turn: URLs sent to clients in Link headers");
   visit("auth-secret", config.auth_secret,

@@ -106,7 +106,13 @@ HttpResponse error(unsigned status, const std::string& sentence) {
 }
 
 WebRtcService::WebRtcService(const ServerConfig& config, MetricsRegistry& metrics)
-    : config_(config), metrics_(metrics), ports_(static_cast<size_t>(config.workers)) {
+    : config_(config),
+      metrics_(metrics),
+      ports_(static_cast<size_t>(config.workers)),
+      pending_(config.max_pending_sessions, config.max_pending_per_address) {
+  metrics.gauge_callback("atrium_webrtc_pending_sessions",
+                         "sessions (WHIP, WHEP, SDK) created but not connected yet (ICE/DTLS not done)",
+                         [this] { return static_cast<double>(pending_.total()); });
   dtls_ = webrtc::DtlsContext::create(webrtc::DtlsCertificate::generate());
   if (!config.public_ip.empty()) {
     candidate_ips_ = split_list(config.public_ip);
@@ -171,7 +177,7 @@ std::vector<uint16_t> WebRtcService::ports() const {
 }
 
 std::string WebRtcService::start_worker(Worker& worker, WorkerCore& core) {
-  WebRtcWorkerSettings settings{dtls_, candidate_ips_, &sessions_};
+  WebRtcWorkerSettings settings{dtls_, candidate_ips_, &sessions_, &pending_};
   auto& w = worker.emplace<WebRtcWorker>(worker, core, std::move(settings), counters_[worker.index()]);
   boost::system::error_code ec;
   const auto bind = boost::asio::ip::make_address(config_.bind, ec);
@@ -187,10 +193,18 @@ std::string_view WebRtcService::bearer(const HttpRequest& req) {
   return h.starts_with("Bearer ") ? h.substr(7) : std::string_view();
 }
 
-bool WebRtcService::bearer_ok(const HttpRequest& req, std::string_view room, std::string_view peer) const {
-  if (config_.auth_secret.empty()) return true;
-  auto check = verify_access_token(config_.auth_secret, bearer(req), unix_now());
-  return check.claims && (room.empty() || check_scope(*check.claims, room, peer).empty());
+std::string WebRtcService::reserve_pending(std::string_view address) {
+  switch (pending_.try_reserve(address)) {
+    case PendingSessions::Reserved::kYes:
+      return {};
+    case PendingSessions::Reserved::kAddressFull:
+      return "your address has " + std::to_string(pending_.max_per_address()) +
+             " sessions that have not connected yet (--max-pending-per-address); try again later";
+    case PendingSessions::Reserved::kServerFull:
+      break;
+  }
+  return "the server has " + std::to_string(pending_.max_total()) +
+         " sessions that have not connected yet (--max-pending-sessions); try again later";
 }
 
 WebRtcService::Access WebRtcService::authorize(std::string_view token, std::string_view room,
@@ -213,8 +227,19 @@ Worker& WebRtcService::worker_for_room(WorkerPool& workers, std::string_view roo
 }
 
 void WebRtcService::add_routes(HttpRouter& router, WorkerPool& workers) {
-  // The session URL (PATCH, DELETE) needs a valid token too, for any room: it was handed out to its owner.
-  auto authorized = [this](const HttpRequest& req) { return bearer_ok(req, "", ""); };
+  // The session URL (PATCH, DELETE) needs a valid token too. Its claims go to the worker, which knows the
+  // session's room and peer and refuses (403) a token of another room or peer: holding some valid token must
+  // not let anyone end or change someone else's session.
+  struct Caller {
+    bool valid = true;
+    std::optional<SessionCaller> claims;  // none without --auth-secret
+  };
+  auto caller = [this](const HttpRequest& req) -> Caller {
+    if (config_.auth_secret.empty()) return {};
+    auto check = verify_access_token(config_.auth_secret, bearer(req), unix_now());
+    if (!check.claims) return {false, std::nullopt};
+    return {true, SessionCaller{check.claims->room, check.claims->peer, check.claims->admin}};
+  };
   auto unauthorized = [] {
     return error(401, "missing, expired or wrong bearer token").with_header("WWW-Authenticate", "Bearer");
   };
@@ -260,13 +285,20 @@ void WebRtcService::add_routes(HttpRouter& router, WorkerPool& workers) {
                                     std::to_string(config_.max_sessions) + "); try again later")
                          .with_header("Retry-After", "5"));
     }
+    // Sessions that never connect are reaped only after the connect timeout: cap them per address too.
+    const std::string address = req.remote.address().to_string();
+    if (auto full = reserve_pending(address); !full.empty()) {
+      sessions_.fetch_sub(1, std::memory_order_relaxed);
+      return respond(error(503, full).with_header("Retry-After", "5"));
+    }
 
     Worker& worker = worker_for_room(workers, room);
-    SessionOffer o{kind, room, peer, source, req.body};
+    SessionOffer o{kind, room, peer, source, req.body, address};
     worker.post([this, &worker, o = std::move(o), respond]() mutable {
       auto* w = worker.find<WebRtcWorker>();
       if (!w) {
         sessions_.fetch_sub(1, std::memory_order_relaxed);
+        pending_.release(o.pending_address);
         return respond(error(503, "the media worker is not running"));
       }
       auto created = w->create_session(std::move(o));
@@ -286,33 +318,37 @@ void WebRtcService::add_routes(HttpRouter& router, WorkerPool& workers) {
   });
 
   router.add(boost::beast::http::verb::patch, "/session/{id}",
-             [authorized, unauthorized, worker_of_session](const HttpRequest& req, Responder respond) {
-               if (!authorized(req)) return respond(unauthorized());
+             [caller, unauthorized, worker_of_session](const HttpRequest& req, Responder respond) {
+               auto who = caller(req);
+               if (!who.valid) return respond(unauthorized());
                if (!content_type_is(req, "application/trickle-ice-sdpfrag"))
                  return respond(error(415, "PATCH takes Content-Type: application/trickle-ice-sdpfrag"));
                const std::string id(req.param("id"));
                Worker* worker = worker_of_session(id);
                if (!worker) return respond(error(404, "no such session"));
-               worker->post(
-                   [worker, id, if_match = std::string(req.header("If-Match")), body = req.body, respond]() {
-                     auto* w = worker->find<WebRtcWorker>();
-                     if (!w) return respond(error(404, "no such session"));
-                     auto patched = w->patch_session(id, if_match, body);
-                     if (patched.status == 204) return respond(HttpResponse::empty(204));
-                     if (patched.status != 200) return respond(error(patched.status, patched.error));
-                     HttpResponse r{200, "application/trickle-ice-sdpfrag", std::move(patched.body), {}};
-                     respond(std::move(r.with_header("ETag", patched.etag)));
-                   });
+               worker->post([worker, id, claims = std::move(who.claims),
+                             if_match = std::string(req.header("If-Match")), body = req.body, respond]() {
+                 auto* w = worker->find<WebRtcWorker>();
+                 if (!w) return respond(error(404, "no such session"));
+                 auto patched = w->patch_session(id, claims, if_match, body);
+                 if (patched.status == 204) return respond(HttpResponse::empty(204));
+                 if (patched.status != 200) return respond(error(patched.status, patched.error));
+                 HttpResponse r{200, "application/trickle-ice-sdpfrag", std::move(patched.body), {}};
+                 respond(std::move(r.with_header("ETag", patched.etag)));
+               });
              });
   router.add(boost::beast::http::verb::delete_, "/session/{id}",
-             [authorized, unauthorized, worker_of_session](const HttpRequest& req, Responder respond) {
-               if (!authorized(req)) return respond(unauthorized());
+             [caller, unauthorized, worker_of_session](const HttpRequest& req, Responder respond) {
+               auto who = caller(req);
+               if (!who.valid) return respond(unauthorized());
                const std::string id(req.param("id"));
                Worker* worker = worker_of_session(id);
                if (!worker) return respond(error(404, "no such session"));
-               worker->post([worker, id, respond]() {
+               worker->post([worker, id, claims = std::move(who.claims), respond]() {
                  auto* w = worker->find<WebRtcWorker>();
-                 if (!w || !w->delete_session(id)) return respond(error(404, "no such session"));
+                 if (!w) return respond(error(404, "no such session"));
+                 auto deleted = w->delete_session(id, claims);
+                 if (deleted.status != 200) return respond(error(deleted.status, deleted.error));
                  respond(HttpResponse::text(200, "session deleted\n"));
                });
              });

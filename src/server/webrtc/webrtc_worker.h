@@ -18,6 +18,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "server/http/websocket_connection.h"
+#include "server/webrtc/pending_sessions.h"
 #include "server/worker.h"
 #include "server/worker_core.h"
 #include "transport/sdk/sdk_session.h"
@@ -44,6 +45,17 @@ struct SessionOffer {
   std::string peer;
   std::string source;  // WHEP ?source=
   std::string sdp;
+  // The client address the HTTP side reserved a pending-session slot under (PendingSessions); the worker
+  // gives it back when the session connects or ends. Empty: none was reserved.
+  std::string pending_address;
+};
+
+// Who asks to change or end a session: the verified claims of the request's bearer token. Without
+// --auth-secret there are none, and the unguessable session id is the only key.
+struct SessionCaller {
+  std::string room;  // or "*"
+  std::string peer;  // empty: any peer of the room
+  bool admin = false;
 };
 
 struct SessionCreated {
@@ -55,10 +67,15 @@ struct SessionCreated {
 };
 
 struct SessionPatched {
-  unsigned status = 204;  // 200 (ICE restart), 204, 400, 404, 412, 422
+  unsigned status = 204;  // 200 (ICE restart), 204, 400, 403, 404, 412, 422
   std::string error;
   std::string body;  // restart: the answer fragment
   std::string etag;
+};
+
+struct SessionDeleted {
+  unsigned status = 200;  // or 403, 404
+  std::string error;
 };
 
 struct WebRtcWorkerSettings {
@@ -67,6 +84,9 @@ struct WebRtcWorkerSettings {
   // Slots reserved against --max-sessions by the HTTP side; the worker gives one back for every offer it was
   // handed that did not become a session, and for every session it removes.
   std::atomic<int64_t>* reserved_sessions = nullptr;
+  // Slots the HTTP side reserved for sessions that have not connected yet (ICE and DTLS), per client address;
+  // the worker gives each back once its session connects or is removed.
+  PendingSessions* pending_sessions = nullptr;
 };
 
 class WebRtcWorker {
@@ -84,13 +104,17 @@ class WebRtcWorker {
 
   // The room SDK over a WebSocket. The first message of a connection (a join, possibly resuming a session by
   // id and secret) goes to sdk_open; later ones to sdk_message; sdk_closed when the socket is gone.
-  // `reserved`: the HTTP side took a --max-sessions slot for this join (resumes take none).
+  // `reserved`: the HTTP side took a --max-sessions slot for this join (resumes take none);
+  // `pending_address`: and a pending-session slot under this address (empty: none).
   void sdk_open(std::shared_ptr<WebSocketConnection> ws, std::string text, sdk::SdkPermissions permissions,
-                bool reserved);
+                bool reserved, std::string pending_address);
   void sdk_message(const WebSocketConnection* ws, std::string text);
   void sdk_closed(const WebSocketConnection* ws);
-  SessionPatched patch_session(const std::string& id, std::string_view if_match, std::string_view fragment);
-  bool delete_session(const std::string& id);  // false: no such session
+  // `caller`: the token's claims (with --auth-secret); a session of another room, or of another peer when the
+  // token names one and is not an admin's, is refused with 403.
+  SessionPatched patch_session(const std::string& id, const std::optional<SessionCaller>& caller,
+                               std::string_view if_match, std::string_view fragment);
+  SessionDeleted delete_session(const std::string& id, const std::optional<SessionCaller>& caller);
 
  private:
   struct Entry {
@@ -106,7 +130,11 @@ class WebRtcWorker {
     std::vector<webrtc::SocketAddress> addresses;
     webrtc::Answer answer;
     std::string description;  // for logs: "whip room/peer"
-    size_t batched = 0;       // datagrams at the front of the session's queue that are in the send batch
+    std::string room;         // WHIP/WHEP: whose session it is, for PATCH/DELETE tokens
+    std::string peer;
+    std::string pending_address;  // holds a pending-session slot under this address until it connects
+    bool pending = false;
+    size_t batched = 0;  // datagrams at the front of the session's queue that are in the send batch
   };
   struct SendBatch;  // sendmmsg arrays (webrtc_worker.cpp)
 
@@ -132,6 +160,9 @@ class WebRtcWorker {
   void remove(int64_t now, Entry* e);
   Entry* by_endpoint(core::EndpointId id);
   void sync_stats(Entry& e);
+  // Why `caller` may not touch `e` ("" when it may).
+  static std::string refusal(const Entry& e, const std::optional<SessionCaller>& caller);
+  void release_pending(Entry& e);  // once: when the session connected or is removed
   void release_slot() {
     if (settings_.reserved_sessions) settings_.reserved_sessions->fetch_sub(1, std::memory_order_relaxed);
   }
