@@ -79,6 +79,12 @@ int main(int argc, char** argv) {
     http_limits.max_connections = fds.max_connections;
     http_limits.max_connections_per_address =
         static_cast<std::size_t>(parsed.config->max_connections_per_address);
+    Server server(*parsed.config, http_limits);
+    if (auto error = server.listen(); !error.empty()) {
+      std::fprintf(stderr, "atrium: %s\n", error.c_str());
+      return 2;
+    }
+    // Logged once listening, so a server that cannot start says only why.
     if (fds.capped)
       spdlog::warn(
           "atrium: file-descriptor limit {} (hard {}): at most {} HTTP connections instead of "
@@ -87,11 +93,6 @@ int main(int argc, char** argv) {
     else
       spdlog::info("atrium: file-descriptor limit {} (was {}); at most {} HTTP connections, {} per address",
                    fds.soft, fds.soft_before, fds.max_connections, http_limits.max_connections_per_address);
-    Server server(*parsed.config, http_limits);
-    if (auto error = server.listen(); !error.empty()) {
-      std::fprintf(stderr, "atrium: %s\n", error.c_str());
-      return 2;
-    }
     // Each worker gets its media core; /metrics sums their snapshots.
     struct Cores {
       std::mutex mutex;
