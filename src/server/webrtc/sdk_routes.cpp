@@ -84,6 +84,8 @@ void WebRtcService::add_sdk_routes(HttpRouter& router, WorkerPool& workers) {
       const auto id = fields.id();
       const auto type = fields.string("type");
       if (!fields.ok()) return ws->send(error_response(id, "BAD_REQUEST", fields.error()));
+      if (!type || type->empty())
+        return ws->send(error_response(id, "BAD_REQUEST", "a request needs a string \"type\""));
       if (type == "ping")
         return ws->send(nlohmann::json{
             {"type", "response"}, {"id", id}, {"ok", true}, {"result", nlohmann::json::object()}}
