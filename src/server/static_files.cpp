@@ -4,10 +4,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <system_error>
 
 #include <openssl/evp.h>
+
+#include "server/hex.h"
 
 namespace atrium::server {
 
@@ -34,13 +37,7 @@ std::string strong_etag(std::string_view body) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
   EVP_Digest(body.data(), body.size(), digest, &size, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string tag = "\"";
-  for (unsigned int i = 0; i < 12 && i < size; ++i) {
-    tag += kHex[digest[i] >> 4];
-    tag += kHex[digest[i] & 15];
-  }
-  return tag + "\"";
+  return "\"" + lower_hex(std::span<const unsigned char>(digest, std::min(size, 12u))) + "\"";
 }
 
 // Reads a regular file without following a symlink and without blocking on a FIFO or device that replaced

@@ -12,11 +12,23 @@ namespace atrium::server {
 namespace asio = boost::asio;
 using boost::system::error_code;
 
+namespace {
+
+// An IPv4 client on a dual-stack socket counts as its IPv4 address.
+std::string client_key(const asio::ip::address& address) {
+  if (address.is_v6() && address.to_v6().is_v4_mapped())
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
+  return address.to_string();
+}
+
+}  // namespace
+
 HttpServer::HttpServer(const HttpRouter& router, HttpLimits limits)
     : router_(router),
       limits_(limits),
-      limiter_(
-          std::make_shared<ConnectionLimiter>(limits.max_connections, limits.max_connections_per_address)) {}
+      connections_(std::make_shared<AddressQuota>(static_cast<int64_t>(limits.max_connections),
+                                                  static_cast<int64_t>(limits.max_connections_per_address))) {
+}
 
 HttpServer::~HttpServer() {
   stop();
@@ -65,8 +77,8 @@ void HttpServer::do_accept() {
     if (ec) return on_accept_failed(ec);
     error_code remote_ec;
     const auto remote = socket.remote_endpoint(remote_ec);
-    auto why = ConnectionLimiter::Refusal::kNone;
-    auto slot = remote_ec ? ConnectionLimiter::Slot() : limiter_->admit(remote.address(), why);
+    auto why = AddressQuota::Reserved::kYes;
+    auto slot = remote_ec ? AddressQuota::Slot() : connections_->take(client_key(remote.address()), why);
     if (!slot) {
       error_code ignored;
       socket.close(ignored);
@@ -88,7 +100,7 @@ void HttpServer::on_accept_failed(const error_code& ec) {
     spdlog::warn(
         "http: accept failed {} time(s) in the last second: {} ({} failures since start, {} "
         "connections open); pausing {} ms between tries",
-        accept_failures_unlogged_, ec.message(), accept_failures_, limiter_->open(),
+        accept_failures_unlogged_, ec.message(), accept_failures_, connections_->total(),
         limits_.accept_pause.count());
     accept_failures_unlogged_ = 0;
     last_accept_log_ = now;
@@ -101,20 +113,20 @@ void HttpServer::on_accept_failed(const error_code& ec) {
   });
 }
 
-void HttpServer::on_refused(ConnectionLimiter::Refusal why, const asio::ip::tcp::endpoint& from) {
+void HttpServer::on_refused(AddressQuota::Reserved why, const asio::ip::tcp::endpoint& from) {
   ++refusals_unlogged_;
   const auto now = std::chrono::steady_clock::now();
   if (now - last_refusal_log_ < std::chrono::seconds(1)) return;
-  if (why == ConnectionLimiter::Refusal::kPerAddress)
+  if (why == AddressQuota::Reserved::kAddressFull)
     spdlog::warn(
         "http: refused {} connection(s) in the last second; {} has {} open, the limit per address "
         "(--max-connections-per-address)",
-        refusals_unlogged_, from.address().to_string(), limiter_->max_per_address());
+        refusals_unlogged_, from.address().to_string(), connections_->max_per_address());
   else
     spdlog::warn(
         "http: refused {} connection(s) in the last second; {} are open, the limit "
         "(--max-connections)",
-        refusals_unlogged_, limiter_->max_total());
+        refusals_unlogged_, connections_->max_total());
   refusals_unlogged_ = 0;
   last_refusal_log_ = now;
 }

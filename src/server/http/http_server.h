@@ -13,7 +13,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/system/error_code.hpp>
 
-#include "server/http/connection_limiter.h"
+#include "server/address_quota.h"
 #include "server/http/http_limits.h"
 #include "server/http/http_router.h"
 
@@ -34,10 +34,6 @@ class HttpServer {
   // The bound address (the real port when listening on port 0).
   boost::asio::ip::tcp::endpoint local_endpoint() const;
 
-  // Connections open now (HTTP and WebSocket) and, for the logs and tests, accept failures so far.
-  std::size_t open_connections() const { return limiter_->open(); }
-  const HttpLimits& limits() const { return limits_; }
-
   void start();  // accepts on a thread of its own
   void stop();   // closes the listener and every connection, joins the thread; idempotent
 
@@ -45,7 +41,7 @@ class HttpServer {
   friend class HttpSession;
   void do_accept();
   void on_accept_failed(const boost::system::error_code& ec);  // pauses, logs at most once a second
-  void on_refused(ConnectionLimiter::Refusal why, const boost::asio::ip::tcp::endpoint& from);
+  void on_refused(AddressQuota::Reserved why, const boost::asio::ip::tcp::endpoint& from);
   void forget(HttpSession* session);  // a session calls this when it closes (HTTP thread only)
 
   const HttpRouter& router_;
@@ -54,7 +50,9 @@ class HttpServer {
   boost::asio::ip::tcp::acceptor acceptor_{io_context_};
   boost::asio::ip::tcp::endpoint local_endpoint_;
   std::unordered_map<HttpSession*, std::shared_ptr<HttpSession>> sessions_;  // HTTP thread only
-  std::shared_ptr<ConnectionLimiter> limiter_;
+  // Open connections, HTTP and WebSocket alike, in total and per client address: a connection holds its
+  // Slot for its whole life, and the Slot moves from the HTTP session into the WebSocket on upgrade.
+  std::shared_ptr<AddressQuota> connections_;
   boost::asio::steady_timer accept_pause_{io_context_};
   // Throttled logging of accept failures and refusals: counts since the last line.
   std::chrono::steady_clock::time_point last_accept_log_{};

@@ -48,7 +48,7 @@ HttpRequest request_line(const Message& message, const asio::ip::tcp::endpoint& 
 
 }  // namespace
 
-HttpSession::HttpSession(HttpServer& server, asio::ip::tcp::socket socket, ConnectionLimiter::Slot slot)
+HttpSession::HttpSession(HttpServer& server, asio::ip::tcp::socket socket, AddressQuota::Slot slot)
     : server_(server),
       limits_(server.limits_),
       stream_(std::move(socket)),

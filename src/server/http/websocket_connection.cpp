@@ -12,7 +12,7 @@ namespace asio = boost::asio;
 using boost::system::error_code;
 
 WebSocketConnection::WebSocketConnection(beast::tcp_stream stream, HttpRequest request,
-                                         ConnectionLimiter::Slot slot)
+                                         AddressQuota::Slot slot)
     : ws_(std::move(stream)),
       request_(std::move(request)),
       keep_timer_(ws_.get_executor()),

@@ -17,7 +17,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
-#include "server/http/connection_limiter.h"
+#include "server/address_quota.h"
 #include "server/http/http_message.h"
 
 namespace atrium::server {
@@ -31,8 +31,7 @@ class WebSocketConnection : public std::enable_shared_from_this<WebSocketConnect
   static constexpr size_t kMaxQueued = 1024;
 
   // `slot`: the connection's place under the server's connection limits, held until the socket closes.
-  WebSocketConnection(boost::beast::tcp_stream stream, HttpRequest request,
-                      ConnectionLimiter::Slot slot = {});
+  WebSocketConnection(boost::beast::tcp_stream stream, HttpRequest request, AddressQuota::Slot slot = {});
 
   // Set before start(); both run on the HTTP thread. on_close runs once, whoever closed.
   void on_message(MessageHandler h) { on_message_ = std::move(h); }
@@ -66,7 +65,7 @@ class WebSocketConnection : public std::enable_shared_from_this<WebSocketConnect
   MessageHandler on_message_;
   CloseHandler on_close_;
   boost::asio::steady_timer keep_timer_;
-  ConnectionLimiter::Slot slot_;
+  AddressQuota::Slot slot_;
 };
 
 }  // namespace atrium::server

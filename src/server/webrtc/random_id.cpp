@@ -7,6 +7,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "server/hex.h"
+
 namespace atrium::server {
 
 namespace {
@@ -27,13 +29,7 @@ void random_bytes(unsigned char* out, size_t size) {
 std::string random_hex(size_t bytes) {
   std::vector<unsigned char> b(bytes);
   random_bytes(b.data(), bytes);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string s;
-  for (unsigned char c : b) {
-    s += kHex[c >> 4];
-    s += kHex[c & 15];
-  }
-  return s;
+  return lower_hex(b);
 }
 
 uint32_t random_u32() {

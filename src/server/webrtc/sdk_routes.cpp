@@ -122,10 +122,11 @@ void WebRtcService::add_sdk_routes(HttpRouter& router, WorkerPool& workers) {
             error_response(id, "SERVER_FULL", "the server is at its session limit; try again later"));
       }
       // A new session has not connected its media yet: it counts against the pending caps of its address.
-      std::string pending_address;
+      PendingSessions::Slot pending;
       if (!resume) {
-        pending_address = ws->request().remote.address().to_string();
-        if (auto full = reserve_pending(pending_address); !full.empty()) {
+        std::string full;
+        pending = reserve_pending(ws->request().remote.address().to_string(), full);
+        if (!pending) {
           sessions_.fetch_sub(1, std::memory_order_relaxed);
           return ws->send(error_response(id, "SERVER_FULL", full));
         }
@@ -134,16 +135,13 @@ void WebRtcService::add_sdk_routes(HttpRouter& router, WorkerPool& workers) {
       conn->worker = &worker;
       ws->keep();
       worker.post([this, w = &worker, ws, text = std::move(text), permissions, resume,
-                   pending_address = std::move(pending_address)]() mutable {
+                   pending = std::move(pending)]() mutable {
         auto* rt = w->find<WebRtcWorker>();
         if (!rt) {
-          if (!resume) {
-            sessions_.fetch_sub(1, std::memory_order_relaxed);
-            pending_.release(pending_address);
-          }
+          if (!resume) sessions_.fetch_sub(1, std::memory_order_relaxed);
           return;
         }
-        rt->sdk_open(ws, std::move(text), permissions, !resume, std::move(pending_address));
+        rt->sdk_open(ws, std::move(text), permissions, !resume, std::move(pending));
       });
     });
     socket->on_close([conn, weak](uint16_t) {

@@ -109,10 +109,11 @@ WebRtcService::WebRtcService(const ServerConfig& config, MetricsRegistry& metric
     : config_(config),
       metrics_(metrics),
       ports_(static_cast<size_t>(config.workers)),
-      pending_(config.max_pending_sessions, config.max_pending_per_address) {
+      pending_(
+          std::make_shared<PendingSessions>(config.max_pending_sessions, config.max_pending_per_address)) {
   metrics.gauge_callback("atrium_webrtc_pending_sessions",
                          "sessions (WHIP, WHEP, SDK) created but not connected yet (ICE/DTLS not done)",
-                         [this] { return static_cast<double>(pending_.total()); });
+                         [this] { return static_cast<double>(pending_->total()); });
   dtls_ = webrtc::DtlsContext::create(webrtc::DtlsCertificate::generate());
   if (!config.public_ip.empty()) {
     candidate_ips_ = split_list(config.public_ip);
@@ -177,7 +178,7 @@ std::vector<uint16_t> WebRtcService::ports() const {
 }
 
 std::string WebRtcService::start_worker(Worker& worker, WorkerCore& core) {
-  WebRtcWorkerSettings settings{dtls_, candidate_ips_, &sessions_, &pending_};
+  WebRtcWorkerSettings settings{dtls_, candidate_ips_, &sessions_};
   auto& w = worker.emplace<WebRtcWorker>(worker, core, std::move(settings), counters_[worker.index()]);
   boost::system::error_code ec;
   const auto bind = boost::asio::ip::make_address(config_.bind, ec);
@@ -193,18 +194,16 @@ std::string_view WebRtcService::bearer(const HttpRequest& req) {
   return h.starts_with("Bearer ") ? h.substr(7) : std::string_view();
 }
 
-std::string WebRtcService::reserve_pending(std::string_view address) {
-  switch (pending_.try_reserve(address)) {
-    case PendingSessions::Reserved::kYes:
-      return {};
-    case PendingSessions::Reserved::kAddressFull:
-      return "your address has " + std::to_string(pending_.max_per_address()) +
-             " sessions that have not connected yet (--max-pending-per-address); try again later";
-    case PendingSessions::Reserved::kServerFull:
-      break;
-  }
-  return "the server has " + std::to_string(pending_.max_total()) +
-         " sessions that have not connected yet (--max-pending-sessions); try again later";
+PendingSessions::Slot WebRtcService::reserve_pending(std::string_view address, std::string& refusal) {
+  auto why = PendingSessions::Reserved::kYes;
+  auto slot = pending_->take(address, why);
+  if (why == PendingSessions::Reserved::kAddressFull)
+    refusal = "your address has " + std::to_string(pending_->max_per_address()) +
+              " sessions that have not connected yet (--max-pending-per-address); try again later";
+  else if (why == PendingSessions::Reserved::kServerFull)
+    refusal = "the server has " + std::to_string(pending_->max_total()) +
+              " sessions that have not connected yet (--max-pending-sessions); try again later";
+  return slot;
 }
 
 WebRtcService::Access WebRtcService::authorize(std::string_view token, std::string_view room,
@@ -286,19 +285,19 @@ void WebRtcService::add_routes(HttpRouter& router, WorkerPool& workers) {
                          .with_header("Retry-After", "5"));
     }
     // Sessions that never connect are reaped only after the connect timeout: cap them per address too.
-    const std::string address = req.remote.address().to_string();
-    if (auto full = reserve_pending(address); !full.empty()) {
+    std::string full;
+    auto pending = reserve_pending(req.remote.address().to_string(), full);
+    if (!pending) {
       sessions_.fetch_sub(1, std::memory_order_relaxed);
       return respond(error(503, full).with_header("Retry-After", "5"));
     }
 
     Worker& worker = worker_for_room(workers, room);
-    SessionOffer o{kind, room, peer, source, req.body, address};
+    SessionOffer o{kind, room, peer, source, req.body, std::move(pending)};
     worker.post([this, &worker, o = std::move(o), respond]() mutable {
       auto* w = worker.find<WebRtcWorker>();
       if (!w) {
         sessions_.fetch_sub(1, std::memory_order_relaxed);
-        pending_.release(o.pending_address);
         return respond(error(503, "the media worker is not running"));
       }
       auto created = w->create_session(std::move(o));

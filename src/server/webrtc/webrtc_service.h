@@ -55,8 +55,9 @@ class WebRtcService {
   static std::string_view bearer(const HttpRequest& req);
   // Every session of a room goes to one worker (the embedded bus is per worker): a hash of the name picks it.
   static Worker& worker_for_room(WorkerPool& workers, std::string_view room);
-  // Takes a pending-session slot for a client at `address` (PendingSessions): "" or why not, a sentence.
-  std::string reserve_pending(std::string_view address);
+  // A pending-session slot for a client at `address` (PendingSessions), or an empty one and why not in
+  // `refusal`, a sentence.
+  PendingSessions::Slot reserve_pending(std::string_view address, std::string& refusal);
 
  private:
   const ServerConfig& config_;
@@ -65,8 +66,8 @@ class WebRtcService {
   std::vector<std::string> candidate_ips_;
   std::deque<WebRtcCounters> counters_;  // one per worker; deque: stable addresses
   std::vector<std::atomic<uint16_t>> ports_;
-  std::atomic<int64_t> sessions_{0};  // reserved or open, all workers, for --max-sessions
-  PendingSessions pending_;           // not connected yet, for --max-pending-sessions / -per-address
+  std::atomic<int64_t> sessions_{0};          // reserved or open, all workers, for --max-sessions
+  std::shared_ptr<PendingSessions> pending_;  // not connected yet, for --max-pending-sessions / -per-address
 };
 
 }  // namespace atrium::server

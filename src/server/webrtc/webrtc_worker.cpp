@@ -337,7 +337,7 @@ void WebRtcWorker::tick(int64_t now) {
   // The hub ticked just before: key-frame retries and the like may be waiting in its output queue.
   for (auto& [id, e] : by_id_) {
     e->session->on_tick(now);
-    if (e->pending && e->session->media_connected()) release_pending(*e);
+    if (e->pending && e->session->media_connected()) e->pending = {};
     sync_stats(*e);
     pending_.push_back(e.get());
   }
@@ -424,8 +424,6 @@ SessionCreated WebRtcWorker::create_session(SessionOffer offer) {
   auto media = make_media(offer.kind, join, offer.source, offer.sdp, true);
   if (!media.session) {
     release_slot();
-    if (settings_.pending_sessions && !offer.pending_address.empty())
-      settings_.pending_sessions->release(offer.pending_address);
     result.status = media.status;
     result.error = media.error;
     return result;
@@ -441,8 +439,7 @@ SessionCreated WebRtcWorker::create_session(SessionOffer offer) {
                        offer.room + "/" + offer.peer;
   entry->room = offer.room;
   entry->peer = offer.peer;
-  entry->pending_address = std::move(offer.pending_address);
-  entry->pending = !entry->pending_address.empty();
+  entry->pending = std::move(offer.pending);
   Entry* e = add_entry(std::move(entry));
   pump(now, e);  // the join: the embedded bus answers at once
   if (e->whip->join_failed()) {
@@ -472,7 +469,7 @@ void WebRtcWorker::after_sdk_input(int64_t now, Entry* e) {
 }
 
 void WebRtcWorker::sdk_open(std::shared_ptr<WebSocketConnection> ws, std::string text,
-                            sdk::SdkPermissions permissions, bool reserved, std::string pending_address) {
+                            sdk::SdkPermissions permissions, bool reserved, PendingSessions::Slot pending) {
   const int64_t now = WorkerCore::now();
   auto request = nlohmann::json::parse(text, nullptr, false);
   // The HTTP side checked the join's field types (sdk_routes.cpp); read them as carefully here all the same.
@@ -481,8 +478,7 @@ void WebRtcWorker::sdk_open(std::shared_ptr<WebSocketConnection> ws, std::string
   const nlohmann::json* resume = fields ? fields->object("resume") : nullptr;
   if (resume) {
     if (reserved) release_slot();
-    if (settings_.pending_sessions && !pending_address.empty())
-      settings_.pending_sessions->release(pending_address);
+    pending = {};  // a resume makes no new session
     sdk::JsonFields secrets(*resume);
     const std::string id = secrets.string("session").value_or("");
     const std::string secret = secrets.string("secret").value_or("");
@@ -528,8 +524,7 @@ void WebRtcWorker::sdk_open(std::shared_ptr<WebSocketConnection> ws, std::string
   entry->sdk = session.get();
   entry->session = std::move(session);
   entry->ws = ws;
-  entry->pending_address = std::move(pending_address);
-  entry->pending = !entry->pending_address.empty();
+  entry->pending = std::move(pending);
   entry->description = "sdk";
   if (!reserved) entry->description += " (unreserved)";
   Entry* e = add_entry(std::move(entry));
@@ -577,12 +572,6 @@ std::string WebRtcWorker::refusal(const Entry& e, const std::optional<SessionCal
   if (!caller->admin && !caller->peer.empty() && caller->peer != e.peer)
     return "PERMISSION_DENIED: this token is for peer '" + caller->peer + "', not the session's peer";
   return {};
-}
-
-void WebRtcWorker::release_pending(Entry& e) {
-  if (!e.pending) return;
-  e.pending = false;
-  if (settings_.pending_sessions) settings_.pending_sessions->release(e.pending_address);
 }
 
 SessionPatched WebRtcWorker::patch_session(const std::string& id, const std::optional<SessionCaller>& caller,
@@ -680,8 +669,7 @@ void WebRtcWorker::remove(int64_t now, Entry* e) {
   auto owned = std::move(it->second);
   by_id_.erase(it);
   counters_.sessions.fetch_sub(1, std::memory_order_relaxed);
-  release_slot();
-  release_pending(*owned);
+  release_slot();  // the pending-session slot, if still held, goes with `owned`
   pending_.erase(std::remove(pending_.begin(), pending_.end(), e), pending_.end());
   core_.hub().remove_endpoint(now, endpoint);
   pump(now, nullptr);  // others in the room hear about it (peer left, track ended) now

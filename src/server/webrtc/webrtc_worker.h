@@ -45,9 +45,9 @@ struct SessionOffer {
   std::string peer;
   std::string source;  // WHEP ?source=
   std::string sdp;
-  // The client address the HTTP side reserved a pending-session slot under (PendingSessions); the worker
-  // gives it back when the session connects or ends. Empty: none was reserved.
-  std::string pending_address;
+  // The pending-session slot the HTTP side took for this offer (PendingSessions): the session holds it until
+  // it connects; an offer that never becomes one gives it back by being destroyed.
+  PendingSessions::Slot pending;
 };
 
 // Who asks to change or end a session: the verified claims of the request's bearer token. Without
@@ -84,9 +84,6 @@ struct WebRtcWorkerSettings {
   // Slots reserved against --max-sessions by the HTTP side; the worker gives one back for every offer it was
   // handed that did not become a session, and for every session it removes.
   std::atomic<int64_t>* reserved_sessions = nullptr;
-  // Slots the HTTP side reserved for sessions that have not connected yet (ICE and DTLS), per client address;
-  // the worker gives each back once its session connects or is removed.
-  PendingSessions* pending_sessions = nullptr;
 };
 
 class WebRtcWorker {
@@ -105,9 +102,9 @@ class WebRtcWorker {
   // The room SDK over a WebSocket. The first message of a connection (a join, possibly resuming a session by
   // id and secret) goes to sdk_open; later ones to sdk_message; sdk_closed when the socket is gone.
   // `reserved`: the HTTP side took a --max-sessions slot for this join (resumes take none);
-  // `pending_address`: and a pending-session slot under this address (empty: none).
+  // `pending`: the pending-session slot taken for it, held until its media connects.
   void sdk_open(std::shared_ptr<WebSocketConnection> ws, std::string text, sdk::SdkPermissions permissions,
-                bool reserved, std::string pending_address);
+                bool reserved, PendingSessions::Slot pending);
   void sdk_message(const WebSocketConnection* ws, std::string text);
   void sdk_closed(const WebSocketConnection* ws);
   // `caller`: the token's claims (with --auth-secret); a session of another room, or of another peer when the
@@ -132,8 +129,7 @@ class WebRtcWorker {
     std::string description;  // for logs: "whip room/peer"
     std::string room;         // WHIP/WHEP: whose session it is, for PATCH/DELETE tokens
     std::string peer;
-    std::string pending_address;  // holds a pending-session slot under this address until it connects
-    bool pending = false;
+    PendingSessions::Slot pending;  // held until the session connects (dropped then, or with the entry)
     size_t batched = 0;  // datagrams at the front of the session's queue that are in the send batch
   };
   struct SendBatch;  // sendmmsg arrays (webrtc_worker.cpp)
@@ -162,7 +158,6 @@ class WebRtcWorker {
   void sync_stats(Entry& e);
   // Why `caller` may not touch `e` ("" when it may).
   static std::string refusal(const Entry& e, const std::optional<SessionCaller>& caller);
-  void release_pending(Entry& e);  // once: when the session connected or is removed
   void release_slot() {
     if (settings_.reserved_sessions) settings_.reserved_sessions->fetch_sub(1, std::memory_order_relaxed);
   }

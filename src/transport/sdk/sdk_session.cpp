@@ -29,10 +29,9 @@ std::string kind_name(media::MediaKind k) {
   return std::string(media::to_string(k));
 }
 
-std::optional<media::MediaKind> kind_from(const json& j) {
-  if (!j.is_string()) return std::nullopt;
-  if (j == "audio") return media::MediaKind::kAudio;
-  if (j == "video") return media::MediaKind::kVideo;
+std::optional<media::MediaKind> kind_from(std::string_view name) {
+  if (name == "audio") return media::MediaKind::kAudio;
+  if (name == "video") return media::MediaKind::kVideo;
   return std::nullopt;
 }
 
@@ -119,7 +118,7 @@ void SdkSession::handle(media::Micros now, const json& r) {
     const std::string kind_text = fields.required_string("kind");
     const std::string mid = fields.required_string("mid");
     if (!fields.ok()) return invalid();
-    const auto kind = kind_from(json(kind_text));
+    const auto kind = kind_from(kind_text);
     if (!core::is_url_safe_name(name))
       return respond_error(id, "INVALID_ARGUMENT", "a track name is 1-128 of A-Z a-z 0-9 - _ . ~");
     if (!kind) return respond_error(id, "INVALID_ARGUMENT", "kind is \"audio\" or \"video\"");
