@@ -108,8 +108,8 @@ void Endpoint::apply_allocation(media::Micros now) {
   }
   // An estimate below everything must not make the client's picture go black by policy alone (an estimate
   // can be wrong low, a frozen picture is worse than a late one): audio is never paused, and when no video
-  // track got a layer the highest-priority ones keep their lowest. Pausing is for lower-priority video while
-  // higher-priority video plays.
+  // track got a layer the highest-priority ones keep their lowest. Pausing is for video the estimate cannot
+  // carry while other video plays, and never during the warm-up (kEstimateWarmup).
   bool any_video = false;
   uint8_t top_priority = 0;
   for (auto& [id, t] : local_) {
@@ -118,13 +118,14 @@ void Endpoint::apply_allocation(media::Micros now) {
     if (!t.has_bitrates() || allocator_.current(id)) any_video = true;
   }
   const std::optional<Layer> lowest = Layer{0, kAllTemporalLayers};
+  const bool warming_up = now - first_estimate_at_ < kEstimateWarmup;
   for (auto& [id, t] : local_) {
     if (!t.attached() || t.client_paused()) continue;
     const auto before = t.state();
     // A track whose source has not been measured yet starts at its lowest layer rather than waiting a second.
     std::optional<Layer> target = t.has_bitrates() ? allocator_.current(id) : lowest;
-    if (!target &&
-        (t.kind() == media::MediaKind::kAudio || (!any_video && t.limits().priority == top_priority)))
+    if (!target && (t.kind() == media::MediaKind::kAudio || warming_up ||
+                    (!any_video && t.limits().priority == top_priority)))
       target = lowest;
     // Going down because the current layer alone needs over twice the whole estimate: the link is
     // overflowing, so the current layer stops at once (see LocalTrack::set_target). A milder excess keeps
@@ -279,6 +280,7 @@ void Endpoint::on_transport(media::Micros now, TransportEvent&& event) {
                  },
                  [&](tev::BandwidthEstimate& c) {
                    const bool first = !estimate_known_;
+                   if (first) first_estimate_at_ = now;
                    estimate_known_ = true;
                    estimate_bps_ = c.bps;
                    allocator_.set_estimate(now, c.bps);

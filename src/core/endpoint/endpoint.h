@@ -107,6 +107,13 @@ class Endpoint {
 
   BitrateAllocator allocator_;
   bool estimate_known_ = false;
+  // The transport's first estimate is its starting guess (600 kbit/s for WebRTC), and its estimator needs
+  // feedback and a probe or two to find the link. Pausing a video on that guess froze the third page of a
+  // call for 3-4 s after it joined (two 320x240 cameras measure over 600 kbit/s while their first key frames
+  // are counted), so for kEstimateWarmup after the first estimate no video is paused for want of bandwidth:
+  // it keeps its lowest layer.
+  static constexpr media::Micros kEstimateWarmup = 5'000'000;
+  media::Micros first_estimate_at_ = 0;
   uint64_t estimate_bps_ = 0;
   uint64_t audio_bps_ = 0;  // what the audio local tracks take (for the video cap)
   media::Micros last_bitrate_tick_ = 0;

@@ -93,8 +93,10 @@ export async function waitDecoding(page, from, { timeoutMs = 20_000, minFrames =
   await sleep(1000);
   const later = await receiving(page);
   for (const p of from) {
-    assert.ok(later[`${p}/camera`].framesDecoded > s[`${p}/camera`].framesDecoded,
-      `${label}: frames from ${p} stopped: ${JSON.stringify([s, later])}`);
+    if (later[`${p}/camera`].framesDecoded > s[`${p}/camera`].framesDecoded) continue;
+    // What the server told the page about its receivers says why (paused by the allocator, a layer, ...).
+    const states = (await events(page, 'receiver_state')).filter((e) => e.peer === p);
+    assert.fail(`${label}: frames from ${p} stopped: ${JSON.stringify([s, later])}; receiver_state: ${JSON.stringify(states)}`);
   }
   return later;
 }

@@ -239,6 +239,40 @@ TEST(Simulcast, TooLittleBandwidthKeepsTheOnlyVideoOnItsLowestLayer) {
   expect_continuous(sent, "down to the lowest layer");
 }
 
+// The first estimate is the transport's guess. Two cameras whose lowest layers do not both fit in it keep
+// playing (the third page of a call used to freeze one for 3-4 s); once the estimate has had its warm-up and
+// still cannot carry both, one of them pauses.
+TEST(Simulcast, NoVideoIsPausedWhileTheEstimateWarmsUp) {
+  Fixture f;
+  f.src.temporal = false;
+  f.h.publish(f.pub, 2, "screen");
+  f.h.send(f.sub, tev::Attach{8, "pub", "screen"});
+  SimulcastSource screen;
+  screen.temporal = false;
+  const auto run_both = [&](int frames) {
+    for (int i = 0; i < frames; ++i) {
+      f.src.step(f.h, f.pub, 1);
+      screen.step(f.h, f.pub, 2);
+      f.h.advance(kFrame);
+    }
+  };
+  run_both(40);  // each: ~96, ~288 and ~720 kbps
+  const Endpoint& ep = *f.h.hub.endpoint(f.sub);
+
+  f.h.send(f.sub, tev::BandwidthEstimate{150'000});  // one lowest layer (96 kbps) fits, two do not
+  f.src.send_key[0] = screen.send_key[0] = true;
+  run_both(30);  // 1 s
+  for (LocalTrackId id : {7, 8}) {
+    EXPECT_EQ(ep.local_track(id)->state(), LocalTrackState::kLive) << id;
+    EXPECT_EQ(ep.local_track(id)->forwarded_spatial(), 0) << id;
+  }
+
+  run_both(150);  // past the 5 s warm-up, the estimate unchanged
+  const int paused = (ep.local_track(7)->state() == LocalTrackState::kPaused) +
+                     (ep.local_track(8)->state() == LocalTrackState::kPaused);
+  EXPECT_EQ(paused, 1) << "a measured estimate that carries one camera pauses the other";
+}
+
 TEST(Simulcast, TemporalLayersAreDroppedWithoutSequenceGaps) {
   Fixture f;
   f.h.send(f.sub, tev::SetLimits{7, LocalTrackLimits{.lower_frame_rate = true}});
