@@ -1,12 +1,8 @@
 // The bridge between one client's transport and the cluster. It owns the client's view of its session:
 // whether it is in a room, what it publishes (RemoteTrack) and what it receives (LocalTrack). It validates
 // every control, answers bad ones with a coded error, and turns the rest into cluster controls; cluster
-// events become transport events.
-//
-// Subscriber side bitrate control: once the transport reports a bandwidth estimate, the endpoint's
-// BitrateAllocator picks each local track's layer from the layer bitrates the tracks measure (refreshed once
-// a second); until then every track forwards its source's best layer. The estimate also caps the bitrate each
-// track asks its publisher for, so publishers can stop layers nobody can take.
+// events become transport events. The subscriber's bitrate control (layers under the estimate, desired
+// bitrates, the bandwidth wanted) is SubscriberBitrateControl's.
 #pragma once
 
 #include <map>
@@ -16,9 +12,9 @@
 #include <unordered_map>
 #include <variant>
 
-#include "core/bitrate/bitrate_allocator.h"
 #include "core/endpoint/local_track.h"
 #include "core/endpoint/remote_track.h"
+#include "core/endpoint/subscriber_bitrate_control.h"
 #include "core/events/cluster_control.h"
 #include "core/events/cluster_event.h"
 #include "core/events/endpoint_event.h"
@@ -31,14 +27,9 @@ using EndpointOutput = std::variant<EndpointEvent, ClusterControl>;
 
 class Endpoint {
  public:
-  static constexpr size_t kMaxNameLength = 128;
   static constexpr size_t kMaxMetaLength = 16 * 1024;
   static constexpr size_t kMaxMessageLength = 16 * 1024;
   static constexpr size_t kMaxTracks = 64;
-  // Layer bitrates, allocation, desired bitrates and the wanted bandwidth are refreshed this often.
-  static constexpr media::Micros kBitrateInterval = 1'000'000;
-  // Desired bitrates and the wanted bandwidth are re-sent only when they move by more than this fraction.
-  static constexpr double kBitrateChange = 0.10;
 
   explicit Endpoint(EndpointId id) : id_(id) {}
 
@@ -54,10 +45,8 @@ class Endpoint {
   const std::unordered_map<LocalTrackId, LocalTrack>& local_tracks() const { return local_; }
   const RemoteTrack* remote_track(RemoteTrackId id) const;
   const LocalTrack* local_track(LocalTrackId id) const;
-  const BitrateAllocator& allocator() const { return allocator_; }
-  std::optional<uint64_t> estimate() const {
-    return estimate_known_ ? std::optional<uint64_t>(estimate_bps_) : std::nullopt;
-  }
+  const BitrateAllocator& allocator() const { return bitrate_.allocator(); }
+  std::optional<uint64_t> estimate() const { return bitrate_.estimate(); }
 
  private:
   enum class State { kIdle, kJoining, kJoined };
@@ -83,15 +72,27 @@ class Endpoint {
   void set_state(LocalTrack& t, LocalTrackState before);
   LocalTrack* find_local(LocalTrackId id, const char* action);
 
-  // Bitrate control.
-  void flush_local(LocalTrack& t);  // queued key-frame requests and layer changes
-  uint32_t desired_bitrate(const LocalTrack& t) const;
-  void send_desired(LocalTrack& t, bool force);
-  TrackLimits allocator_limits(const LocalTrack& t) const;
-  void allocator_add(media::Micros now, LocalTrack& t);
-  void apply_allocation(media::Micros now);
-  void bitrate_tick(media::Micros now);
-  void forget_local(LocalTrackId id);
+  // Room state dropped on leaving or on a refused join.
+  void clear_room();
+  // The key-frame request and layer change a local track has queued.
+  void flush_local(LocalTrack& t);
+
+  // Where SubscriberBitrateControl's decisions go. Made for each call: the endpoint may move in its map.
+  class BitrateSink final : public SubscriberBitrateControl::Sink {
+   public:
+    explicit BitrateSink(Endpoint& ep) : ep_(ep) {}
+    void desired_bitrate(LocalTrackId id, uint32_t bps) override {
+      ep_.control(ccl::LocalTrackDesiredBitrate{id, bps});
+    }
+    void bandwidth_wanted(uint64_t bps) override { ep_.emit(eev::BandwidthWanted{bps}); }
+    void track_updated(LocalTrack& t, LocalTrackState before) override {
+      ep_.flush_local(t);
+      ep_.set_state(t, before);
+    }
+
+   private:
+    Endpoint& ep_;
+  };
 
   EndpointId id_;
   State state_ = State::kIdle;
@@ -105,21 +106,7 @@ class Endpoint {
   };
   std::map<std::string, KnownTrack> kinds_;  // "peer\0track" of tracks announced to this endpoint
 
-  BitrateAllocator allocator_;
-  bool estimate_known_ = false;
-  // The transport's first estimate is its starting guess (600 kbit/s for WebRTC), and its estimator needs
-  // feedback and a probe or two to find the link. Pausing a video on that guess froze the third page of a
-  // call for 3-4 s after it joined (two 320x240 cameras measure over 600 kbit/s while their first key frames
-  // are counted), so for kEstimateWarmup after the first estimate no video is paused for want of bandwidth:
-  // it keeps its lowest layer.
-  static constexpr media::Micros kEstimateWarmup = 5'000'000;
-  media::Micros first_estimate_at_ = 0;
-  uint64_t estimate_bps_ = 0;
-  uint64_t audio_bps_ = 0;  // what the audio local tracks take (for the video cap)
-  media::Micros last_bitrate_tick_ = 0;
-  bool bitrate_ticked_ = false;
-  uint64_t wanted_reported_ = 0;
-  std::unordered_map<LocalTrackId, uint32_t> desired_sent_;
+  SubscriberBitrateControl bitrate_;
   RingQueue<EndpointOutput> out_{64};
 };
 

@@ -9,15 +9,25 @@
 // going up in temporal layer waits for a VP8 layer-sync frame or a key frame (asked for after a second),
 // going down is immediate at the next frame. Frames left out are reported to the rewriter, so the receiver
 // sees no sequence gap. VP9/AV1 spatial layers are SVC (one seq space, dependent layers): all are forwarded.
+//
+// The jobs are in their own classes; this one wires them per packet and keeps the track's state:
+//   SourceLayers       what the source sends per layer (arrival, bitrates for the allocator)
+//   LayerSelector      the target layer, the layer in effect, the per-frame temporal decision
+//   KeyFrameGate       which key frame the track waits for, and the requests upstream
+//   StreamRewriter     continuous seq/timestamps;  PictureIdRewriter  continuous VP8 picture ids
 #pragma once
 
-#include <array>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "core/bitrate/bitrate_allocator.h"
+#include "core/endpoint/keyframe_gate.h"
+#include "core/endpoint/layer_selector.h"
+#include "core/endpoint/source_layers.h"
 #include "core/events/room_types.h"
 #include "core/ids.h"
+#include "media/rewrite/picture_id_rewriter.h"
 #include "media/rewrite/stream_rewriter.h"
 
 namespace atrium::core {
@@ -32,37 +42,8 @@ struct LocalTrackStats {
   uint64_t layer_switches = 0;  // spatial switches within one source
 };
 
-// What arrives from the source per (spatial, temporal) layer over the last second: a ring of short buckets,
-// so adding a packet is an index and an add.
-class LayerMeter {
- public:
-  static constexpr int kBuckets = 5;
-  static constexpr media::Micros kBucket = 200'000;
-
-  void add(media::Micros now, uint8_t spatial, uint8_t temporal, size_t bytes) {
-    if (epoch_ < 0 || now >= bucket_end_) advance(now);
-    bytes_[static_cast<size_t>(epoch_ % kBuckets)][spatial][temporal] += static_cast<uint32_t>(bytes);
-  }
-  // Bits per second of one layer over the completed buckets (the current one is still filling).
-  uint32_t bps(media::Micros now, uint8_t spatial, uint8_t temporal);
-  void reset() { *this = LayerMeter{}; }
-
- private:
-  void advance(media::Micros now);
-
-  using Grid = std::array<std::array<uint32_t, kMaxTemporalLayers>, kMaxSpatialLayers>;
-  std::array<Grid, kBuckets> bytes_{};
-  int64_t epoch_ = -1;
-  media::Micros bucket_end_ = 0;  // the current bucket's end: most packets need no division
-};
-
 class LocalTrack {
  public:
-  static constexpr media::Micros kKeyFrameRetry = 1'000'000;
-  // A spatial layer with no packet for this long is not "arriving" any more (the publisher stopped it).
-  static constexpr media::Micros kLayerGone = 2'000'000;
-  // A layer that stopped arriving keeps its last measured bitrate this long: an estimate is better than 0.
-  static constexpr media::Micros kRememberBitrate = 5'000'000;
   static constexpr int kAnyLayer = kAnySpatialLayer;
 
   explicit LocalTrack(LocalTrackId id) : id_(id) {}
@@ -93,18 +74,14 @@ class LocalTrack {
   void on_keyframe_requested(media::Micros now);
 
   // A key-frame request to send upstream now: the spatial layer (kAnySpatialLayer when unknown).
-  std::optional<uint8_t> take_keyframe_request() {
-    if (!request_due_) return std::nullopt;
-    request_due_ = false;
-    return request_layer_;
-  }
+  std::optional<uint8_t> take_keyframe_request() { return gate_.take_request(); }
   // The forwarded layer changed since last asked: {spatial, temporal}, {-1, -1} = paused by the allocator.
   // Video only.
   std::optional<std::pair<int16_t, int16_t>> take_layer_change();
 
   // What arrives from the source, for the allocator (cumulative over temporal layers).
-  LayerBitrates layer_bitrates(media::Micros now);
-  bool has_bitrates() const { return measured_; }
+  LayerBitrates layer_bitrates(media::Micros now) { return layers_.bitrates(now, limits_.lower_frame_rate); }
+  bool has_bitrates() const { return layers_.measured(); }
 
   LocalTrackId id() const { return id_; }
   LocalTrackState state() const { return state_; }
@@ -114,22 +91,20 @@ class LocalTrack {
   const std::string& source_peer() const { return peer_; }
   const std::string& source_track() const { return track_; }
   const LocalTrackLimits& limits() const { return limits_; }
-  const LocalTrackStats& stats() const { return stats_; }
-  int forwarded_spatial() const { return cur_s_; }
-  int forwarded_temporal() const { return cur_t_; }
+  LocalTrackStats stats() const {
+    LocalTrackStats s = stats_;
+    s.keyframe_requests = gate_.requests();
+    return s;
+  }
+  int forwarded_spatial() const { return selector_.spatial(); }
+  int forwarded_temporal() const { return selector_.temporal(); }
 
  private:
   void wait_for_keyframe(media::Micros now);
-  void request(media::Micros now, int layer);
   void update_want(media::Micros now);
   void update_state();
-  int target_spatial(media::Micros now) const;
-  uint8_t target_temporal() const { return alloc_driven_ ? alloc_layer_.temporal : kAllTemporalLayers; }
   void start_layer(uint8_t layer);
-  // A higher temporal ceiling is wanted and the source has frames above the current one.
-  bool temporal_upgrade_pending() const {
-    return cur_s_ >= 0 && target_temporal() > cur_t_ && cur_t_ < max_tid_[static_cast<size_t>(cur_s_)];
-  }
+  bool sending() const { return !client_paused_ && !selector_.paused(); }
 
   LocalTrackId id_;
   LocalTrackState state_ = LocalTrackState::kIdle;
@@ -137,53 +112,15 @@ class LocalTrack {
   std::string track_;
   LocalTrackLimits limits_;
   media::MediaKind kind_ = media::MediaKind::kVideo;
-  media::StreamRewriter rewriter_;
-  LocalTrackStats stats_;
-
   bool client_paused_ = false;
-  bool alloc_driven_ = false;
-  bool alloc_paused_ = false;
-  Layer alloc_layer_{0, kAllTemporalLayers};
-
-  int cur_s_ = -1;                      // spatial layer forwarded; -1 = waiting for a key frame
-  uint8_t cur_t_ = kAllTemporalLayers;  // temporal ceiling in effect
-  int waiting_for_ = -1;                // layer whose key frame is awaited (kAnyLayer: any), -1 = none
-  media::Micros last_request_ = 0;
-  bool any_requested_ = false;  // an "any layer" request was sent at any_request_at_
-  media::Micros any_request_at_ = 0;
-  uint8_t any_answered_ = 0;  // layers whose key frame arrived since
-  media::Micros temporal_wait_since_ = 0;
-  bool request_due_ = false;
-  uint8_t request_layer_ = kAnySpatialLayer;
-
-  // Per-frame temporal decision (a frame is one timestamp of the forwarded layer).
-  bool frame_known_ = false;
-  uint32_t frame_ts_ = 0;
-  bool frame_forward_ = true;
-
-  // VP8 picture id / TL0PICIDX continuity: offsets rebased at every switch.
-  bool pic_rebase_ = true;
-  uint16_t pid_offset_ = 0;
-  uint8_t tl0_offset_ = 0;
-  bool have_out_ = false;
-  uint16_t last_out_seq_ = 0;
-  int32_t last_pid_ = -1;
-  int16_t last_tl0_ = -1;
-
-  // Layer-change reporting.
-  bool layer_dirty_ = false;
-  std::pair<int16_t, int16_t> reported_{-1, -1};
-
-  // Measurement.
-  LayerMeter meter_;
-  std::array<media::Micros, kMaxSpatialLayers> last_seen_{};
-  std::array<bool, kMaxSpatialLayers> seen_{};
-  std::array<uint8_t, kMaxSpatialLayers>
-      max_tid_{};  // highest temporal layer the source sent per spatial layer
-  bool measured_ = false;
   uint8_t source_layers_ = 1;
-  LayerBitrates remembered_;
-  std::array<std::array<media::Micros, kMaxTemporalLayers>, kMaxSpatialLayers> remembered_at_{};
+
+  SourceLayers layers_;
+  LayerSelector selector_;
+  KeyFrameGate gate_;
+  media::StreamRewriter rewriter_;
+  media::PictureIdRewriter picture_ids_;
+  LocalTrackStats stats_;  // keyframe_requests is the gate's count
 };
 
 }  // namespace atrium::core
