@@ -131,6 +131,8 @@ class ClusterHarness : public ::testing::Test {
                   SubscribeMode peers = SubscribeMode::kAuto, SubscribeMode tracks = SubscribeMode::kAuto) {
     EndpointId ep = n.hub->create_endpoint();
     send(n, ep, tev::Join{{room, peer, "{\"name\":\"" + peer + "\"}", peers, tracks}});
+    // The bus answers once the cluster's directory did (the claim runs off the worker): wait for the verdict.
+    wait_until([&] { return has<eev::Joined>(n, ep) || has<eev::ErrorEvent>(n, ep); });
     return ep;
   }
 
