@@ -240,6 +240,7 @@ void WebRtcWorker::pump(int64_t now, Entry* first) {
       else if (const auto* w = std::get_if<core::eev::BandwidthWanted>(&out->event))
         spdlog::debug("webrtc: session {} could use {} kbit/s", e->id, w->bps / 1000);
       e->session->on_endpoint_event(now, out->event);
+      if (e->answer_when_joined) answer_if_decided(*e);
       flush(*e);
       pending_.push_back(e);
     }
@@ -412,7 +413,7 @@ void WebRtcWorker::sync_ufrag(Entry& e) {
   if (!e.ufrag.empty()) by_ufrag_[e.ufrag] = &e;
 }
 
-SessionCreated WebRtcWorker::create_session(SessionOffer offer) {
+void WebRtcWorker::create_session(SessionOffer offer, std::function<void(SessionCreated)> answer) {
   const int64_t now = WorkerCore::now();
   SessionCreated result;
   core::JoinParams join;
@@ -423,7 +424,7 @@ SessionCreated WebRtcWorker::create_session(SessionOffer offer) {
     release_slot();
     result.status = media.status;
     result.error = media.error;
-    return result;
+    return answer(std::move(result));
   }
   auto entry = std::make_unique<Entry>();
   entry->answer = std::move(media.answer);
@@ -435,19 +436,34 @@ SessionCreated WebRtcWorker::create_session(SessionOffer offer) {
   entry->description = std::string(offer.kind == webrtc::SessionKind::kPublish ? "whip " : "whep ") +
                        offer.room + "/" + offer.peer;
   Entry* e = add_entry(std::move(entry));
-  pump(now, e);  // the join: the embedded bus answers at once
+  e->answer_when_joined = std::move(answer);
+  pump(now, e);  // the join: the embedded bus answers at once, a NATS bus when its directory claim completes
   if (e->whip->join_failed()) {
-    result.status = 409;
-    result.error = e->session->close_reason();
     closed_.erase(std::remove(closed_.begin(), closed_.end(), e), closed_.end());
-    remove(now, e);
-    return result;
+    remove(now, e);  // answers 409
   }
-  spdlog::info("webrtc: session {} created ({}, udp port {})", e->id, e->description, port_);
-  result.id = e->id;
-  result.answer = e->answer.sdp;
-  result.etag = e->etag;
-  return result;
+}
+
+void WebRtcWorker::answer_if_decided(Entry& e, bool ending) {
+  if (!e.answer_when_joined || !e.whip) return;
+  SessionCreated result;
+  if (e.whip->join_failed()) {
+    result.status = 409;  // the peer id is taken (or the join was refused otherwise): the reason says which
+    result.error = e.session->close_reason();
+  } else if (e.session->closed() || ending) {
+    result.status = 503;
+    result.error = "the session ended before its join was answered: " + e.session->close_reason();
+  } else if (e.whip->joined()) {
+    spdlog::info("webrtc: session {} created ({}, udp port {})", e.id, e.description, port_);
+    result.id = e.id;
+    result.answer = e.answer.sdp;
+    result.etag = e.etag;
+  } else {
+    return;  // still joining
+  }
+  auto answer = std::move(e.answer_when_joined);
+  e.answer_when_joined = nullptr;
+  answer(std::move(result));
 }
 
 void WebRtcWorker::after_sdk_input(int64_t now, Entry* e) {
@@ -618,6 +634,7 @@ bool WebRtcWorker::delete_session(const std::string& id) {
 void WebRtcWorker::remove(int64_t now, Entry* e) {
   auto it = by_id_.find(e->id);
   if (it == by_id_.end()) return;
+  answer_if_decided(*e, true);  // a POST still waiting: the join was refused, or the session ended first
   send_batch();  // the batch may point into this session's queue
   sync_stats(*e);
   reported_.erase(e);
