@@ -192,7 +192,7 @@ start_server() { # name, N -> sets server_pid, server_url
   case $1 in
     atrium)
       "$build/src/server/atrium" --bind 127.0.0.1 --udp-port 0 --workers 2 --http 127.0.0.1:18080 \
-        --log-level warn >"$out/atrium-$2.log" 2>&1 &
+        --log-level warn --max-pending-per-address 1000 --max-pending-sessions 2000 --max-connections-per-address 4096 >"$out/atrium-$2.log" 2>&1 &
       server_pid=$!
       server_url=http://127.0.0.1:18080
       client_ip=127.0.0.1

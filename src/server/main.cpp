@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "server/auth/access_token.h"
+#include "server/fd_budget.h"
 #include "server/host_port.h"
 #include "server/logging.h"
 #include "server/server.h"
@@ -72,11 +73,26 @@ int main(int argc, char** argv) {
 
   try {
     init_logging(parsed.config->log_level);
-    Server server(*parsed.config);
+    const auto fds =
+        raise_fd_limit(static_cast<std::size_t>(parsed.config->max_connections), parsed.config->workers);
+    HttpLimits http_limits;
+    http_limits.max_connections = fds.max_connections;
+    http_limits.max_connections_per_address =
+        static_cast<std::size_t>(parsed.config->max_connections_per_address);
+    Server server(*parsed.config, http_limits);
     if (auto error = server.listen(); !error.empty()) {
       std::fprintf(stderr, "atrium: %s\n", error.c_str());
       return 2;
     }
+    // Logged once listening, so a server that cannot start says only why.
+    if (fds.capped)
+      spdlog::warn(
+          "atrium: file-descriptor limit {} (hard {}): at most {} HTTP connections instead of "
+          "--max-connections {} ({} descriptors kept for the rest); raise it with `ulimit -n`",
+          fds.soft, fds.hard, fds.max_connections, parsed.config->max_connections, fds.reserved);
+    else
+      spdlog::info("atrium: file-descriptor limit {} (was {}); at most {} HTTP connections, {} per address",
+                   fds.soft, fds.soft_before, fds.max_connections, http_limits.max_connections_per_address);
     // Each worker gets its media core; /metrics sums their snapshots.
     struct Cores {
       std::mutex mutex;
@@ -124,8 +140,18 @@ int main(int argc, char** argv) {
     WebRtcService webrtc(server.config(), server.metrics());
     webrtc.add_routes(server.router(), server.workers());
     webrtc.add_sdk_routes(server.router(), server.workers());
-    add_static_routes(server.router(), server.config().web_root.empty() ? std::string(ATRIUM_WEB_ROOT)
-                                                                        : server.config().web_root);
+    {
+      // The pages are read once, here: no request touches the filesystem (docs/security.md).
+      const std::string web_root =
+          server.config().web_root.empty() ? std::string(ATRIUM_WEB_ROOT) : server.config().web_root;
+      const std::string sdk_root = std::string(ATRIUM_WEB_BUILD_ROOT) + "/sdk";
+      auto pages = StaticFiles::load({{sdk_root, "sdk/", ""}, {web_root, "", "sdk/"}});
+      spdlog::info("atrium: serving {} page files ({} KiB) from {} and {}", pages->files(),
+                   pages->bytes() / 1024, web_root, sdk_root);
+      for (const auto& why : pages->skipped())
+        spdlog::warn("atrium: page file left out: {}", why);
+      add_static_routes(server.router(), std::move(pages));
+    }
     auto udp_errors = std::make_shared<std::vector<std::string>>();
     atrium::cluster::nats::NatsBusOptions nats;
     if (!server.config().cluster.empty()) {

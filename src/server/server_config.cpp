@@ -97,8 +97,20 @@ std::string validate_config(const ServerConfig& config) {
     return "--udp-port: expected 0 (ephemeral) or a port that leaves room for one per worker, got " +
            std::to_string(config.udp_port);
   }
+  if (config.max_connections < 1)
+    return "--max-connections: expected at least 1, got " + std::to_string(config.max_connections);
+  if (config.max_connections_per_address < 1)
+    return "--max-connections-per-address: expected at least 1, got " +
+           std::to_string(config.max_connections_per_address);
   if (config.max_sessions < 1) {
     return "--max-sessions: expected at least 1, got " + std::to_string(config.max_sessions);
+  }
+  if (config.max_pending_sessions < 1) {
+    return "--max-pending-sessions: expected at least 1, got " + std::to_string(config.max_pending_sessions);
+  }
+  if (config.max_pending_per_address < 1) {
+    return "--max-pending-per-address: expected at least 1, got " +
+           std::to_string(config.max_pending_per_address);
   }
   boost::system::error_code ec;
   boost::asio::ip::make_address(config.bind, ec);

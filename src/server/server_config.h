@@ -14,15 +14,21 @@ struct ServerConfig {
   std::string http = "127.0.0.1:8080";  // address:port of the HTTP API
   int workers = 0;                      // media worker threads; 0: one per hardware core
   std::string log_level = "info";
+  // HTTP API connections (plain and WebSocket); docs/security.md.
+  int max_connections = 4096;             // lowered at start to fit the file-descriptor limit
+  int max_connections_per_address = 256;  // per client IP address
 
   // WebRTC media.
   std::string bind = "0.0.0.0";  // address the UDP media sockets bind to
   std::string public_ip;         // comma-separated addresses to advertise as candidates; empty: see below
   int udp_port = 40000;          // worker i listens on udp_port + i; 0: ephemeral ports
   int max_sessions = 1000;       // WHIP + WHEP sessions; beyond it POST answers 503
-  std::string ice_servers;       // comma-separated stun:/turn: URLs announced in Link headers
-  std::string auth_secret;       // when set, WHIP/WHEP need "Authorization: Bearer <secret>"
-  std::string web_root;          // directory served at / (the example page); empty: the built-in default
+  // Sessions not connected yet (ICE/DTLS not done), in total and per client address; beyond: 503.
+  int max_pending_sessions = 200;
+  int max_pending_per_address = 20;
+  std::string ice_servers;  // comma-separated stun:/turn: URLs announced in Link headers
+  std::string auth_secret;  // when set, WHIP/WHEP need "Authorization: Bearer <secret>"
+  std::string web_root;     // directory served at / (the example page); empty: the built-in default
 
   // Cluster.
   std::string cluster;  // comma-separated nats:// URLs; empty: the embedded single-node bus
@@ -39,12 +45,23 @@ void visit_settings(ServerConfig& config, Visitor&& visit) {
   visit("http", config.http, "address:port of the HTTP API (WHIP, WHEP, /metrics, /healthz)");
   visit("workers", config.workers, "media worker threads; 0 means one per hardware core");
   visit("log-level", config.log_level, "trace, debug, info, warn, error, critical or off");
+  visit("max-connections", config.max_connections,
+        "open HTTP + WebSocket connections at once (lowered to fit the file-descriptor limit); beyond, new "
+        "ones are closed");
+  visit("max-connections-per-address", config.max_connections_per_address,
+        "open HTTP + WebSocket connections from one client address; beyond, new ones are closed");
   visit("bind", config.bind, "address the UDP media sockets bind to (0.0.0.0: all IPv4 addresses)");
   visit("public-ip", config.public_ip,
         "comma-separated addresses advertised as ICE candidates; default: the bound address, or every "
         "address of the machine (non-loopback first, then loopback) when bound to 0.0.0.0");
   visit("udp-port", config.udp_port, "first UDP media port; worker i uses udp-port + i; 0: ephemeral ports");
   visit("max-sessions", config.max_sessions, "WHIP + WHEP sessions accepted at once; beyond, POST gets 503");
+  visit(
+      "max-pending-sessions", config.max_pending_sessions,
+      "sessions (WHIP, WHEP, SDK) not connected yet (ICE/DTLS not done) accepted at once; beyond, POST gets "
+      "503 and a join SERVER_FULL");
+  visit("max-pending-per-address", config.max_pending_per_address,
+        "sessions not connected yet accepted at once from one client IP address; beyond, 503 / SERVER_FULL");
   visit("ice-servers", config.ice_servers,
         "comma-separated stun:/turn: URLs sent to clients in Link headers");
   visit("auth-secret", config.auth_secret,

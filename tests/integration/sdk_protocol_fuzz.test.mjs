@@ -114,7 +114,7 @@ test('protocol fuzz: coded errors or a closed socket, and the room keeps its med
         [{ id: 13, type: 'join', room, peer: 'mallory2', offer }, 'ALREADY_JOINED'],
         [{ id: 14, type: 'attach', peer: 'nobody', track: 'camera' }, 'TRACK_NOT_FOUND'],
         [{ id: 15, type: 'detach', mid: '99' }, 'LOCAL_TRACK_NOT_FOUND'],
-        [{ id: 16, type: 'set_limits', mid: { x: 1 }, max_bitrate: -5 }, 'LOCAL_TRACK_NOT_FOUND'],
+        [{ id: 16, type: 'set_limits', mid: { x: 1 }, max_bitrate: -5 }, 'INVALID_ARGUMENT'], // "mid" must be a string
         [{ id: 17, type: 'publish', name: 'x', kind: 'video', mid: '0' }, 'INVALID_ARGUMENT'],
         [{ id: 18, type: 'publish', name: '../../etc', kind: 'video', mid: '0' }, 'INVALID_ARGUMENT'],
         [{ id: 19, type: 'unpublish', name: 'never' }, 'TRACK_NOT_FOUND'],

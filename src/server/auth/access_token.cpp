@@ -94,7 +94,10 @@ TokenCheck verify_access_token(std::string_view secret, std::string_view token, 
   const auto signature = b64url_decode(token.substr(d2 + 1));
   if (!header || !payload || !signature) return fail("TOKEN_INVALID", "the token is not base64url");
   const auto h = nlohmann::json::parse(*header, nullptr, false);
-  if (!h.is_object() || h.value("alg", "") != "HS256")
+  // Read by type: h.value("alg", "") would throw on {"alg": 5}, and this runs before the signature is
+  // checked.
+  const auto alg = h.is_object() ? h.find("alg") : h.end();
+  if (!h.is_object() || alg == h.end() || !alg->is_string() || *alg != "HS256")
     return fail("TOKEN_INVALID", "the token must be signed with HS256");
   const std::string expected = hmac_sha256(secret, token.substr(0, d2));
   if (expected.size() != signature->size() ||

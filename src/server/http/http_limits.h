@@ -9,7 +9,13 @@ namespace atrium::server {
 struct HttpLimits {
   std::size_t max_body_bytes = 64 * 1024;    // larger bodies get 413
   std::size_t max_header_bytes = 16 * 1024;  // larger headers get 431
-  std::size_t max_connections = 4096;        // beyond this, new connections are closed at once
+  // Open TCP connections, plain HTTP and WebSockets alike; beyond either, a new connection is closed at once.
+  // The server lowers max_connections below its file-descriptor limit at start (fd_budget.h).
+  std::size_t max_connections = 4096;
+  std::size_t max_connections_per_address = 256;
+  // After accept() fails for want of file descriptors (EMFILE, ENFILE), accepting pauses this long instead
+  // of retrying at once, which would spin on the connection still waiting in the backlog.
+  std::chrono::milliseconds accept_pause{20};
   // Waiting for a request's headers, including an idle keep-alive connection waiting for its next request.
   std::chrono::milliseconds header_timeout{15'000};
   std::chrono::milliseconds body_timeout{30'000};

@@ -12,7 +12,23 @@ namespace atrium::server {
 namespace asio = boost::asio;
 using boost::system::error_code;
 
-HttpServer::HttpServer(const HttpRouter& router, HttpLimits limits) : router_(router), limits_(limits) {}
+namespace {
+
+// An IPv4 client on a dual-stack socket counts as its IPv4 address.
+std::string client_key(const asio::ip::address& address) {
+  if (address.is_v6() && address.to_v6().is_v4_mapped())
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
+  return address.to_string();
+}
+
+}  // namespace
+
+HttpServer::HttpServer(const HttpRouter& router, HttpLimits limits)
+    : router_(router),
+      limits_(limits),
+      connections_(std::make_shared<AddressQuota>(static_cast<int64_t>(limits.max_connections),
+                                                  static_cast<int64_t>(limits.max_connections_per_address))) {
+}
 
 HttpServer::~HttpServer() {
   stop();
@@ -58,19 +74,61 @@ void HttpServer::start() {
 void HttpServer::do_accept() {
   acceptor_.async_accept([this](error_code ec, asio::ip::tcp::socket socket) {
     if (!acceptor_.is_open()) return;
-    if (ec) {
-      // Out of file descriptors and the like: keep accepting; the failing connection is lost either way.
-      spdlog::warn("http: accept failed: {}", ec.message());
-    } else if (sessions_.size() >= limits_.max_connections) {
+    if (ec) return on_accept_failed(ec);
+    error_code remote_ec;
+    const auto remote = socket.remote_endpoint(remote_ec);
+    auto why = AddressQuota::Reserved::kYes;
+    auto slot = remote_ec ? AddressQuota::Slot() : connections_->take(client_key(remote.address()), why);
+    if (!slot) {
       error_code ignored;
       socket.close(ignored);
+      if (!remote_ec) on_refused(why, remote);
     } else {
-      auto session = std::make_shared<HttpSession>(*this, std::move(socket));
+      auto session = std::make_shared<HttpSession>(*this, std::move(socket), std::move(slot));
       sessions_.emplace(session.get(), session);
       session->start();
     }
     do_accept();
   });
+}
+
+void HttpServer::on_accept_failed(const error_code& ec) {
+  ++accept_failures_;
+  ++accept_failures_unlogged_;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_accept_log_ >= std::chrono::seconds(1)) {
+    spdlog::warn(
+        "http: accept failed {} time(s) in the last second: {} ({} failures since start, {} "
+        "connections open); pausing {} ms between tries",
+        accept_failures_unlogged_, ec.message(), accept_failures_, connections_->total(),
+        limits_.accept_pause.count());
+    accept_failures_unlogged_ = 0;
+    last_accept_log_ = now;
+  }
+  // Out of file descriptors (or kernel memory) the connection stays in the backlog and the listener stays
+  // readable: trying again at once would spin. A pause lets descriptors free up, and the backlog waits.
+  accept_pause_.expires_after(limits_.accept_pause);
+  accept_pause_.async_wait([this](error_code wait_ec) {
+    if (!wait_ec && acceptor_.is_open()) do_accept();
+  });
+}
+
+void HttpServer::on_refused(AddressQuota::Reserved why, const asio::ip::tcp::endpoint& from) {
+  ++refusals_unlogged_;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_refusal_log_ < std::chrono::seconds(1)) return;
+  if (why == AddressQuota::Reserved::kAddressFull)
+    spdlog::warn(
+        "http: refused {} connection(s) in the last second; {} has {} open, the limit per address "
+        "(--max-connections-per-address)",
+        refusals_unlogged_, from.address().to_string(), connections_->max_per_address());
+  else
+    spdlog::warn(
+        "http: refused {} connection(s) in the last second; {} are open, the limit "
+        "(--max-connections)",
+        refusals_unlogged_, connections_->max_total());
+  refusals_unlogged_ = 0;
+  last_refusal_log_ = now;
 }
 
 void HttpServer::forget(HttpSession* session) {
@@ -83,6 +141,7 @@ void HttpServer::stop() {
   auto close_everything = [this] {
     error_code ignored;
     acceptor_.close(ignored);
+    accept_pause_.cancel();
     auto sessions = std::move(sessions_);
     sessions_.clear();
     for (auto& [raw, session] : sessions)

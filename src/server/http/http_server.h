@@ -10,8 +10,10 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/system/error_code.hpp>
 
+#include "server/address_quota.h"
 #include "server/http/http_limits.h"
 #include "server/http/http_router.h"
 
@@ -38,6 +40,8 @@ class HttpServer {
  private:
   friend class HttpSession;
   void do_accept();
+  void on_accept_failed(const boost::system::error_code& ec);  // pauses, logs at most once a second
+  void on_refused(AddressQuota::Reserved why, const boost::asio::ip::tcp::endpoint& from);
   void forget(HttpSession* session);  // a session calls this when it closes (HTTP thread only)
 
   const HttpRouter& router_;
@@ -46,6 +50,15 @@ class HttpServer {
   boost::asio::ip::tcp::acceptor acceptor_{io_context_};
   boost::asio::ip::tcp::endpoint local_endpoint_;
   std::unordered_map<HttpSession*, std::shared_ptr<HttpSession>> sessions_;  // HTTP thread only
+  // Open connections, HTTP and WebSocket alike, in total and per client address: a connection holds its
+  // Slot for its whole life, and the Slot moves from the HTTP session into the WebSocket on upgrade.
+  std::shared_ptr<AddressQuota> connections_;
+  boost::asio::steady_timer accept_pause_{io_context_};
+  // Throttled logging of accept failures and refusals: counts since the last line.
+  std::chrono::steady_clock::time_point last_accept_log_{};
+  std::uint64_t accept_failures_ = 0, accept_failures_unlogged_ = 0;
+  std::chrono::steady_clock::time_point last_refusal_log_{};
+  std::uint64_t refusals_unlogged_ = 0;
   std::thread thread_;
   bool stopped_ = false;
 };

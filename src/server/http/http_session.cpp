@@ -48,11 +48,12 @@ HttpRequest request_line(const Message& message, const asio::ip::tcp::endpoint& 
 
 }  // namespace
 
-HttpSession::HttpSession(HttpServer& server, asio::ip::tcp::socket socket)
+HttpSession::HttpSession(HttpServer& server, asio::ip::tcp::socket socket, AddressQuota::Slot slot)
     : server_(server),
       limits_(server.limits_),
       stream_(std::move(socket)),
-      handler_timer_(stream_.get_executor()) {
+      handler_timer_(stream_.get_executor()),
+      slot_(std::move(slot)) {
   error_code ec;
   remote_ = stream_.socket().remote_endpoint(ec);
   stream_.socket().set_option(asio::ip::tcp::no_delay(true), ec);  // small answers should leave at once
@@ -120,7 +121,7 @@ void HttpSession::dispatch() {
     }
     HttpRequest request = request_line(message, remote_);
     // The connection leaves HTTP for good: the socket moves into the WebSocket, this session ends quietly.
-    auto ws = std::make_shared<WebSocketConnection>(std::move(stream_), std::move(request));
+    auto ws = std::make_shared<WebSocketConnection>(std::move(stream_), std::move(request), std::move(slot_));
     closed_ = true;
     handler_timer_.cancel();
     (*ws_handler)(ws);
@@ -129,13 +130,15 @@ void HttpSession::dispatch() {
     return;
   }
 
+  // Read before the headers move out: keep_alive() looks at the Connection header (and the version).
+  keep_alive_ = message.keep_alive();
+  version_ = message.version();
+
   HttpRequest request = request_line(message, remote_);
   request.body = std::move(message.body());
   request.headers = std::move(static_cast<http::fields&>(message.base()));
   request.remote = remote_;
 
-  keep_alive_ = message.keep_alive();
-  version_ = message.version();
   awaiting_answer_ = true;
   const auto id = ++request_id_;
 
@@ -242,6 +245,7 @@ void HttpSession::close() {
   handler_timer_.cancel();
   error_code ignored;
   stream_.socket().close(ignored);
+  slot_ = {};
   server_.forget(this);
 }
 

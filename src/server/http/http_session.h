@@ -16,6 +16,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include "server/address_quota.h"
 #include "server/http/http_limits.h"
 #include "server/http/http_message.h"
 
@@ -25,7 +26,7 @@ class HttpServer;
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(HttpServer& server, boost::asio::ip::tcp::socket socket);
+  HttpSession(HttpServer& server, boost::asio::ip::tcp::socket socket, AddressQuota::Slot slot);
 
   void start() { read_header(); }
   void close();  // ends the connection now, without a response
@@ -61,6 +62,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   unsigned version_ = 11;
   bool closed_ = false;
   std::vector<char> drain_buffer_;
+  AddressQuota::Slot slot_;  // moves into the WebSocket on upgrade
 };
 
 }  // namespace atrium::server

@@ -11,12 +11,42 @@ namespace websocket = boost::beast::websocket;
 namespace asio = boost::asio;
 using boost::system::error_code;
 
-WebSocketConnection::WebSocketConnection(beast::tcp_stream stream, HttpRequest request)
-    : ws_(std::move(stream)), request_(std::move(request)) {}
+WebSocketConnection::WebSocketConnection(beast::tcp_stream stream, HttpRequest request,
+                                         AddressQuota::Slot slot)
+    : ws_(std::move(stream)),
+      request_(std::move(request)),
+      keep_timer_(ws_.get_executor()),
+      slot_(std::move(slot)) {}
+
+void WebSocketConnection::close_unless_kept(std::chrono::milliseconds timeout, uint16_t code,
+                                            std::string reason) {
+  asio::post(
+      ws_.get_executor(), [self = shared_from_this(), timeout, code, reason = std::move(reason)]() mutable {
+        if (self->finished_) return;
+        self->keep_timer_.expires_after(timeout);
+        self->keep_timer_.async_wait([weak = std::weak_ptr<WebSocketConnection>(self), code,
+                                      reason = std::move(reason)](error_code ec) mutable {
+          auto me = weak.lock();
+          if (ec || !me || me->finished_) return;
+          spdlog::debug("websocket: closing {}: {}", me->request_.remote.address().to_string(), reason);
+          me->close(code, std::move(reason));
+        });
+      });
+}
+
+void WebSocketConnection::keep() {
+  asio::post(ws_.get_executor(), [self = shared_from_this()] { self->keep_timer_.cancel(); });
+}
 
 void WebSocketConnection::start(beast::http::request<beast::http::string_body> upgrade) {
   beast::get_lowest_layer(ws_).expires_never();
-  ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+  // The close handshake gets 5 s, not Beast's 30: a peer that ignores our close frame must not hold its
+  // descriptor long. A connection silent for 60 s (pings at half of that go unanswered) is gone.
+  auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
+  timeouts.handshake_timeout = std::chrono::seconds(5);
+  timeouts.idle_timeout = std::chrono::seconds(60);
+  timeouts.keep_alive_pings = true;
+  ws_.set_option(timeouts);
   ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
     res.set(beast::http::field::server, std::string("atrium/") + ATRIUM_VERSION);
   }));
@@ -93,8 +123,10 @@ void WebSocketConnection::finish(uint16_t code) {
   if (finished_) return;
   finished_ = true;
   queue_.clear();
+  keep_timer_.cancel();
   error_code ignored;
   beast::get_lowest_layer(ws_).socket().close(ignored);
+  slot_ = {};  // the descriptor is closed: its place under the limits is free
   if (auto h = std::move(on_close_)) h(code);
   on_message_ = nullptr;
 }

@@ -3,18 +3,21 @@
 // queue over `max_queued` messages closes the connection (1009 / 1008) rather than buffering without end.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <string>
 
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
+#include "server/address_quota.h"
 #include "server/http/http_message.h"
 
 namespace atrium::server {
@@ -27,7 +30,8 @@ class WebSocketConnection : public std::enable_shared_from_this<WebSocketConnect
   static constexpr size_t kMaxMessage = 64 * 1024;
   static constexpr size_t kMaxQueued = 1024;
 
-  WebSocketConnection(boost::beast::tcp_stream stream, HttpRequest request);
+  // `slot`: the connection's place under the server's connection limits, held until the socket closes.
+  WebSocketConnection(boost::beast::tcp_stream stream, HttpRequest request, AddressQuota::Slot slot = {});
 
   // Set before start(); both run on the HTTP thread. on_close runs once, whoever closed.
   void on_message(MessageHandler h) { on_message_ = std::move(h); }
@@ -37,6 +41,10 @@ class WebSocketConnection : public std::enable_shared_from_this<WebSocketConnect
 
   void send(std::string text);                    // any thread
   void close(uint16_t code, std::string reason);  // any thread; sends queued messages first
+  // Closes with `code` and `reason` after `timeout` unless keep() is called first (any thread): how a
+  // socket that never joins is let go.
+  void close_unless_kept(std::chrono::milliseconds timeout, uint16_t code, std::string reason);
+  void keep();
   const HttpRequest& request() const { return request_; }
 
  private:
@@ -56,6 +64,8 @@ class WebSocketConnection : public std::enable_shared_from_this<WebSocketConnect
   std::string close_reason_;
   MessageHandler on_message_;
   CloseHandler on_close_;
+  boost::asio::steady_timer keep_timer_;
+  AddressQuota::Slot slot_;
 };
 
 }  // namespace atrium::server

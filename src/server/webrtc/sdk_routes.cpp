@@ -11,6 +11,7 @@
 #include "server/auth/access_token.h"
 #include "server/http/websocket_connection.h"
 #include "server/webrtc/webrtc_service.h"
+#include "transport/sdk/json_fields.h"
 
 namespace atrium::server {
 
@@ -19,6 +20,7 @@ namespace {
 constexpr double kRequestsPerSecond = 100;  // sustained, per connection
 constexpr double kBurst = 200;
 constexpr int kRejectionsBeforeClose = 500;
+constexpr std::chrono::milliseconds kJoinTimeout{10'000};  // docs/security.md
 
 std::string error_response(const nlohmann::json& id, std::string_view code, std::string_view message) {
   return nlohmann::json{
@@ -50,6 +52,8 @@ void WebRtcService::add_sdk_routes(HttpRouter& router, WorkerPool& workers) {
   router.websocket("/sdk/v1", [this, &workers](const std::shared_ptr<WebSocketConnection>& socket) {
     auto conn = std::make_shared<Connection>();
     std::weak_ptr<WebSocketConnection> weak = socket;
+    // A socket that has not joined in time is let go, so idle sockets cannot hold descriptors for ever.
+    socket->close_unless_kept(kJoinTimeout, 4008, "no join within 10 s");
     socket->on_message([this, &workers, conn, weak](std::string text) {
       auto ws = weak.lock();
       if (!ws) return;
@@ -71,48 +75,73 @@ void WebRtcService::add_sdk_routes(HttpRouter& router, WorkerPool& workers) {
         });
         return;
       }
-      // Not bound yet: this must be the join (or a resume).
+      // Not bound yet: this must be the join (or a resume). Every field is read by type: a client's JSON must
+      // never throw here.
       auto j = nlohmann::json::parse(text, nullptr, false);
       if (!j.is_object())
         return ws->send(error_response(nullptr, "BAD_REQUEST", "a request is a JSON object"));
-      const auto id = j.contains("id") ? j["id"] : nlohmann::json();
-      if (j.value("type", "") == "ping")
+      sdk::JsonFields fields(j);
+      const auto id = fields.id();
+      const auto type = fields.string("type");
+      if (!fields.ok()) return ws->send(error_response(id, "BAD_REQUEST", fields.error()));
+      if (!type || type->empty())
+        return ws->send(error_response(id, "BAD_REQUEST", "a request needs a string \"type\""));
+      if (type == "ping")
         return ws->send(nlohmann::json{
             {"type", "response"}, {"id", id}, {"ok", true}, {"result", nlohmann::json::object()}}
                             .dump());
-      if (j.value("type", "") != "join")
-        return ws->send(error_response(id, "NOT_JOINED", "join a room first"));
-      const std::string room = j.value("room", "");
-      const std::string peer = j.value("peer", "");
+      if (type != "join") return ws->send(error_response(id, "NOT_JOINED", "join a room first"));
       // A join that fails here ends the connection, as one the room refuses does: retries start clean.
       auto refuse = [&](std::string_view code, std::string_view message) {
         ws->send(error_response(id, code, message));
         ws->close(4001, "join refused");
       };
+      const std::string room = fields.string("room").value_or("");
+      const std::string peer = fields.string("peer").value_or("");
+      const std::string token = fields.string("token").value_or("");
+      const auto* resume_fields = fields.object("resume");
+      if (resume_fields) {
+        sdk::JsonFields secrets(*resume_fields);
+        secrets.required_string("session");
+        secrets.required_string("secret");
+        if (!secrets.ok()) return refuse("INVALID_ARGUMENT", "in \"resume\": " + secrets.error());
+      }
+      if (!fields.ok()) return refuse("INVALID_ARGUMENT", fields.error());
       if (room.empty()) return refuse("INVALID_ARGUMENT", "join needs a \"room\"");
       sdk::SdkPermissions permissions;
       if (!config_.auth_secret.empty()) {
-        std::string token = j.value("token", "");
         const auto access = authorize(token, room, peer);
         if (!access.ok) return refuse(access.code, access.message);
         permissions.publish = access.publish;
         permissions.subscribe = access.subscribe;
       }
-      const bool resume = j.contains("resume");
+      const bool resume = resume_fields != nullptr;
       if (!resume && sessions_.fetch_add(1, std::memory_order_relaxed) >= config_.max_sessions) {
         sessions_.fetch_sub(1, std::memory_order_relaxed);
         return ws->send(
             error_response(id, "SERVER_FULL", "the server is at its session limit; try again later"));
       }
+      // A new session has not connected its media yet: it counts against the pending caps of its address.
+      PendingSessions::Slot pending;
+      if (!resume) {
+        std::string full;
+        pending = reserve_pending(ws->request().remote.address().to_string(), full);
+        if (!pending) {
+          sessions_.fetch_sub(1, std::memory_order_relaxed);
+          return ws->send(error_response(id, "SERVER_FULL", full));
+        }
+      }
       Worker& worker = worker_for_room(workers, room);
       conn->worker = &worker;
-      worker.post([this, w = &worker, ws, text = std::move(text), permissions, resume]() mutable {
+      ws->keep();
+      worker.post([this, w = &worker, ws, text = std::move(text), permissions, resume,
+                   pending = std::move(pending)]() mutable {
         auto* rt = w->find<WebRtcWorker>();
         if (!rt) {
           if (!resume) sessions_.fetch_sub(1, std::memory_order_relaxed);
           return;
         }
-        rt->sdk_open(ws, std::move(text), permissions, !resume);
+        rt->sdk_open(ws, std::move(text), permissions, !resume, std::move(pending));
       });
     });
     socket->on_close([conn, weak](uint16_t) {

@@ -106,7 +106,14 @@ HttpResponse error(unsigned status, const std::string& sentence) {
 }
 
 WebRtcService::WebRtcService(const ServerConfig& config, MetricsRegistry& metrics)
-    : config_(config), metrics_(metrics), ports_(static_cast<size_t>(config.workers)) {
+    : config_(config),
+      metrics_(metrics),
+      ports_(static_cast<size_t>(config.workers)),
+      pending_(
+          std::make_shared<PendingSessions>(config.max_pending_sessions, config.max_pending_per_address)) {
+  metrics.gauge_callback("atrium_webrtc_pending_sessions",
+                         "sessions (WHIP, WHEP, SDK) created but not connected yet (ICE/DTLS not done)",
+                         [this] { return static_cast<double>(pending_->total()); });
   dtls_ = webrtc::DtlsContext::create(webrtc::DtlsCertificate::generate());
   if (!config.public_ip.empty()) {
     candidate_ips_ = split_list(config.public_ip);
@@ -187,10 +194,16 @@ std::string_view WebRtcService::bearer(const HttpRequest& req) {
   return h.starts_with("Bearer ") ? h.substr(7) : std::string_view();
 }
 
-bool WebRtcService::bearer_ok(const HttpRequest& req, std::string_view room, std::string_view peer) const {
-  if (config_.auth_secret.empty()) return true;
-  auto check = verify_access_token(config_.auth_secret, bearer(req), unix_now());
-  return check.claims && (room.empty() || check_scope(*check.claims, room, peer).empty());
+PendingSessions::Slot WebRtcService::reserve_pending(std::string_view address, std::string& refusal) {
+  auto why = PendingSessions::Reserved::kYes;
+  auto slot = pending_->take(address, why);
+  if (why == PendingSessions::Reserved::kAddressFull)
+    refusal = "your address has " + std::to_string(pending_->max_per_address()) +
+              " sessions that have not connected yet (--max-pending-per-address); try again later";
+  else if (why == PendingSessions::Reserved::kServerFull)
+    refusal = "the server has " + std::to_string(pending_->max_total()) +
+              " sessions that have not connected yet (--max-pending-sessions); try again later";
+  return slot;
 }
 
 WebRtcService::Access WebRtcService::authorize(std::string_view token, std::string_view room,
@@ -213,8 +226,19 @@ Worker& WebRtcService::worker_for_room(WorkerPool& workers, std::string_view roo
 }
 
 void WebRtcService::add_routes(HttpRouter& router, WorkerPool& workers) {
-  // The session URL (PATCH, DELETE) needs a valid token too, for any room: it was handed out to its owner.
-  auto authorized = [this](const HttpRequest& req) { return bearer_ok(req, "", ""); };
+  // The session URL (PATCH, DELETE) needs a valid token too. Its claims go to the worker, which knows the
+  // session's room and peer and refuses (403) a token of another room or peer: holding some valid token must
+  // not let anyone end or change someone else's session.
+  struct Caller {
+    bool valid = true;
+    std::optional<SessionCaller> claims;  // none without --auth-secret
+  };
+  auto caller = [this](const HttpRequest& req) -> Caller {
+    if (config_.auth_secret.empty()) return {};
+    auto check = verify_access_token(config_.auth_secret, bearer(req), unix_now());
+    if (!check.claims) return {false, std::nullopt};
+    return {true, SessionCaller{check.claims->room, check.claims->peer, check.claims->admin}};
+  };
   auto unauthorized = [] {
     return error(401, "missing, expired or wrong bearer token").with_header("WWW-Authenticate", "Bearer");
   };
@@ -260,22 +284,33 @@ void WebRtcService::add_routes(HttpRouter& router, WorkerPool& workers) {
                                     std::to_string(config_.max_sessions) + "); try again later")
                          .with_header("Retry-After", "5"));
     }
+    // Sessions that never connect are reaped only after the connect timeout: cap them per address too.
+    std::string full;
+    auto pending = reserve_pending(req.remote.address().to_string(), full);
+    if (!pending) {
+      sessions_.fetch_sub(1, std::memory_order_relaxed);
+      return respond(error(503, full).with_header("Retry-After", "5"));
+    }
 
     Worker& worker = worker_for_room(workers, room);
-    SessionOffer o{kind, room, peer, source, req.body};
+    SessionOffer o{kind, room, peer, source, req.body, std::move(pending)};
     worker.post([this, &worker, o = std::move(o), respond]() mutable {
       auto* w = worker.find<WebRtcWorker>();
       if (!w) {
         sessions_.fetch_sub(1, std::memory_order_relaxed);
         return respond(error(503, "the media worker is not running"));
       }
-      auto created = w->create_session(std::move(o));
-      if (created.status != 201) return respond(error(created.status, created.error));
-      HttpResponse r{201, "application/sdp", std::move(created.answer), {}};
-      r.with_header("Location", "/session/" + created.id).with_header("ETag", created.etag);
-      for (const auto& url : split_list(config_.ice_servers))
-        r.with_header("Link", "<" + url + ">; rel=\"ice-server\"");
-      respond(std::move(r));
+      // Answered once the join is decided: at once with the embedded bus, when the cluster directory's claim
+      // completes with NATS (the worker serves its other sessions meanwhile).
+      w->create_session(std::move(o), [this, respond](SessionCreated created) {
+        if (created.status == 503) return respond(error(503, created.error).with_header("Retry-After", "2"));
+        if (created.status != 201) return respond(error(created.status, created.error));
+        HttpResponse r{201, "application/sdp", std::move(created.answer), {}};
+        r.with_header("Location", "/session/" + created.id).with_header("ETag", created.etag);
+        for (const auto& url : split_list(config_.ice_servers))
+          r.with_header("Link", "<" + url + ">; rel=\"ice-server\"");
+        respond(std::move(r));
+      });
     });
   };
   router.post("/whip/{room}", [offer](const HttpRequest& req, Responder respond) {
@@ -286,33 +321,37 @@ void WebRtcService::add_routes(HttpRouter& router, WorkerPool& workers) {
   });
 
   router.add(boost::beast::http::verb::patch, "/session/{id}",
-             [authorized, unauthorized, worker_of_session](const HttpRequest& req, Responder respond) {
-               if (!authorized(req)) return respond(unauthorized());
+             [caller, unauthorized, worker_of_session](const HttpRequest& req, Responder respond) {
+               auto who = caller(req);
+               if (!who.valid) return respond(unauthorized());
                if (!content_type_is(req, "application/trickle-ice-sdpfrag"))
                  return respond(error(415, "PATCH takes Content-Type: application/trickle-ice-sdpfrag"));
                const std::string id(req.param("id"));
                Worker* worker = worker_of_session(id);
                if (!worker) return respond(error(404, "no such session"));
-               worker->post(
-                   [worker, id, if_match = std::string(req.header("If-Match")), body = req.body, respond]() {
-                     auto* w = worker->find<WebRtcWorker>();
-                     if (!w) return respond(error(404, "no such session"));
-                     auto patched = w->patch_session(id, if_match, body);
-                     if (patched.status == 204) return respond(HttpResponse::empty(204));
-                     if (patched.status != 200) return respond(error(patched.status, patched.error));
-                     HttpResponse r{200, "application/trickle-ice-sdpfrag", std::move(patched.body), {}};
-                     respond(std::move(r.with_header("ETag", patched.etag)));
-                   });
+               worker->post([worker, id, claims = std::move(who.claims),
+                             if_match = std::string(req.header("If-Match")), body = req.body, respond]() {
+                 auto* w = worker->find<WebRtcWorker>();
+                 if (!w) return respond(error(404, "no such session"));
+                 auto patched = w->patch_session(id, claims, if_match, body);
+                 if (patched.status == 204) return respond(HttpResponse::empty(204));
+                 if (patched.status != 200) return respond(error(patched.status, patched.error));
+                 HttpResponse r{200, "application/trickle-ice-sdpfrag", std::move(patched.body), {}};
+                 respond(std::move(r.with_header("ETag", patched.etag)));
+               });
              });
   router.add(boost::beast::http::verb::delete_, "/session/{id}",
-             [authorized, unauthorized, worker_of_session](const HttpRequest& req, Responder respond) {
-               if (!authorized(req)) return respond(unauthorized());
+             [caller, unauthorized, worker_of_session](const HttpRequest& req, Responder respond) {
+               auto who = caller(req);
+               if (!who.valid) return respond(unauthorized());
                const std::string id(req.param("id"));
                Worker* worker = worker_of_session(id);
                if (!worker) return respond(error(404, "no such session"));
-               worker->post([worker, id, respond]() {
+               worker->post([worker, id, claims = std::move(who.claims), respond]() {
                  auto* w = worker->find<WebRtcWorker>();
-                 if (!w || !w->delete_session(id)) return respond(error(404, "no such session"));
+                 if (!w) return respond(error(404, "no such session"));
+                 auto deleted = w->delete_session(id, claims);
+                 if (deleted.status != 200) return respond(error(deleted.status, deleted.error));
                  respond(HttpResponse::text(200, "session deleted\n"));
                });
              });

@@ -7,6 +7,8 @@
 //   PATCH  /session/{id}                            application/trickle-ice-sdpfrag: trickle (204) or ICE
 //                                                   restart (200 + fragment, new ETag)
 //   DELETE /session/{id}                            200; the room sees the peer leave
+// With --auth-secret, PATCH and DELETE need a token of the session's room (and peer, when the token names one
+// and is not an admin's): 401 without a valid one, 403 for someone else's session.
 //   GET    /sdk/v1 (WebSocket)                      the room SDK
 //
 // Sessions of one room go to one worker (the embedded bus is per worker), chosen by a hash of the room name.
@@ -53,7 +55,9 @@ class WebRtcService {
   static std::string_view bearer(const HttpRequest& req);
   // Every session of a room goes to one worker (the embedded bus is per worker): a hash of the name picks it.
   static Worker& worker_for_room(WorkerPool& workers, std::string_view room);
-  bool bearer_ok(const HttpRequest& req, std::string_view room, std::string_view peer) const;
+  // A pending-session slot for a client at `address` (PendingSessions), or an empty one and why not in
+  // `refusal`, a sentence.
+  PendingSessions::Slot reserve_pending(std::string_view address, std::string& refusal);
 
  private:
   const ServerConfig& config_;
@@ -62,7 +66,8 @@ class WebRtcService {
   std::vector<std::string> candidate_ips_;
   std::deque<WebRtcCounters> counters_;  // one per worker; deque: stable addresses
   std::vector<std::atomic<uint16_t>> ports_;
-  std::atomic<int64_t> sessions_{0};  // reserved or open, all workers, for --max-sessions
+  std::atomic<int64_t> sessions_{0};          // reserved or open, all workers, for --max-sessions
+  std::shared_ptr<PendingSessions> pending_;  // not connected yet, for --max-pending-sessions / -per-address
 };
 
 }  // namespace atrium::server

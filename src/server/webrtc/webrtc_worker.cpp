@@ -1,6 +1,7 @@
 #include "server/webrtc/webrtc_worker.h"
 
 #include <netinet/in.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <sys/socket.h>
 
@@ -16,6 +17,7 @@
 
 #include "media/stun/stun_message.h"
 #include "server/webrtc/random_id.h"
+#include "transport/sdk/json_fields.h"
 
 namespace atrium::server {
 
@@ -336,6 +338,7 @@ void WebRtcWorker::tick(int64_t now) {
   // The hub ticked just before: key-frame retries and the like may be waiting in its output queue.
   for (auto& [id, e] : by_id_) {
     e->session->on_tick(now);
+    if (e->pending && e->session->media_connected()) e->pending = {};
     sync_stats(*e);
     pending_.push_back(e.get());
   }
@@ -430,11 +433,14 @@ void WebRtcWorker::create_session(SessionOffer offer, std::function<void(Session
   entry->answer = std::move(media.answer);
   entry->whip = media.session.get();
   entry->session = std::move(media.session);
-  entry->id = std::to_string(worker_.index()) + "-" + random_hex(12);
+  entry->id = std::to_string(worker_.index()) + "-" + random_hex(kSessionIdBytes);
   entry->remote_ufrag = entry->answer.remote_ice_ufrag;
   entry->etag = "\"" + random_hex(8) + "\"";
   entry->description = std::string(offer.kind == webrtc::SessionKind::kPublish ? "whip " : "whep ") +
                        offer.room + "/" + offer.peer;
+  entry->room = offer.room;
+  entry->peer = offer.peer;
+  entry->pending = std::move(offer.pending);
   Entry* e = add_entry(std::move(entry));
   e->answer_when_joined = std::move(answer);
   pump(now, e);  // the join: the embedded bus answers at once, a NATS bus when its directory claim completes
@@ -479,19 +485,28 @@ void WebRtcWorker::after_sdk_input(int64_t now, Entry* e) {
 }
 
 void WebRtcWorker::sdk_open(std::shared_ptr<WebSocketConnection> ws, std::string text,
-                            sdk::SdkPermissions permissions, bool reserved) {
+                            sdk::SdkPermissions permissions, bool reserved, PendingSessions::Slot pending) {
   const int64_t now = WorkerCore::now();
   auto request = nlohmann::json::parse(text, nullptr, false);
-  const auto resume = request.is_object() ? request.find("resume") : request.end();
-  if (request.is_object() && resume != request.end()) {
+  // The HTTP side checked the join's field types (sdk_routes.cpp); read them as carefully here all the same.
+  std::optional<sdk::JsonFields> fields;
+  if (request.is_object()) fields.emplace(request);
+  const nlohmann::json* resume = fields ? fields->object("resume") : nullptr;
+  if (resume) {
     if (reserved) release_slot();
-    const std::string id = resume->is_object() ? resume->value("session", "") : "";
-    const std::string secret = resume->is_object() ? resume->value("secret", "") : "";
+    pending = {};  // a resume makes no new session
+    sdk::JsonFields secrets(*resume);
+    const std::string id = secrets.string("session").value_or("");
+    const std::string secret = secrets.string("secret").value_or("");
+    const std::string room = fields->string("room").value_or("");
     auto it = by_id_.find(id);
     Entry* e = it == by_id_.end() ? nullptr : it->second.get();
-    if (!e || !e->sdk || e->sdk->resume_secret() != secret || e->sdk->room() != request.value("room", "")) {
+    // The secret is compared in constant time: how long a refusal takes says nothing about how much matched.
+    const bool secret_ok = e && e->sdk && e->sdk->resume_secret().size() == secret.size() &&
+                           CRYPTO_memcmp(e->sdk->resume_secret().data(), secret.data(), secret.size()) == 0;
+    if (!secret_ok || !secrets.ok() || !fields->ok() || e->sdk->room() != room) {
       ws->send(nlohmann::json{{"type", "response"},
-                              {"id", request.value("id", nlohmann::json())},
+                              {"id", fields->id()},
                               {"ok", false},
                               {"error",
                                {{"code", "RESUME_FAILED"},
@@ -513,7 +528,7 @@ void WebRtcWorker::sdk_open(std::shared_ptr<WebSocketConnection> ws, std::string
   }
 
   auto entry = std::make_unique<Entry>();
-  entry->id = std::to_string(worker_.index()) + "-" + random_hex(12);
+  entry->id = std::to_string(worker_.index()) + "-" + random_hex(kSessionIdBytes);
   sdk::SdkSessionConfig config;
   config.id = entry->id;
   config.resume_secret = random_hex(16);
@@ -525,6 +540,7 @@ void WebRtcWorker::sdk_open(std::shared_ptr<WebSocketConnection> ws, std::string
   entry->sdk = session.get();
   entry->session = std::move(session);
   entry->ws = ws;
+  entry->pending = std::move(pending);
   entry->description = "sdk";
   if (!reserved) entry->description += " (unreserved)";
   Entry* e = add_entry(std::move(entry));
@@ -565,12 +581,22 @@ void WebRtcWorker::sdk_closed(const WebSocketConnection* ws) {
   }
 }
 
-SessionPatched WebRtcWorker::patch_session(const std::string& id, std::string_view if_match,
-                                           std::string_view body) {
+std::string WebRtcWorker::refusal(const Entry& e, const std::optional<SessionCaller>& caller) {
+  if (!caller) return {};
+  if (caller->room != "*" && caller->room != e.room)
+    return "PERMISSION_DENIED: this token is for room '" + caller->room + "', not the session's room";
+  if (!caller->admin && !caller->peer.empty() && caller->peer != e.peer)
+    return "PERMISSION_DENIED: this token is for peer '" + caller->peer + "', not the session's peer";
+  return {};
+}
+
+SessionPatched WebRtcWorker::patch_session(const std::string& id, const std::optional<SessionCaller>& caller,
+                                           std::string_view if_match, std::string_view body) {
   SessionPatched result;
   auto it = by_id_.find(id);
   if (it == by_id_.end() || !it->second->whip) return {404, "no such session", {}, {}};
   Entry& e = *it->second;
+  if (auto why = refusal(e, caller); !why.empty()) return {403, std::move(why), {}, {}};
   if (!if_match.empty() && if_match != "*" && if_match != e.etag)
     return {412,
             "the session changed: If-Match " + std::string(if_match) + " is not the current ETag " + e.etag,
@@ -616,19 +642,24 @@ SessionPatched WebRtcWorker::patch_session(const std::string& id, std::string_vi
   return {200, {}, std::move(out), e.etag};
 }
 
-bool WebRtcWorker::delete_session(const std::string& id) {
+SessionDeleted WebRtcWorker::delete_session(const std::string& id,
+                                            const std::optional<SessionCaller>& caller) {
   auto it = by_id_.find(id);
-  if (it == by_id_.end()) return recently_closed_.erase(id) > 0;
-  if (!it->second->whip) return false;
-  const int64_t now = WorkerCore::now();
+  if (it == by_id_.end()) {
+    if (recently_closed_.erase(id) > 0) return {};
+    return {404, "no such session"};
+  }
+  if (!it->second->whip) return {404, "no such session"};
   Entry* e = it->second.get();
+  if (auto why = refusal(*e, caller); !why.empty()) return {403, std::move(why)};
+  const int64_t now = WorkerCore::now();
   e->session->close(now, "deleted by the client");
   flush(*e);
   send_batch();
   closed_.erase(std::remove(closed_.begin(), closed_.end(), e), closed_.end());
   remove(now, e);
   recently_closed_.erase(id);  // a second DELETE is a 404
-  return true;
+  return {};
 }
 
 void WebRtcWorker::remove(int64_t now, Entry* e) {
@@ -655,7 +686,7 @@ void WebRtcWorker::remove(int64_t now, Entry* e) {
   auto owned = std::move(it->second);
   by_id_.erase(it);
   counters_.sessions.fetch_sub(1, std::memory_order_relaxed);
-  release_slot();
+  release_slot();  // the pending-session slot, if still held, goes with `owned`
   pending_.erase(std::remove(pending_.begin(), pending_.end(), e), pending_.end());
   core_.hub().remove_endpoint(now, endpoint);
   pump(now, nullptr);  // others in the room hear about it (peer left, track ended) now

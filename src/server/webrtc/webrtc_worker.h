@@ -19,6 +19,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "server/http/websocket_connection.h"
+#include "server/webrtc/pending_sessions.h"
 #include "server/worker.h"
 #include "server/worker_core.h"
 #include "transport/sdk/sdk_session.h"
@@ -45,6 +46,17 @@ struct SessionOffer {
   std::string peer;
   std::string source;  // WHEP ?source=
   std::string sdp;
+  // The pending-session slot the HTTP side took for this offer (PendingSessions): the session holds it until
+  // it connects; an offer that never becomes one gives it back by being destroyed.
+  PendingSessions::Slot pending;
+};
+
+// Who asks to change or end a session: the verified claims of the request's bearer token. Without
+// --auth-secret there are none, and the unguessable session id is the only key.
+struct SessionCaller {
+  std::string room;  // or "*"
+  std::string peer;  // empty: any peer of the room
+  bool admin = false;
 };
 
 struct SessionCreated {
@@ -56,10 +68,15 @@ struct SessionCreated {
 };
 
 struct SessionPatched {
-  unsigned status = 204;  // 200 (ICE restart), 204, 400, 404, 412, 422
+  unsigned status = 204;  // 200 (ICE restart), 204, 400, 403, 404, 412, 422
   std::string error;
   std::string body;  // restart: the answer fragment
   std::string etag;
+};
+
+struct SessionDeleted {
+  unsigned status = 200;  // or 403, 404
+  std::string error;
 };
 
 struct WebRtcWorkerSettings {
@@ -87,13 +104,17 @@ class WebRtcWorker {
 
   // The room SDK over a WebSocket. The first message of a connection (a join, possibly resuming a session by
   // id and secret) goes to sdk_open; later ones to sdk_message; sdk_closed when the socket is gone.
-  // `reserved`: the HTTP side took a --max-sessions slot for this join (resumes take none).
+  // `reserved`: the HTTP side took a --max-sessions slot for this join (resumes take none);
+  // `pending`: the pending-session slot taken for it, held until its media connects.
   void sdk_open(std::shared_ptr<WebSocketConnection> ws, std::string text, sdk::SdkPermissions permissions,
-                bool reserved);
+                bool reserved, PendingSessions::Slot pending);
   void sdk_message(const WebSocketConnection* ws, std::string text);
   void sdk_closed(const WebSocketConnection* ws);
-  SessionPatched patch_session(const std::string& id, std::string_view if_match, std::string_view fragment);
-  bool delete_session(const std::string& id);  // false: no such session
+  // `caller`: the token's claims (with --auth-secret); a session of another room, or of another peer when the
+  // token names one and is not an admin's, is refused with 403.
+  SessionPatched patch_session(const std::string& id, const std::optional<SessionCaller>& caller,
+                               std::string_view if_match, std::string_view fragment);
+  SessionDeleted delete_session(const std::string& id, const std::optional<SessionCaller>& caller);
 
  private:
   struct Entry {
@@ -109,7 +130,10 @@ class WebRtcWorker {
     std::vector<webrtc::SocketAddress> addresses;
     webrtc::Answer answer;
     std::string description;  // for logs: "whip room/peer"
-    size_t batched = 0;       // datagrams at the front of the session's queue that are in the send batch
+    std::string room;         // WHIP/WHEP: whose session it is, for PATCH/DELETE tokens
+    std::string peer;
+    PendingSessions::Slot pending;  // held until the session connects (dropped then, or with the entry)
+    size_t batched = 0;  // datagrams at the front of the session's queue that are in the send batch
     std::function<void(SessionCreated)> answer_when_joined;  // WHIP/WHEP: the POST waiting for the verdict
   };
   struct SendBatch;  // sendmmsg arrays (webrtc_worker.cpp)
@@ -125,7 +149,8 @@ class WebRtcWorker {
                    const std::string& offer_sdp, bool join_room);
   Entry* add_entry(std::unique_ptr<Entry> entry);
   void sync_ufrag(Entry& e);
-  // Answers the POST once the join was accepted or refused; `ending`: the session goes, answer whatever is known.
+  // Answers the POST once the join was accepted or refused; `ending`: the session goes, answer whatever is
+  // known.
   void answer_if_decided(Entry& e, bool ending = false);
   void after_sdk_input(int64_t now, Entry* e);
   void receive();
@@ -138,6 +163,8 @@ class WebRtcWorker {
   void remove(int64_t now, Entry* e);
   Entry* by_endpoint(core::EndpointId id);
   void sync_stats(Entry& e);
+  // Why `caller` may not touch `e` ("" when it may).
+  static std::string refusal(const Entry& e, const std::optional<SessionCaller>& caller);
   void release_slot() {
     if (settings_.reserved_sessions) settings_.reserved_sessions->fetch_sub(1, std::memory_order_relaxed);
   }

@@ -6,6 +6,7 @@
 
 #include "core/names.h"
 #include "core/util/overloaded.h"
+#include "transport/sdk/json_fields.h"
 
 namespace atrium::sdk {
 
@@ -28,23 +29,19 @@ std::string kind_name(media::MediaKind k) {
   return std::string(media::to_string(k));
 }
 
-std::optional<media::MediaKind> kind_from(const json& j) {
-  if (!j.is_string()) return std::nullopt;
-  if (j == "audio") return media::MediaKind::kAudio;
-  if (j == "video") return media::MediaKind::kVideo;
+std::optional<media::MediaKind> kind_from(std::string_view name) {
+  if (name == "audio") return media::MediaKind::kAudio;
+  if (name == "video") return media::MediaKind::kVideo;
   return std::nullopt;
 }
 
-std::optional<core::SubscribeMode> mode_from(const json& request, const char* key) {
-  auto it = request.find(key);
-  if (it == request.end() || it->is_null() || *it == "auto") return core::SubscribeMode::kAuto;
-  if (*it == "manual") return core::SubscribeMode::kManual;
+// "peers" / "tracks" of a join: "auto" (also when absent or null) or "manual"; nullopt otherwise.
+std::optional<core::SubscribeMode> mode_from(JsonFields& fields, const char* key) {
+  const auto mode = fields.string(key);
+  if (!fields.ok()) return std::nullopt;
+  if (!mode || *mode == "auto") return core::SubscribeMode::kAuto;
+  if (*mode == "manual") return core::SubscribeMode::kManual;
   return std::nullopt;
-}
-
-std::string str(const json& request, const char* key) {
-  auto it = request.find(key);
-  return it != request.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 const std::string kEmpty;
@@ -96,27 +93,32 @@ void SdkSession::on_message(media::Micros now, std::string_view text) {
 }
 
 void SdkSession::handle(media::Micros now, const json& r) {
-  const json id = r.contains("id") ? r["id"] : json(nullptr);
-  const std::string type = str(r, "type");
-  if (type.empty()) return respond_error(id, "BAD_REQUEST", "a request needs a string \"type\"");
-  if (type == "ping") return respond_ok(id, json::object());
-  if (type == "join") return join(now, id, r);
+  JsonFields fields(r);
+  const json id = fields.id();
+  const auto type = fields.string("type");
+  if (!fields.ok()) return respond_error(id, "BAD_REQUEST", fields.error());
+  if (!type || type->empty()) return respond_error(id, "BAD_REQUEST", "a request needs a string \"type\"");
+  if (*type == "ping") return respond_ok(id, json::object());
+  if (*type == "join") return join(now, id, r);
   if (!joined_) return respond_error(id, "NOT_JOINED", "join a room first");
+  auto invalid = [&] { respond_error(id, "INVALID_ARGUMENT", fields.error()); };
 
   // Requests the core answers: checked here as far as this session knows, then the core's verdict (an error
   // it reports while processing) decides the response in finish_request().
   json result = json::object();
-  if (type == "leave") {
+  if (*type == "leave") {
     push(core::tev::Leave{});
     respond_ok(id, result);
     close(now, "the client left");
     return;
-  } else if (type == "publish") {
+  } else if (*type == "publish") {
     if (!config_.permissions.publish)
       return respond_error(id, "PERMISSION_DENIED", "this token may not publish");
-    const std::string name = str(r, "name");
-    const std::string mid = str(r, "mid");
-    const auto kind = kind_from(r.value("kind", json()));
+    const std::string name = fields.required_string("name");
+    const std::string kind_text = fields.required_string("kind");
+    const std::string mid = fields.required_string("mid");
+    if (!fields.ok()) return invalid();
+    const auto kind = kind_from(kind_text);
     if (!core::is_url_safe_name(name))
       return respond_error(id, "INVALID_ARGUMENT", "a track name is 1-128 of A-Z a-z 0-9 - _ . ~");
     if (!kind) return respond_error(id, "INVALID_ARGUMENT", "kind is \"audio\" or \"video\"");
@@ -138,31 +140,37 @@ void SdkSession::handle(media::Micros now, const json& r) {
     own_[name] = OwnTrack{track, mid, *kind};
     push(core::tev::Publish{track, core::TrackInfo{name, *kind, meta_text(r), section->layers}});
     result = {{"name", name}, {"mid", mid}};
-  } else if (type == "unpublish") {
-    const std::string name = str(r, "name");
+  } else if (*type == "unpublish") {
+    const std::string name = fields.required_string("name");
+    if (!fields.ok()) return invalid();
     auto it = own_.find(name);
     if (it == own_.end())
       return respond_error(id, "TRACK_NOT_FOUND", "you publish no track named '" + name + "'");
     media_->unbind_inbound(it->second.id);
     push(core::tev::Unpublish{it->second.id});
     own_.erase(it);
-  } else if (type == "update_meta") {
+  } else if (*type == "update_meta") {
     push(core::tev::UpdatePeerMeta{meta_text(r)});
-  } else if (type == "update_track_meta") {
-    const std::string name = str(r, "name");
+  } else if (*type == "update_track_meta") {
+    const std::string name = fields.required_string("name");
+    if (!fields.ok()) return invalid();
     auto it = own_.find(name);
     if (it == own_.end())
       return respond_error(id, "TRACK_NOT_FOUND", "you publish no track named '" + name + "'");
     push(core::tev::UpdateTrackMeta{it->second.id, meta_text(r)});
-  } else if (type == "subscribe_peer") {
-    push(core::tev::SubscribePeer{str(r, "peer")});
-  } else if (type == "unsubscribe_peer") {
-    push(core::tev::UnsubscribePeer{str(r, "peer")});
-  } else if (type == "attach") {
+  } else if (*type == "subscribe_peer" || *type == "unsubscribe_peer") {
+    std::string peer = fields.required_string("peer");
+    if (!fields.ok()) return invalid();
+    if (*type == "subscribe_peer")
+      push(core::tev::SubscribePeer{std::move(peer)});
+    else
+      push(core::tev::UnsubscribePeer{std::move(peer)});
+  } else if (*type == "attach") {
     if (!config_.permissions.subscribe)
       return respond_error(id, "PERMISSION_DENIED", "this token may not subscribe");
-    const std::string peer = str(r, "peer");
-    const std::string track = str(r, "track");
+    const std::string peer = fields.required_string("peer");
+    const std::string track = fields.required_string("track");
+    if (!fields.ok()) return invalid();
     auto known = known_tracks_.find({peer, track});
     if (known == known_tracks_.end())
       return respond_error(id, "TRACK_NOT_FOUND",
@@ -184,36 +192,40 @@ void SdkSession::handle(media::Micros now, const json& r) {
     attached_[free->local] = Attachment{peer, track, free->mid};
     push(core::tev::Attach{free->local, peer, track});
     result = {{"mid", free->mid}};
-  } else if (type == "detach") {
-    const std::string mid = str(r, "mid");
+  } else if (*type == "detach") {
+    const std::string mid = fields.required_string("mid");
+    if (!fields.ok()) return invalid();
     auto it = std::find_if(attached_.begin(), attached_.end(),
                            [&](const auto& kv) { return kv.second.mid == mid; });
     if (it == attached_.end())
       return respond_error(id, "LOCAL_TRACK_NOT_FOUND", "nothing is attached on mid '" + mid + "'");
     push(core::tev::Detach{it->first});
     attached_.erase(it);
-  } else if (type == "set_limits") {
-    const std::string mid = str(r, "mid");
+  } else if (*type == "set_limits") {
+    const std::string mid = fields.required_string("mid");
+    const auto max_bitrate = fields.unsigned_integer("max_bitrate", UINT32_MAX);
+    const auto priority = fields.unsigned_integer("priority", 255);
+    const auto lower_frame_rate = fields.boolean("lower_frame_rate");
+    const auto paused = fields.boolean("paused");
+    if (!fields.ok()) return invalid();
     auto it = std::find_if(attached_.begin(), attached_.end(),
                            [&](const auto& kv) { return kv.second.mid == mid; });
     if (it == attached_.end())
       return respond_error(id, "LOCAL_TRACK_NOT_FOUND", "nothing is attached on mid '" + mid + "'");
     core::LocalTrackLimits limits;
-    if (auto b = r.find("max_bitrate"); b != r.end() && b->is_number_unsigned())
-      limits.max_bitrate_bps = b->get<uint32_t>();
-    if (auto p = r.find("priority"); p != r.end() && p->is_number_unsigned())
-      limits.priority = static_cast<uint8_t>(std::min<uint32_t>(255, p->get<uint32_t>()));
-    if (auto f = r.find("lower_frame_rate"); f != r.end() && f->is_boolean())
-      limits.lower_frame_rate = f->get<bool>();
+    if (max_bitrate) limits.max_bitrate_bps = static_cast<uint32_t>(*max_bitrate);
+    if (priority) limits.priority = static_cast<uint8_t>(*priority);
+    if (lower_frame_rate) limits.lower_frame_rate = *lower_frame_rate;
     push(core::tev::SetLimits{it->first, limits});
-    if (auto p = r.find("paused"); p != r.end() && p->is_boolean())
-      push(core::tev::SetPaused{it->first, p->get<bool>()});
-  } else if (type == "message") {
-    auto data = r.find("data");
-    if (data == r.end()) return respond_error(id, "INVALID_ARGUMENT", "a message needs \"data\"");
-    push(core::tev::SendMessage{str(r, "to"), data->dump()});
+    if (paused) push(core::tev::SetPaused{it->first, *paused});
+  } else if (*type == "message") {
+    const auto* data = fields.any("data");
+    const auto to = fields.string("to");
+    if (!fields.ok()) return invalid();
+    if (!data) return respond_error(id, "INVALID_ARGUMENT", "a message needs \"data\"");
+    push(core::tev::SendMessage{to.value_or(std::string()), data->dump()});
   } else {
-    return respond_error(id, "UNKNOWN_REQUEST", "unknown request type '" + type + "'");
+    return respond_error(id, "UNKNOWN_REQUEST", "unknown request type '" + *type + "'");
   }
   pending_id_ = std::make_unique<json>(id);
   pending_result_ = std::make_unique<json>(std::move(result));
@@ -254,19 +266,23 @@ bool SdkSession::replace_media(const std::string& offer, const json& id) {
 void SdkSession::join(media::Micros, const json& id, const json& r) {
   if (joined_ || joining_)
     return respond_error(id, "ALREADY_JOINED", "this session already joined room '" + room_ + "'");
+  JsonFields fields(r);
   core::JoinParams params;
-  params.room = str(r, "room");
-  params.peer = str(r, "peer");
+  params.room = fields.required_string("room");
+  params.peer = fields.required_string("peer");
   params.meta = meta_text(r);
-  auto peers = mode_from(r, "peers");
-  auto tracks = mode_from(r, "tracks");
+  auto peers = mode_from(fields, "peers");
+  auto tracks = mode_from(fields, "tracks");
+  const auto offer = fields.string("offer");
+  fields.string("token");  // checked by the runtime; only its type here
+  if (!fields.ok()) return respond_error(id, "INVALID_ARGUMENT", fields.error());
   if (!core::is_url_safe_name(params.room) || !core::is_url_safe_name(params.peer))
     return respond_error(id, "INVALID_ARGUMENT", "room and peer names are 1-128 of A-Z a-z 0-9 - _ . ~");
   if (!peers || !tracks)
     return respond_error(id, "INVALID_ARGUMENT", "\"peers\" and \"tracks\" are \"auto\" or \"manual\"");
   params.peers = *peers;
   params.tracks = *tracks;
-  if (!replace_media(str(r, "offer"), id)) return;
+  if (!replace_media(offer.value_or(std::string()), id)) return;
   room_ = params.room;
   peer_ = params.peer;
   joining_ = true;
@@ -275,11 +291,14 @@ void SdkSession::join(media::Micros, const json& id, const json& r) {
 }
 
 void SdkSession::on_resume(media::Micros now, const json& r) {
-  const json id = r.contains("id") ? r["id"] : json(nullptr);
+  JsonFields fields(r);
+  const json id = fields.id();
+  const auto offer = fields.string("offer");
   disconnected_ = false;
-  if (r.contains("offer")) {
+  if (!fields.ok()) return respond_error(id, "INVALID_ARGUMENT", fields.error());
+  if (offer) {
     // A new peer connection: what the old one published and received is gone with it.
-    if (!replace_media(str(r, "offer"), id)) return;
+    if (!replace_media(*offer, id)) return;
     for (const auto& [name, t] : own_)
       push(core::tev::Unpublish{t.id});
     own_.clear();
@@ -291,7 +310,7 @@ void SdkSession::on_resume(media::Micros now, const json& r) {
                   {"resume_secret", config_.resume_secret},
                   {"room", room_},
                   {"peer", peer_},
-                  {"answer", r.contains("offer") ? json(answer_) : json(nullptr)},
+                  {"answer", offer ? json(answer_) : json(nullptr)},
                   {"resumed", true},
                   {"protocol", kProtocolVersion}});
   // The client may have lost its view of the room: replay it.

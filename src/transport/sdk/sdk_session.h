@@ -81,6 +81,7 @@ class SdkSession final : public webrtc::UdpSession {
   const std::vector<webrtc::SocketAddress>& validated_addresses() const override { return addresses_; }
   const std::string& ice_ufrag() const override;
   bool closed() const override { return closed_; }
+  bool media_connected() const override { return media_ && media_->media_connected(); }
   const std::string& close_reason() const override { return close_reason_; }
   webrtc::WebRtcSessionStats counters() const override;
 

@@ -258,13 +258,11 @@ export class Topology {
       run('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
       run('ip', ['-n', ns, 'route', 'add', `${SERVICE_IP}/32`, 'via', `${net}.1`]);
     });
-    // The server's web root: the repo's web/ folders, plus test/ = tests/integration/pages.
+    // The server's web root: a copy of the repo's web/ plus test/ = tests/integration/pages. Copies, not
+    // symlinks: the server never serves a symlink (docs/security.md).
     const web = path.join(this.tmp, 'web');
-    fs.mkdirSync(web);
-    for (const entry of fs.readdirSync(path.join(repoRoot, 'web'))) {
-      fs.symlinkSync(path.join(repoRoot, 'web', entry), path.join(web, entry));
-    }
-    fs.symlinkSync(path.join(repoRoot, 'tests/integration/pages'), path.join(web, 'test'));
+    fs.cpSync(path.join(repoRoot, 'web'), web, { recursive: true });
+    fs.cpSync(path.join(repoRoot, 'tests/integration/pages'), path.join(web, 'test'), { recursive: true });
     this.webRoot = web;
   }
 

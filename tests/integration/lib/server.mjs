@@ -75,6 +75,7 @@ export function waitForExit(proc, ms) {
  * @param {string} [options.name] log file name prefix
  * @param {number} [options.readyTimeoutMs]
  * @param {string} [options.netns] run atrium inside this network namespace (`ip netns exec`, lib/netns.mjs)
+ * @param {string[]} [options.wrap] a command that execs atrium, e.g. ['prlimit', '--nofile=256:256', '--']
  * @param {string} [options.http] --http HOST:PORT instead of a free loopback port (e.g. an address of the namespace)
  * @param {(host: string, port: number) => Promise<{url: string, close: () => Promise<void>}>} [options.reach]
  *   makes that HTTP address reachable from this process (a server in a namespace); url replaces server.url
@@ -83,7 +84,7 @@ export function waitForExit(proc, ms) {
  *                    stop: (opts?: {signal?: string, timeoutMs?: number}) => Promise<{code, signal, ms}>}>}
  */
 export async function startServer({ args = [], workers = 2, name = 'atrium', readyTimeoutMs = 10_000, netns = null,
-                                   http = null, reach = null } = {}) {
+                                   http = null, reach = null, wrap = [] } = {}) {
   const bin = atriumBin();
   const [httpHost, port] = http ? [http.slice(0, http.lastIndexOf(':')), Number(http.slice(http.lastIndexOf(':') + 1))]
                                 : ['127.0.0.1', await freePort()];
@@ -95,6 +96,7 @@ export async function startServer({ args = [], workers = 2, name = 'atrium', rea
   fs.writeSync(log, `$ ${netns ? `ip netns exec ${netns} ` : ''}${bin} ${fullArgs.join(' ')}\n`);
   // `ip netns exec` execs the command itself (no fork), so proc's pid is atrium's and signals reach it.
   const proc = netns ? spawn('ip', ['netns', 'exec', netns, bin, ...fullArgs], { stdio: ['ignore', log, log] })
+                     : wrap.length ? spawn(wrap[0], [...wrap.slice(1), bin, ...fullArgs], { stdio: ['ignore', log, log] })
                      : spawn(bin, fullArgs, { stdio: ['ignore', log, log] });
   fs.closeSync(log); // the child has its own copy
   live.add(proc);

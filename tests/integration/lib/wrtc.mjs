@@ -70,12 +70,12 @@ export function connected(pc, timeoutMs = 10_000) {
  * WHIP/WHEP offer/answer without trickle: the offer carries every candidate. POSTs it to `url`, applies the answer.
  * @returns {Promise<{location: string, sessionUrl: string, etag: string|null}>}
  */
-export async function negotiate(pc, url) {
+export async function negotiate(pc, url, { headers = {} } = {}) {
   await pc.setLocalDescription(await pc.createOffer());
   await iceGatheringComplete(pc);
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/sdp' },
+    headers: { 'Content-Type': 'application/sdp', ...headers },
     body: pc.localDescription.sdp,
   });
   const body = await response.text();
@@ -158,12 +158,12 @@ export function syntheticAudio({ sampleRate = 48_000, frequency = 440 } = {}) {
  * Publishes `tracks` (sendonly) with WHIP to `${baseUrl}/whip/${room}?peer=${peer}`.
  * @returns {Promise<{pc: RTCPeerConnection, sessionUrl: string, location: string}>}
  */
-export async function publish(baseUrl, room, { peer, tracks }) {
+export async function publish(baseUrl, room, { peer, tracks, headers }) {
   const pc = newPeerConnection();
   try {
     for (const track of tracks) pc.addTransceiver(track, { direction: 'sendonly' });
     const query = peer ? `?peer=${encodeURIComponent(peer)}` : '';
-    const session = await negotiate(pc, `${baseUrl}/whip/${encodeURIComponent(room)}${query}`);
+    const session = await negotiate(pc, `${baseUrl}/whip/${encodeURIComponent(room)}${query}`, { headers });
     return { pc, ...session };
   } catch (error) {
     pc.close();
@@ -176,7 +176,7 @@ export async function publish(baseUrl, room, { peer, tracks }) {
  * @returns {Promise<{pc, sessionUrl, location, frames: () => number, width: () => number, height: () => number,
  *                    stop: () => void}>}
  */
-export async function watch(baseUrl, room, { source, peer } = {}) {
+export async function watch(baseUrl, room, { source, peer, headers } = {}) {
   const pc = newPeerConnection();
   let frames = 0;
   let width = 0;
@@ -199,7 +199,7 @@ export async function watch(baseUrl, room, { source, peer } = {}) {
     if (source) params.set('source', source);
     if (peer) params.set('peer', peer);
     const query = params.size > 0 ? `?${params}` : '';
-    const session = await negotiate(pc, `${baseUrl}/whep/${encodeURIComponent(room)}${query}`);
+    const session = await negotiate(pc, `${baseUrl}/whep/${encodeURIComponent(room)}${query}`, { headers });
     return {
       pc,
       ...session,

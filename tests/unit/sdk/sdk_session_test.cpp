@@ -331,5 +331,54 @@ TEST_F(Sdk, LeaveEndsTheSessionAtOnce) {
   EXPECT_EQ(events(a, "peer_left").size(), 1u);
 }
 
+TEST_F(Sdk, WronglyTypedFieldsAreInvalidArgumentsNamingTheField) {
+  auto& a = client();
+  // Before the join: the join's own fields.
+  for (const char* field : {"room", "peer", "peers", "tracks", "offer", "token"}) {
+    json r = {{"type", "join"}, {"room", "r"}, {"peer", "a"}, {"offer", sdk_offer(fingerprint_)}};
+    r[field] = json::array({1});
+    const auto answer = request(a, r);
+    EXPECT_EQ(code(answer), "INVALID_ARGUMENT") << field;
+    EXPECT_EQ(answer["error"]["message"], "\"" + std::string(field) + "\" must be a string") << field;
+  }
+  ASSERT_EQ(code(join(a, "alice")), "OK");
+  const std::vector<std::pair<json, std::string>> cases = {
+      {{{"type", "publish"}, {"name", 5}, {"kind", "video"}, {"mid", "1"}}, "\"name\" must be a string"},
+      {{{"type", "publish"}, {"name", "cam"}, {"kind", {{"k", 1}}}, {"mid", "1"}},
+       "\"kind\" must be a string"},
+      {{{"type", "unpublish"}, {"name", json::array()}}, "\"name\" must be a string"},
+      {{{"type", "update_track_meta"}, {"name", 1}}, "\"name\" must be a string"},
+      {{{"type", "subscribe_peer"}, {"peer", true}}, "\"peer\" must be a string"},
+      {{{"type", "unsubscribe_peer"}, {"peer", nullptr}}, "\"peer\" must be a string"},
+      {{{"type", "attach"}, {"peer", "b"}, {"track", 3}}, "\"track\" must be a string"},
+      {{{"type", "detach"}, {"mid", 2}}, "\"mid\" must be a string"},
+      {{{"type", "set_limits"}, {"mid", "2"}, {"max_bitrate", "100"}},
+       "\"max_bitrate\" must be a whole number from 0 to 4294967295"},
+      {{{"type", "set_limits"}, {"mid", "2"}, {"max_bitrate", 4294967296}},
+       "\"max_bitrate\" must be a whole number from 0 to 4294967295"},
+      {{{"type", "set_limits"}, {"mid", "2"}, {"priority", 300}},
+       "\"priority\" must be a whole number from 0 to 255"},
+      {{{"type", "set_limits"}, {"mid", "2"}, {"paused", 1}}, "\"paused\" must be true or false"},
+      {{{"type", "message"}, {"data", 1}, {"to", json::object()}}, "\"to\" must be a string"},
+      {{{"type", "ping"}, {"id", json::array()}}, ""},  // request() sets the id: see below
+  };
+  for (const auto& [message, sentence] : cases) {
+    if (sentence.empty()) continue;
+    const auto answer = request(a, message);
+    EXPECT_EQ(code(answer), "INVALID_ARGUMENT") << message.dump();
+    EXPECT_EQ(answer["error"]["message"], sentence) << message.dump();
+  }
+  // An id that is neither a number nor a string: BAD_REQUEST, answered with a null id.
+  a.responses.clear();
+  a.session->on_message(now_, R"({"type": "ping", "id": {"x": 1}})");
+  collect();
+  ASSERT_EQ(a.responses.size(), 1u);
+  EXPECT_EQ(code(a.responses[0]), "BAD_REQUEST");
+  EXPECT_TRUE(a.responses[0]["id"].is_null());
+  // null for an optional field is absent: a normal answer.
+  EXPECT_EQ(code(request(a, {{"type", "message"}, {"data", nullptr}, {"to", nullptr}})), "OK");
+  EXPECT_EQ(code(request(a, {{"type", "update_meta"}, {"meta", nullptr}})), "OK");
+}
+
 }  // namespace
 }  // namespace atrium::sdk

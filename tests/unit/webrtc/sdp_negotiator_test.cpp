@@ -982,5 +982,43 @@ TEST(Negotiator, AnswerIsStableUnderReparse) {
   }
 }
 
+// A BUNDLEd recvonly offer of `audio` audio sections then `video` video sections.
+std::string many_sections_offer(size_t audio, size_t video) {
+  std::string sdp = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE";
+  for (size_t i = 0; i < audio + video; ++i)
+    sdp += " " + std::to_string(i);
+  sdp += "\r\n";
+  for (size_t i = 0; i < audio + video; ++i) {
+    const bool is_audio = i < audio;
+    sdp += is_audio ? "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n" : "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n";
+    sdp +=
+        "c=IN IP4 0.0.0.0\r\na=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\n"
+        "a=fingerprint:sha-256 " +
+        std::string(kServerFingerprintSdp) + "\r\na=setup:actpass\r\na=mid:" + std::to_string(i) +
+        "\r\na=recvonly\r\na=rtcp-mux\r\n";
+    sdp += is_audio ? "a=rtpmap:111 opus/48000/2\r\n" : "a=rtpmap:96 VP8/90000\r\n";
+  }
+  return sdp;
+}
+
+TEST(Negotiator, OffersOverSixteenSectionsOfAKindAre400NamingTheLimit) {
+  auto p = whip_params();
+  p.kind = SessionKind::kSubscribe;
+  // The SDK's shape (8 + 8) and the limit itself pass.
+  EXPECT_TRUE(negotiate_answer(many_sections_offer(8, 8), ServerMediaCaps::defaults(), p));
+  auto at_limit = negotiate_answer(many_sections_offer(kMaxSectionsPerKind, kMaxSectionsPerKind),
+                                   ServerMediaCaps::defaults(), p);
+  EXPECT_TRUE(at_limit) << at_limit.error().reason;
+  for (auto [audio, video, kind] :
+       {std::tuple{size_t{0}, size_t{17}, "17 video"}, std::tuple{size_t{17}, size_t{1}, "17 audio"},
+        std::tuple{size_t{0}, size_t{64}, "64 video"}}) {
+    auto r = negotiate_answer(many_sections_offer(audio, video), ServerMediaCaps::defaults(), p);
+    ASSERT_FALSE(r) << kind;
+    EXPECT_EQ(r.error().http_status, 400);
+    EXPECT_EQ(r.error().reason, std::string("The offer has ") + kind +
+                                    " sections; this server accepts at most 16 audio and 16 video sections.");
+  }
+}
+
 }  // namespace
 }  // namespace atrium::webrtc

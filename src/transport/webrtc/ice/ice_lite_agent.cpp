@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace atrium::webrtc {
 
@@ -12,7 +13,8 @@ std::string random_ice_chars(size_t n) {
   // bias.
   static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::vector<unsigned char> bytes(n);
-  RAND_bytes(bytes.data(), static_cast<int>(n));
+  // The password is what keeps others' checks off a session: with a failing CSPRNG there is no safe one.
+  if (RAND_bytes(bytes.data(), static_cast<int>(n)) != 1) std::abort();
   std::string out(n, 'A');
   for (size_t i = 0; i < n; ++i)
     out[i] = kAlphabet[bytes[i] & 63];

@@ -308,6 +308,14 @@ SdpResult<Answer, NegotiationError> negotiate_answer(const SessionDescription& o
     return error(400, "The server's answer parameters are incomplete (ICE credentials or DTLS fingerprint).");
   }
   if (offer.media.empty()) return error(400, "The offer has no media sections.");
+  for (const char* kind : {"audio", "video"}) {
+    const auto count = std::count_if(offer.media.begin(), offer.media.end(),
+                                     [kind](const MediaSection& m) { return m.media == kind; });
+    if (static_cast<size_t>(count) > kMaxSectionsPerKind)
+      return error(400, "The offer has " + std::to_string(count) + " " + kind +
+                            " sections; this server accepts at most " + std::to_string(kMaxSectionsPerKind) +
+                            " audio and " + std::to_string(kMaxSectionsPerKind) + " video sections.");
+  }
   const auto bundle = bundle_group(offer);
   if (!bundle) return error(400, "The offer has no a=group:BUNDLE line; this server requires BUNDLE.");
 

@@ -25,6 +25,11 @@
 
 namespace atrium::webrtc {
 
+// Audio sections and video sections an offer may have, each (the SDK pre-allocates 8 + 8 and sends on a few).
+// Every section the server sends on costs it a packet cache and stream state: an offer of many sections is
+// refused with 400 before any of that exists.
+inline constexpr size_t kMaxSectionsPerKind = 16;
+
 inline constexpr std::string_view kExtMid = "urn:ietf:params:rtp-hdrext:sdes:mid";
 inline constexpr std::string_view kExtRid = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id";
 inline constexpr std::string_view kExtRepairedRid = "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id";

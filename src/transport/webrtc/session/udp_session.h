@@ -32,6 +32,8 @@ class UdpSession {
   // The ICE ufrag checks must carry now (changes on ICE restart or when the SDK replaces its connection).
   virtual const std::string& ice_ufrag() const = 0;
   virtual bool closed() const = 0;
+  // ICE and DTLS are done (SRTP keys in place): the runtime stops counting it as a pending session.
+  virtual bool media_connected() const = 0;
   virtual const std::string& close_reason() const = 0;
   // For the runtime's metrics: the session's counters so far (see WebRtcSessionStats).
   virtual struct WebRtcSessionStats counters() const = 0;

@@ -119,6 +119,7 @@ class WebRtcSession final : public UdpSession {
   }
   const std::string& ice_ufrag() const override { return ice_.local().ufrag; }
   bool closed() const override { return state_ == SessionState::kClosed; }
+  bool media_connected() const override { return state_ == SessionState::kConnected; }
   const std::string& close_reason() const override { return close_reason_; }
   WebRtcSessionStats counters() const override { return stats_; }
 
