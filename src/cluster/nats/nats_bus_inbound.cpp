@@ -307,11 +307,13 @@ void NatsClusterBus::on_tick(media::Micros now) {
   for (auto& [cid, r] : relays_)
     for (auto& [owner, interest] : r.interest)
       if (interest.last_seen == kUnstamped) interest.last_seen = now;
+  expire_claims(now);
   if (abandoned_ || !conn_) return;
   // Set-up that failed is retried once per kRetryInterval (on the RequestThread, as every JetStream call).
   const bool retry = now >= retry_at_;
   if (resync_pending_ && retry) resync();
   if (!connected()) return;  // nothing below can reach anybody, and silence now proves nothing
+  retry_give_backs(now);
   if (now - last_heartbeat_ >= options_.heartbeat_interval) {
     heartbeat();
     last_heartbeat_ = now;

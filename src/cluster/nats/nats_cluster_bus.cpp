@@ -26,16 +26,21 @@ void NatsClusterBus::on_join(EndpointId from, const JoinParams& params) {
   auto reject = [&](Error error) { router_.out().push({from, cev::JoinRejected{std::move(error)}}); };
   if (auto refused = router_.check_join(from, params)) return reject(std::move(*refused));
   if (!connected())
-    return reject({ErrorCode::kInvalidArgument, "the cluster is unreachable (NATS disconnected); try again"});
+    return reject({ErrorCode::kUnavailable, "the cluster is unreachable (NATS disconnected); try again"});
   // The room opens now (its watch is requested alongside the claim), the endpoint stays `joining`, and the
   // worker goes on: the claim is the RequestThread's to wait for.
   router_.hold_join(from, params);
   const uint64_t ticket = next_ticket_++;
-  claims_in_flight_[from] = ticket;
+  auto withdrawn = std::make_shared<std::atomic<bool>>(false);
+  claims_in_flight_[from] = {ticket, now_ + options_.join_timeout, withdrawn};
   std::string key = peer_key(params.room, params.peer);
+  // This claim decides the key now (an entry of ours left over is replaced): an earlier give-back of it that
+  // is still queued runs first, and none is tried after.
+  doubtful_.erase(key);
   std::string value = encode_fields({owner_, params.meta});
-  requests_.post([this, from, ticket, key = std::move(key), value = std::move(value), room = params.room,
-                  peer = params.peer] {
+  requests_.post([this, from, ticket, withdrawn, key = std::move(key), value = std::move(value),
+                  room = params.room, peer = params.peer] {
+    if (withdrawn->load(std::memory_order_acquire)) return;  // nobody waits for it any more
     const ClaimResult result = claims_->claim(key, value);
     inbox_->push_completion(
         [this, from, ticket, result, room, peer] { on_claimed(from, ticket, result, room, peer); });
@@ -45,26 +50,88 @@ void NatsClusterBus::on_join(EndpointId from, const JoinParams& params) {
 void NatsClusterBus::on_claimed(EndpointId from, uint64_t ticket, ClaimResult result, const std::string& room,
                                 const std::string& peer) {
   auto it = claims_in_flight_.find(from);
-  if (it == claims_in_flight_.end() || it->second != ticket) return;  // withdrawn: join_cancelled released it
+  // Withdrawn or timed out: abandon_claim's job, queued behind this claim, gave the key back.
+  if (it == claims_in_flight_.end() || it->second.ticket != ticket) return;
   claims_in_flight_.erase(it);
   switch (result) {
     case ClaimResult::kClaimed:
-      router_.admit(from);  // still refused if the directory got that peer id meanwhile
+      // Still refused if the directory got that peer id meanwhile: then the key we took goes back.
+      if (!router_.admit(from)) give_back(peer_key(room, peer));
       break;
     case ClaimResult::kTaken:
       router_.refuse(from,
                      {ErrorCode::kPeerIdTaken, "peer id '" + peer + "' is already in room '" + room + "'"});
       break;
     case ClaimResult::kUnavailable:
-      router_.refuse(from, {ErrorCode::kInvalidArgument, "the cluster directory did not answer; try again"});
+      // A request that timed out may still be carried out when NATS catches up: the key may be ours.
+      give_back(peer_key(room, peer));
+      router_.refuse(from, {ErrorCode::kUnavailable,
+                            "the cluster directory (NATS JetStream) did not answer; "
+                            "try again"});
       break;
   }
 }
 
 void NatsClusterBus::join_cancelled(EndpointId ep, const JoinParams& params) {
-  claims_in_flight_.erase(ep);
-  // Queued behind the claim, so it sees the claim's outcome, and before any later claim of this bus.
-  requests_.post([this, key = peer_key(params.room, params.peer)] { claims_->release(key); });
+  abandon_claim(ep, params);
+}
+
+void NatsClusterBus::abandon_claim(EndpointId from, const JoinParams& params) {
+  auto it = claims_in_flight_.find(from);
+  if (it == claims_in_flight_.end()) return;
+  it->second.withdrawn->store(true, std::memory_order_release);
+  claims_in_flight_.erase(it);
+  give_back(peer_key(params.room, params.peer));
+}
+
+void NatsClusterBus::give_back(const std::string& key) {
+  Doubtful& d = doubtful_[key];
+  d.generation = next_ticket_++;
+  d.in_flight = false;
+  try_give_back(key, d);
+}
+
+void NatsClusterBus::try_give_back(const std::string& key, Doubtful& d) {
+  if (d.in_flight || !connected()) return;  // on_tick tries again
+  d.in_flight = true;
+  // Queued behind the claim, so it sees the claim's outcome, and before any later claim of this bus (a retry
+  // of the same peer id included: on_join forgets the key, so no give-back of it is posted after that claim).
+  requests_.post([this, key, generation = d.generation] {
+    const bool settled = claims_->release(key);
+    inbox_->push_completion([this, key, generation, settled] {
+      auto it = doubtful_.find(key);
+      if (it == doubtful_.end() || it->second.generation != generation) return;
+      if (settled) {
+        doubtful_.erase(it);
+        return;
+      }
+      it->second.in_flight = false;  // NATS did not answer: again in a while
+      it->second.next_try = now_ + kRetryInterval;
+    });
+  });
+}
+
+void NatsClusterBus::retry_give_backs(media::Micros now) {
+  for (auto& [key, d] : doubtful_)
+    if (!d.in_flight && now >= d.next_try) try_give_back(key, d);
+}
+
+void NatsClusterBus::expire_claims(media::Micros now) {
+  std::vector<EndpointId> late;
+  for (const auto& [ep, c] : claims_in_flight_)
+    if (now >= c.deadline) late.push_back(ep);
+  for (EndpointId ep : late) {
+    const JoinParams* params = router_.pending_join(ep);
+    if (!params) {
+      claims_in_flight_.erase(ep);
+      continue;
+    }
+    const JoinParams copy = *params;
+    abandon_claim(ep, copy);
+    router_.refuse(
+        ep, {ErrorCode::kUnavailable, "the cluster directory (NATS JetStream) did not answer within " +
+                                          std::to_string(options_.join_timeout / 1000) + " ms; try again"});
+  }
 }
 
 void NatsClusterBus::room_opened(const std::string& room) {

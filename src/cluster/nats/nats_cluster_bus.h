@@ -19,6 +19,7 @@
 
 #include <nats/nats.h>
 
+#include <atomic>
 #include <functional>
 #include <limits>
 #include <map>
@@ -117,6 +118,20 @@ class NatsClusterBus final : public core::ClusterBus, private core::ChannelRelay
   void on_join(core::EndpointId from, const core::JoinParams& params);
   void on_claimed(core::EndpointId from, uint64_t ticket, ClaimResult result, const std::string& room,
                   const std::string& peer);
+  // The join's claim stops mattering (withdrawn, or past join_timeout): a job queued behind the claim gives
+  // the key back if the claim took it.
+  void abandon_claim(core::EndpointId from, const core::JoinParams& params);
+  void expire_claims(media::Micros now);  // on_tick: joins past join_timeout are refused as unavailable
+  // A key a claim of ours may hold with no local endpoint behind it (withdrawn, timed out, unanswered): it is
+  // deleted if ours, retried every kRetryInterval until NATS gives a definite answer (on_tick).
+  struct Doubtful {
+    uint64_t generation = 0;  // a give-back's answer for an older generation is stale
+    media::Micros next_try = 0;
+    bool in_flight = false;
+  };
+  void give_back(const std::string& key);
+  void try_give_back(const std::string& key, Doubtful& d);
+  void retry_give_backs(media::Micros now);
 
   // core::ChannelRelay: what the router tells other nodes through NATS.
   void room_opened(const std::string& room) override;
@@ -206,7 +221,15 @@ class NatsClusterBus final : public core::ClusterBus, private core::ChannelRelay
 
   std::unordered_map<std::string, HostedRoom> hosted_;
   std::unordered_map<core::ChannelId, RelayChannel> relays_;
-  std::unordered_map<core::EndpointId, uint64_t> claims_in_flight_;  // endpoint -> its claim's ticket
+  struct ClaimInFlight {
+    uint64_t ticket = 0;
+    media::Micros deadline = 0;  // refused as unavailable if the claim has not completed by then
+    // Set on the worker when the join goes (withdrawn or timed out): a claim job that has not started skips
+    // the requests.
+    std::shared_ptr<std::atomic<bool>> withdrawn;
+  };
+  std::unordered_map<core::EndpointId, ClaimInFlight> claims_in_flight_;
+  std::unordered_map<std::string, Doubtful> doubtful_;  // peer keys to give back
   uint64_t next_ticket_ = 1;
   std::unordered_map<std::string, OwnerSeen> owners_;  // other bus instances we depend on
 

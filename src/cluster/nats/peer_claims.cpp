@@ -47,16 +47,19 @@ bool KvPeerClaims::owner_alive(const std::string& owner) {
   return s != NATS_NOT_FOUND;  // the heartbeat bucket forgets an owner node_ttl after its last beat
 }
 
-void KvPeerClaims::release(const std::string& key) {
+bool KvPeerClaims::release(const std::string& key) {
   kvStore* kv = buckets_.rooms;
-  if (!kv) return;
+  if (!kv) return false;
   kvEntry* raw = nullptr;
-  if (kvStore_Get(&raw, kv, key.c_str()) != NATS_OK) return;
+  const natsStatus s = kvStore_Get(&raw, kv, key.c_str());
   KvEntryPtr entry(raw);
+  if (s == NATS_NOT_FOUND) return true;
+  if (s != NATS_OK) return false;
   auto fields = fields_of(raw);
   // Jobs run in order, so no later claim of this bus can be in between; another bus cannot take a key
   // whose owner is alive.
-  if (fields && !fields->empty() && (*fields)[0] == owner_) kvStore_Delete(kv, key.c_str());
+  if (!fields || fields->empty() || (*fields)[0] != owner_) return true;
+  return kvStore_Delete(kv, key.c_str()) == NATS_OK;
 }
 
 }  // namespace atrium::cluster::nats

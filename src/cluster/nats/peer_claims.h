@@ -16,8 +16,9 @@ class PeerClaims {
   virtual ~PeerClaims() = default;
   // Makes `key` this bus's with `value` (the owner and the peer's meta), unless a live owner holds it.
   virtual ClaimResult claim(const std::string& key, const std::string& value) = 0;
-  // Deletes `key` if this bus holds it: a claim whose join was withdrawn before its verdict.
-  virtual void release(const std::string& key) = 0;
+  // Deletes `key` if this bus holds it: a claim whose join was withdrawn, timed out or went unanswered. True
+  // once that is settled (deleted, absent, or another owner's); false if NATS did not answer.
+  virtual bool release(const std::string& key) = 0;
 };
 
 // The buckets a bus is bound to. Rebound after a reconnect; touched only on the RequestThread once the bus
@@ -34,7 +35,7 @@ class KvPeerClaims final : public PeerClaims {
   // Up to three requests on the rooms bucket (create; get; create again or a revision-checked update) and
   // one on the nodes bucket (is the holder alive?).
   ClaimResult claim(const std::string& key, const std::string& value) override;
-  void release(const std::string& key) override;
+  bool release(const std::string& key) override;
 
  private:
   bool owner_alive(const std::string& owner);

@@ -146,6 +146,7 @@ WebRtcWorker::~WebRtcWorker() {
   const int64_t now = WorkerCore::now();
   for (auto& [id, e] : by_id_) {
     e->session->close(now, "server shutting down");
+    answer_if_decided(*e, true);  // a POST still waiting for its join: 503
     flush(*e);
   }
   send_batch();
@@ -454,7 +455,9 @@ void WebRtcWorker::answer_if_decided(Entry& e, bool ending) {
   if (!e.answer_when_joined || !e.whip) return;
   SessionCreated result;
   if (e.whip->join_failed()) {
-    result.status = 409;  // the peer id is taken (or the join was refused otherwise): the reason says which
+    // A taken peer id (or another refusal) is the client's to change: 409; a cluster directory that did not
+    // answer in time is worth retrying as it is: 503. The reason says which.
+    result.status = e.whip->join_error() == core::ErrorCode::kUnavailable ? 503 : 409;
     result.error = e.session->close_reason();
   } else if (e.session->closed() || ending) {
     result.status = 503;
@@ -575,6 +578,15 @@ void WebRtcWorker::sdk_closed(const WebSocketConnection* ws) {
   Entry* e = it->second;
   by_ws_.erase(it);
   e->ws = nullptr;
+  if (!e->sdk->closed() && !e->sdk->joined()) {
+    // Gone before its join was answered (a slow cluster directory): nobody could resume it, so it ends now,
+    // and with it its join (the bus withdraws the claim), its pending-session and --max-sessions slots.
+    const int64_t now = WorkerCore::now();
+    e->session->close(now, "the socket closed before the join was answered");
+    closed_.erase(std::remove(closed_.begin(), closed_.end(), e), closed_.end());
+    remove(now, e);
+    return;
+  }
   if (!e->sdk->closed()) {
     spdlog::info("sdk: session {} lost its connection; it waits for a resume", e->id);
     e->sdk->on_disconnected(WorkerCore::now());
@@ -666,7 +678,7 @@ void WebRtcWorker::remove(int64_t now, Entry* e) {
   auto it = by_id_.find(e->id);
   if (it == by_id_.end()) return;
   answer_if_decided(*e, true);  // a POST still waiting: the join was refused, or the session ended first
-  send_batch();  // the batch may point into this session's queue
+  send_batch();                 // the batch may point into this session's queue
   sync_stats(*e);
   reported_.erase(e);
   spdlog::info("webrtc: session {} closed ({}): {}", e->id, e->description, e->session->close_reason());
