@@ -18,6 +18,7 @@ enum class ErrorCode : uint8_t {
   kPeerNotWatched,      // unsubscribe a peer that was not subscribed
   kNotManual,           // subscribe peer while the peer mode is auto
   kPeerNotFound,        // a message to a peer that is not in the room
+  kUnavailable,         // the cluster directory could not decide a join in time (NATS away or slow)
 };
 
 constexpr std::string_view to_string(ErrorCode c) {
@@ -42,6 +43,8 @@ constexpr std::string_view to_string(ErrorCode c) {
       return "NOT_MANUAL_MODE";
     case ErrorCode::kPeerNotFound:
       return "PEER_NOT_FOUND";
+    case ErrorCode::kUnavailable:
+      return "CLUSTER_UNAVAILABLE";
   }
   return "UNKNOWN";
 }

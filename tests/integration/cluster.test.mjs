@@ -3,46 +3,16 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { withBrowser } from './lib/browser.mjs';
-import { freePort, logDir, startServer, waitForExit } from './lib/server.mjs';
+import { freePort, startServer, waitForExit } from './lib/server.mjs';
 import { metric } from './lib/measure.mjs';
+import { Nats } from './lib/nats.mjs';
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-
-// nats-server with JetStream on loopback, its store in a temp dir that survives restarts.
-class Nats {
-  constructor(port, dir) {
-    this.port = port;
-    this.dir = dir;
-    this.url = `nats://127.0.0.1:${port}`;
-  }
-  async start() {
-    const log = fs.openSync(path.join(logDir(), `nats-${process.pid}-${this.port}.log`), 'a');
-    this.proc = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.dir], { stdio: ['ignore', log, log] });
-    fs.closeSync(log);
-    process.on('exit', () => this.proc?.kill('SIGKILL'));
-    for (let i = 0; i < 100; i += 1) {
-      const up = await new Promise((resolve) => {
-        const socket = net.connect(this.port, '127.0.0.1', () => { socket.end(); resolve(true); });
-        socket.on('error', () => resolve(false));
-      });
-      if (up) return;
-      await sleep(100);
-    }
-    throw new Error('nats-server did not start');
-  }
-  async stop() {
-    if (!this.proc || this.proc.exitCode !== null) return;
-    this.proc.kill('SIGTERM');
-    if (!(await waitForExit(this.proc, 5000))) this.proc.kill('SIGKILL');
-  }
-}
 
 let nats;
 let node1;

@@ -3,13 +3,20 @@
 namespace atrium::cluster::nats {
 
 void Inbox::push(InboxKind kind, natsMsg* msg) {
-  MsgPtr owned(msg);
+  add({kind, MsgPtr(msg), {}});
+}
+
+void Inbox::push_completion(std::function<void()> done) {
+  add({InboxKind::kCompleted, nullptr, std::move(done)});
+}
+
+void Inbox::add(InboxItem&& item) {
   bool was_empty = false;
   {
     std::lock_guard lock(mutex_);
     if (closed_) return;
     was_empty = items_.empty();
-    items_.push_back({kind, std::move(owned)});
+    items_.push_back(std::move(item));
     nonempty_.store(true, std::memory_order_release);
   }
   // Outside the item lock: the runtime's wake posts to an io_context, which takes its own locks, and packets

@@ -1,6 +1,7 @@
-// The one place where libnats threads and the worker meet. libnats callbacks push what arrived; the worker
-// takes everything in one swap under the lock and works on it alone. `wake` runs (on the libnats thread) only
-// when the inbox goes from empty to non-empty, so a burst of packets costs the runtime one posted task.
+// The one place where libnats threads (and the RequestThread) and the worker meet. libnats callbacks push
+// what arrived, the RequestThread what its jobs found; the worker takes everything in one swap under the lock
+// and works on it alone. `wake` runs (on the pushing thread) only when the inbox goes from empty to
+// non-empty, so a burst of packets costs the runtime one posted task.
 #pragma once
 
 #include <atomic>
@@ -21,24 +22,29 @@ enum class InboxKind : uint8_t {
   kDisconnected,  // connection events carry no message
   kReconnected,
   kClosed,
+  kCompleted,  // a RequestThread job finished: its completion runs on the worker
 };
 
 struct InboxItem {
   InboxKind kind;
   MsgPtr msg;
+  std::function<void()> done;  // kCompleted
 };
 
 class Inbox {
  public:
   explicit Inbox(std::function<void()> wake) : wake_(std::move(wake)) {}
 
-  void push(InboxKind kind, natsMsg* msg);  // any thread; takes ownership of msg
+  void push(InboxKind kind, natsMsg* msg);           // any thread; takes ownership of msg
+  void push_completion(std::function<void()> done);  // any thread
   void take(std::vector<InboxItem>& into);  // worker; `into` must be empty, its capacity is swapped in
   // Later pushes are dropped, and once close() returns `wake` is never called again (the runtime it posts to
   // may go away with the bus).
   void close();
 
  private:
+  void add(InboxItem&& item);
+
   std::function<void()> wake_;
   std::mutex mutex_;       // guards items_ and closed_
   std::mutex wake_mutex_;  // held while wake_ runs, so close() can wait for a wake in flight

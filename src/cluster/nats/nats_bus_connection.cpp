@@ -1,5 +1,6 @@
 // Connecting, the buckets, subscriptions and every write to NATS. Each write is fire-and-forget (a plain
-// publish that the KV stream stores); what a disconnection loses is re-asserted after the reconnect.
+// publish that the KV stream stores); what a disconnection loses is re-asserted after the reconnect. Room
+// watches are JetStream consumers, created and deleted by jobs on the RequestThread.
 #include <random>
 
 #include "cluster/nats/key_codec.h"
@@ -7,6 +8,10 @@
 #include "cluster/nats/wire_format.h"
 
 namespace atrium::cluster::nats {
+
+using core::ChannelId;
+using core::RouterChannel;
+using core::RouterMember;
 
 namespace {
 
@@ -92,8 +97,11 @@ NatsClusterBus::NatsClusterBus(const NatsBusOptions& options, Wake wake)
       nodes_prefix_("$KV." + options.nodes_bucket + "."),
       inbox_(std::make_shared<Inbox>(std::move(wake))) {}
 
-NatsClusterBus::Connected NatsClusterBus::connect(const NatsBusOptions& options, Wake wake) {
+NatsClusterBus::Connected NatsClusterBus::connect(const NatsBusOptions& options, Wake wake,
+                                                  ClaimsDecorator decorate) {
   std::unique_ptr<NatsClusterBus> bus(new NatsClusterBus(options, std::move(wake)));
+  bus->claims_ = std::make_unique<KvPeerClaims>(bus->buckets_, bus->owner_);
+  if (decorate) bus->claims_ = decorate(std::move(bus->claims_));
   std::string error = bus->open(options);
   if (!error.empty()) return {nullptr, error};
   return {std::move(bus), {}};
@@ -163,8 +171,8 @@ bool NatsClusterBus::ensure_buckets(std::string& error) {
     kv = fresh;
     return true;
   };
-  return bind(rooms_kv_, options_.rooms_bucket, 0) &&
-         bind(nodes_kv_, options_.nodes_bucket, std::max<int64_t>(100'000, options_.node_ttl) * 1000);
+  return bind(buckets_.rooms, options_.rooms_bucket, 0) &&
+         bind(buckets_.nodes, options_.nodes_bucket, std::max<int64_t>(100'000, options_.node_ttl) * 1000);
 }
 
 bool NatsClusterBus::connected() const {
@@ -183,37 +191,72 @@ natsSubscription* NatsClusterBus::subscribe(const std::string& subject, InboxKin
   return sub;
 }
 
-bool NatsClusterBus::start_watch(const std::string& room, Room& r) {
-  if (r.watch || !connected() || !rooms_kv_) return r.watch != nullptr;
-  const std::string stream = "KV_" + options_.rooms_bucket;
-  const std::string subject = rooms_prefix_ + room_filter(room);
-  jsSubOptions so;
-  jsSubOptions_Init(&so);
-  so.Stream = stream.c_str();
-  // A plain ephemeral push consumer, not libnats's "ordered" one: a push consumer on one connection delivers
-  // in order anyway, after a reconnect the bus replaces it itself, and the ordered consumer's own reset races
-  // unsubscribing in libnats 3.4 (use-after-free in jsSub_deleteConsumer under ASan).
-  so.Config.DeliverPolicy = js_DeliverLastPerSubject;  // the room as it is now, then every change
-  so.Config.AckPolicy = js_AckNone;
-  so.Config.InactiveThreshold = 30'000'000'000;  // the server drops it 30 s after we vanished
-  auto* closure = new SubClosure{inbox_, InboxKind::kRoomEntry};
-  jsErrCode jerr = static_cast<jsErrCode>(0);
-  if (js_Subscribe(&r.watch, js_, subject.c_str(), on_nats_msg, closure, nullptr, &so, &jerr) != NATS_OK) {
-    delete closure;
-    r.watch = nullptr;
-    return false;
+void NatsClusterBus::request_watch(const std::string& room, HostedRoom& r) {
+  if (r.watch || r.watch_ticket || !connected()) return;
+  const uint64_t ticket = next_ticket_++;
+  r.watch_ticket = ticket;
+  requests_.post([this, room, ticket] {
+    const std::string stream = "KV_" + options_.rooms_bucket;
+    const std::string subject = rooms_prefix_ + room_filter(room);
+    jsSubOptions so;
+    jsSubOptions_Init(&so);
+    so.Stream = stream.c_str();
+    // A plain ephemeral push consumer, not libnats's "ordered" one: a push consumer on one connection
+    // delivers in order anyway, after a reconnect the bus replaces it itself, and the ordered consumer's own
+    // reset races unsubscribing in libnats 3.4 (use-after-free in jsSub_deleteConsumer under ASan).
+    so.Config.DeliverPolicy = js_DeliverLastPerSubject;  // the room as it is now, then every change
+    so.Config.AckPolicy = js_AckNone;
+    so.Config.InactiveThreshold = 30'000'000'000;  // the server drops it 30 s after we vanished
+    auto* closure = new SubClosure{inbox_, InboxKind::kRoomEntry};
+    natsSubscription* sub = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    if (js_Subscribe(&sub, js_, subject.c_str(), on_nats_msg, closure, nullptr, &so, &jerr) != NATS_OK) {
+      delete closure;
+      sub = nullptr;
+    } else {
+      adopt(sub, closure);
+      std::lock_guard lock(watches_mutex_);
+      watches_.insert(sub);
+    }
+    inbox_->push_completion([this, room, ticket, sub] { on_watch_started(room, ticket, sub); });
+  });
+}
+
+void NatsClusterBus::on_watch_started(const std::string& room, uint64_t ticket, natsSubscription* sub) {
+  auto it = hosted_.find(room);
+  if (it == hosted_.end() || it->second.watch_ticket != ticket) {  // closed or replaced meanwhile
+    drop_watch(sub);
+    return;
   }
-  adopt(r.watch, closure);
-  return true;
+  it->second.watch_ticket = 0;
+  if (!sub) {
+    retry_at_ = now_ + kRetryInterval;
+    return;
+  }
+  it->second.watch = sub;
+}
+
+void NatsClusterBus::drop_watch(natsSubscription*& sub) {
+  if (!sub) return;
+  natsSubscription* watch = sub;
+  sub = nullptr;
+  requests_.post([this, watch] {
+    {
+      std::lock_guard lock(watches_mutex_);
+      if (!watches_.erase(watch)) return;
+    }
+    // Unsubscribe first deletes the consumer (one request). natsSubscription_Destroy alone would leave the
+    // consumer pushing to us, and libnats 3.4 then crashes in natsConn_processMsg when watches come and go
+    // (reproduced under ASan with a few hundred create/destroy cycles). Without a connection the request
+    // cannot be made; the server drops the consumer after its inactive threshold.
+    if (natsConnection_Status(conn_) == NATS_CONN_STATUS_CONNECTED) natsSubscription_Unsubscribe(watch);
+    natsSubscription_Destroy(watch);
+  });
 }
 
 void NatsClusterBus::unsubscribe(natsSubscription*& sub) {
   if (!sub) return;
-  // For a JetStream watch, Unsubscribe first deletes its consumer (one request). natsSubscription_Destroy
-  // alone would leave the consumer pushing to us, and libnats 3.4 then crashes in natsConn_processMsg when
-  // watches come and go (reproduced under ASan with a few hundred create/destroy cycles). Without a
-  // connection the request cannot be made; the server drops the consumer after its inactive threshold.
-  if (connected()) natsSubscription_Unsubscribe(sub);
+  if (connected()) natsSubscription_Unsubscribe(sub);  // a plain subscription: one UNSUB line, no answer
   natsSubscription_Destroy(sub);
   sub = nullptr;
 }
@@ -237,11 +280,11 @@ void NatsClusterBus::delete_marker(const std::string& subject) {
   natsConnection_PublishMsg(conn_, raw);
 }
 
-void NatsClusterBus::put_peer(const Member& m) {
+void NatsClusterBus::put_peer(const RouterMember& m) {
   kv_put(peer_key(m.room, m.peer), encode_fields({owner_, m.meta}));
 }
 
-void NatsClusterBus::put_track(const Channel& ch) {
+void NatsClusterBus::put_track(const RouterChannel& ch) {
   kv_put(
       track_key(ch.room, ch.peer, ch.info.name),
       encode_fields({owner_, media::to_string(ch.info.kind), ch.info.meta, std::to_string(ch.info.layers)}));
@@ -253,50 +296,58 @@ void NatsClusterBus::heartbeat() {
   natsConnection_Publish(conn_, subject.c_str(), owner_.data(), static_cast<int>(owner_.size()));
 }
 
-void NatsClusterBus::send_feedback(const Channel& ch, uint8_t type, uint32_t bps, uint8_t spatial_layer) {
+void NatsClusterBus::send_feedback(ChannelId id, const RelayChannel& r, uint8_t type, uint32_t bps,
+                                   uint8_t spatial_layer) {
   if (!conn_ || abandoned_) return;
-  encode_feedback({static_cast<FeedbackType>(type), ch.id, bps, owner_, spatial_layer}, frame_);
-  natsConnection_Publish(conn_, ch.feedback_subject.c_str(), frame_.data(), static_cast<int>(frame_.size()));
+  encode_feedback({static_cast<FeedbackType>(type), id, bps, owner_, spatial_layer}, frame_);
+  natsConnection_Publish(conn_, r.feedback_subject.c_str(), frame_.data(), static_cast<int>(frame_.size()));
 }
 
 void NatsClusterBus::close_connection() {
+  requests_.stop();  // no job may use the connection, the buckets or a watch from here on
   inbox_->close();
   batch_.clear();
   // Closing first ends every subscription at once (no per-subscription requests on the way out).
   if (conn_) natsConnection_Close(conn_);
-  for (auto& [name, r] : rooms_) {
-    unsubscribe(r.watch);
+  for (auto& [name, r] : hosted_) {
+    r.watch = nullptr;  // destroyed below with every other watch still alive
     unsubscribe(r.messages);
   }
-  for (auto& [id, ch] : channels_)
-    unsubscribe(ch.sub);
+  for (natsSubscription* watch : watches_)
+    natsSubscription_Destroy(watch);
+  watches_.clear();
+  for (auto& [id, r] : relays_)
+    unsubscribe(r.sub);
   unsubscribe(heartbeat_sub_);
-  if (rooms_kv_) kvStore_Destroy(rooms_kv_);
-  if (nodes_kv_) kvStore_Destroy(nodes_kv_);
+  if (buckets_.rooms) kvStore_Destroy(buckets_.rooms);
+  if (buckets_.nodes) kvStore_Destroy(buckets_.nodes);
   if (js_) jsCtx_Destroy(js_);
   if (conn_) natsConnection_Destroy(conn_);
-  rooms_kv_ = nodes_kv_ = nullptr;
+  buckets_ = {};
   js_ = nullptr;
   conn_ = nullptr;
 }
 
 void NatsClusterBus::abandon() {
   if (abandoned_) return;
+  requests_.stop();  // before abandoned_ changes: jobs read it through connected()
   abandoned_ = true;
   close_connection();
 }
 
 NatsClusterBus::~NatsClusterBus() {
+  requests_.stop();  // a claim in flight finishes; its verdict is not needed any more
   if (!abandoned_ && conn_) {
     // A clean leave for every local peer, so other nodes need not wait for the heartbeat to expire.
-    for (const auto& [key, cid] : published_) {
-      const Channel& ch = channels_.at(cid);
-      kv_delete(track_key(ch.room, ch.peer, ch.info.name));
-    }
-    for (const auto& [ep, m] : members_)
+    for (const auto& [cid, ch] : router_.channels())
+      if (ch.publisher) kv_delete(track_key(ch.room, ch.peer, ch.info.name));
+    for (const auto& [ep, m] : router_.members())
       kv_delete(peer_key(m.room, m.peer));
-    for (const auto& [cid, ch] : channels_)
-      if (!ch.publisher) send_feedback(ch, static_cast<uint8_t>(FeedbackType::kGone), 0);
+    for (const auto& [cid, ch] : router_.channels()) {
+      auto r = relays_.find(cid);
+      if (!ch.publisher && r != relays_.end())
+        send_feedback(cid, r->second, static_cast<uint8_t>(FeedbackType::kGone), 0);
+    }
     delete_marker(nodes_prefix_ + node_key(owner_));  // our heartbeat: gone now, not when it expires
     if (connected()) natsConnection_FlushTimeout(conn_, options_.request_timeout_ms);
   }

@@ -40,7 +40,7 @@ std::optional<ClusterDelivery> NatsClusterBus::pop_delivery() {
     batch_taken_ = false;
   }
   while (true) {
-    if (auto d = out_.pop()) return d;
+    if (auto d = router_.out().pop()) return d;
     if (batch_pos_ < batch_.size()) {
       process(batch_[batch_pos_++]);
       continue;
@@ -86,6 +86,10 @@ void NatsClusterBus::process(InboxItem& item) {
       break;
     case InboxKind::kClosed:
       break;
+    case InboxKind::kCompleted:
+      item.done();
+      item.done = nullptr;
+      break;
   }
 }
 
@@ -95,31 +99,28 @@ void NatsClusterBus::on_remote_media(natsMsg* msg) {
     ++relay_errors_;
     return;
   }
-  auto cit = channels_.find(frame->channel);
-  if (cit == channels_.end() || cit->second.publisher) return;  // no longer watched here
   frame->packet.arrival = clock_known_ ? now_ : 0;
-  ++relayed_in_;
-  for (const auto& sub : cit->second.subscribers)
-    out_.push({sub.ep, cev::LocalTrackMedia{sub.id, frame->packet}});
+  if (router_.remote_media(frame->channel, frame->packet)) ++relayed_in_;
 }
 
 void NatsClusterBus::on_feedback(natsMsg* msg) {
   auto fb = decode_feedback(data_of(msg));
   if (!fb || fb->owner == owner_) return;
-  auto cit = channels_.find(fb->channel);
-  if (cit == channels_.end() || !cit->second.publisher) return;
-  Channel& ch = cit->second;
+  auto cit = router_.channels().find(fb->channel);
+  auto rit = relays_.find(fb->channel);
+  if (cit == router_.channels().end() || !cit->second.publisher || rit == relays_.end()) return;
+  RelayChannel& r = rit->second;
   switch (fb->type) {
     case FeedbackType::kInterest:
-      ch.interest[fb->owner] = {fb->bitrate_bps, stamp()};
-      announce_bitrate(ch);
+      r.interest[fb->owner] = {fb->bitrate_bps, stamp()};
+      update_remote_want(fb->channel, r);
       break;
     case FeedbackType::kGone:
-      ch.interest.erase(fb->owner);
-      announce_bitrate(ch);
+      r.interest.erase(fb->owner);
+      update_remote_want(fb->channel, r);
       break;
     case FeedbackType::kKeyFrame:
-      out_.push({ch.publisher, cev::RemoteTrackKeyFrameRequest{ch.remote, fb->spatial_layer}});
+      router_.remote_key_frame_request(fb->channel, fb->spatial_layer);
       break;
   }
 }
@@ -162,9 +163,8 @@ void NatsClusterBus::on_message(natsMsg* msg) {
   const auto dot = subject.rfind('.');
   auto room_name = decode_token(std::string_view(subject).substr(dot + 1));
   if (!room_name) return;
-  auto it = rooms_.find(*room_name);
-  if (it == rooms_.end()) return;
-  it->second.dir.deliver_message(fields[1], fields[2], fields[3], out_);
+  if (const RoomDirectory* dir = router_.room(*room_name))
+    dir->deliver_message(fields[1], fields[2], fields[3], router_.out());
 }
 
 void NatsClusterBus::note_owner(const std::string& owner) {
@@ -177,9 +177,11 @@ void NatsClusterBus::on_room_entry(natsMsg* msg) {
   if (subject.substr(0, rooms_prefix_.size()) != rooms_prefix_) return;
   auto key = parse_dir_key(subject.substr(rooms_prefix_.size()));
   if (!key) return;
-  auto rit = rooms_.find(key->room);
-  if (rit == rooms_.end()) return;  // a late entry of a room no longer hosted here
-  Room& room = rit->second;
+  auto rit = hosted_.find(key->room);
+  RoomDirectory* dir = router_.room(key->room);
+  if (rit == hosted_.end() || !dir) return;  // a late entry of a room no longer hosted here
+  RoomMirror& mirror = rit->second.mirror;
+  auto& out = router_.out();
   jsMsgMetaData* raw_meta = nullptr;
   uint64_t rev = 0;
   if (natsMsg_GetMetaData(&raw_meta, msg) == NATS_OK) rev = raw_meta->Sequence.Stream;
@@ -188,17 +190,17 @@ void NatsClusterBus::on_room_entry(natsMsg* msg) {
 
   if (is_delete(msg)) {
     // Somebody removed an entry this node still holds (it took us for dead during a stall): put it back.
-    for (const auto& [ep, m] : members_) {
+    for (const auto& [ep, m] : router_.members()) {
       if (m.room != key->room || m.peer != key->peer) continue;
       if (!key->is_track()) return put_peer(m);
-      for (const auto& [k, cid] : published_) {
-        const Channel& ch = channels_.at(cid);
-        if (ch.room == key->room && ch.peer == key->peer && ch.info.name == key->track) return put_track(ch);
+      for (const auto& [cid, ch] : router_.channels()) {
+        if (ch.publisher && ch.room == key->room && ch.peer == key->peer && ch.info.name == key->track)
+          return put_track(ch);
       }
       return;
     }
-    auto ended = key->is_track() ? room.mirror.remove_track(rev, key->peer, key->track, room.dir, out_)
-                                 : room.mirror.remove_peer(rev, key->peer, room.dir, out_);
+    auto ended = key->is_track() ? mirror.remove_track(rev, key->peer, key->track, *dir, out)
+                                 : mirror.remove_peer(rev, key->peer, *dir, out);
     end_remote_tracks(key->room, ended);
     return;
   }
@@ -209,7 +211,7 @@ void NatsClusterBus::on_room_entry(natsMsg* msg) {
   note_owner(owner);
   if (!key->is_track()) {
     if (fields->size() != 2) return;
-    room.mirror.put_peer(rev, key->peer, owner, (*fields)[1], room.dir, out_);
+    mirror.put_peer(rev, key->peer, owner, (*fields)[1], *dir, out);
     return;
   }
   if (fields->size() != 4) return;
@@ -217,74 +219,83 @@ void NatsClusterBus::on_room_entry(natsMsg* msg) {
                  (*fields)[2]};
   const int layers = std::atoi((*fields)[3].c_str());
   info.layers = static_cast<uint8_t>(std::clamp(layers, 1, 4));
-  room.mirror.put_track(rev, key->peer, owner, info, room.dir, out_);
+  mirror.put_track(rev, key->peer, owner, info, *dir, out);
 }
 
 void NatsClusterBus::end_remote_tracks(const std::string& room,
                                        const std::vector<RoomMirror::TrackRef>& ended) {
-  for (const auto& [peer, track] : ended) {
-    auto cit = channels_.find(channel_id(room, peer, track));
-    if (cit == channels_.end() || cit->second.publisher) continue;
-    for (const auto& sub : cit->second.subscribers) {
-      out_.push({sub.ep, cev::LocalTrackSourceEnded{sub.id}});
-      subscribed_.erase({sub.ep, sub.id});
-    }
-    unsubscribe(cit->second.sub);
-    channels_.erase(cit);
-  }
+  for (const auto& [peer, track] : ended)
+    router_.remote_track_ended(room, peer, track);
 }
 
 void NatsClusterBus::resync() {
   // After a reconnect: NATS may have restarted (and lost or kept its store), other nodes may have taken us
-  // for dead. Core subscriptions are renewed by libnats; the rest is ours to renew.
-  if (!connected()) return;
-  std::string error;
-  if (!ensure_buckets(error)) {  // JetStream not back yet: on_tick tries again in a while
+  // for dead. Core subscriptions are renewed by libnats; the rest is ours to renew, once the buckets are
+  // bound again (a JetStream round trip or two: the RequestThread's).
+  if (!connected() || binding_buckets_) return;
+  binding_buckets_ = true;
+  requests_.post([this] {
+    std::string error;
+    const bool ok = ensure_buckets(error);
+    inbox_->push_completion([this, ok] { on_buckets_bound(ok); });
+  });
+}
+
+void NatsClusterBus::on_buckets_bound(bool ok) {
+  binding_buckets_ = false;
+  if (!ok) {  // JetStream not back yet: on_tick tries again in a while
     retry_at_ = now_ + kRetryInterval;
     return;
   }
   resync_pending_ = false;
-  for (auto& [name, r] : rooms_) {
-    unsubscribe(r.watch);  // its consumer may be gone with the old server; a new one replays the room
+  for (auto& [name, r] : hosted_) {
+    drop_watch(r.watch);  // its consumer may be gone with the old server; a new one replays the room
+    r.watch_ticket = 0;   // a watch still being created belongs to the old connection: dropped on arrival
     r.mirror.forget_revisions();
-    if (!start_watch(name, r)) retry_at_ = now_ + kRetryInterval;
+    request_watch(name, r);
   }
-  for (const auto& [ep, m] : members_)
+  for (const auto& [ep, m] : router_.members())
     put_peer(m);
-  for (const auto& [key, cid] : published_)
-    put_track(channels_.at(cid));
+  for (const auto& [cid, ch] : router_.channels())
+    if (ch.publisher) put_track(ch);
   heartbeat();
   last_heartbeat_ = now_;
   for (auto& [owner, seen] : owners_)  // nobody could beat while NATS was away
     seen.last_seen = stamp();
-  for (auto& [cid, ch] : channels_) {
+  for (auto& [cid, ch] : router_.channels()) {
+    auto rit = relays_.find(cid);
+    if (rit == relays_.end()) continue;
+    RelayChannel& r = rit->second;
     if (ch.publisher) {
-      for (auto& [owner, interest] : ch.interest)
+      for (auto& [owner, interest] : r.interest)
         interest.last_seen = stamp();
       continue;
     }
-    ch.last_interest = std::max<media::Micros>(now_, 1);
-    send_feedback(ch, static_cast<uint8_t>(FeedbackType::kInterest), ch.sent_bps);
-    send_feedback(ch, static_cast<uint8_t>(FeedbackType::kKeyFrame), 0);  // decoders restart on a key frame
+    r.last_interest = std::max<media::Micros>(now_, 1);
+    send_feedback(cid, r, static_cast<uint8_t>(FeedbackType::kInterest), r.sent_bps);
+    send_feedback(cid, r, static_cast<uint8_t>(FeedbackType::kKeyFrame),
+                  0);  // decoders restart on a key frame
   }
 }
 
 void NatsClusterBus::remove_dead_owner(const std::string& owner) {
   if (!owners_[owner].left) ++dead_nodes_;
-  for (auto& [name, room] : rooms_) {
+  for (auto& [name, room] : hosted_) {
+    RoomDirectory* dir = router_.room(name);
+    if (!dir) continue;
     for (const auto& [peer, track] : room.mirror.owned_by(owner)) {
       if (track.empty()) {
         kv_delete(peer_key(name, peer));
-        end_remote_tracks(name, room.mirror.remove_peer(0, peer, room.dir, out_));
+        end_remote_tracks(name, room.mirror.remove_peer(0, peer, *dir, router_.out()));
       } else {
         kv_delete(track_key(name, peer, track));
-        end_remote_tracks(name, room.mirror.remove_track(0, peer, track, room.dir, out_));
+        end_remote_tracks(name, room.mirror.remove_track(0, peer, track, *dir, router_.out()));
       }
     }
   }
   owners_.erase(owner);
-  for (auto& [cid, ch] : channels_) {
-    if (ch.interest.erase(owner)) announce_bitrate(ch);
+  for (auto& [cid, r] : relays_) {
+    if (r.interest.erase(owner)) update_remote_want(cid, r);
   }
 }
 
@@ -293,34 +304,39 @@ void NatsClusterBus::on_tick(media::Micros now) {
   clock_known_ = true;
   for (auto& [owner, seen] : owners_)
     if (seen.last_seen == kUnstamped) seen.last_seen = now;
-  for (auto& [cid, ch] : channels_)
-    for (auto& [owner, interest] : ch.interest)
+  for (auto& [cid, r] : relays_)
+    for (auto& [owner, interest] : r.interest)
       if (interest.last_seen == kUnstamped) interest.last_seen = now;
+  expire_claims(now);
   if (abandoned_ || !conn_) return;
-  // Set-up that failed is retried once per kRetryInterval: each try may block the worker for a request.
+  // Set-up that failed is retried once per kRetryInterval (on the RequestThread, as every JetStream call).
   const bool retry = now >= retry_at_;
   if (resync_pending_ && retry) resync();
   if (!connected()) return;  // nothing below can reach anybody, and silence now proves nothing
+  retry_give_backs(now);
   if (now - last_heartbeat_ >= options_.heartbeat_interval) {
     heartbeat();
     last_heartbeat_ = now;
   }
   if (retry && !resync_pending_) {
-    for (auto& [name, r] : rooms_)
-      if (!r.watch && !start_watch(name, r)) retry_at_ = now + kRetryInterval;
+    for (auto& [name, r] : hosted_)
+      request_watch(name, r);  // only where there is no watch and none in flight
   }
   const media::Micros interest_ttl = 3 * options_.interest_interval;
-  for (auto& [cid, ch] : channels_) {
+  for (auto& [cid, ch] : router_.channels()) {
+    auto rit = relays_.find(cid);
+    if (rit == relays_.end()) continue;
+    RelayChannel& r = rit->second;
     if (!ch.publisher) {
-      if (now - ch.last_interest >= options_.interest_interval) {
-        ch.last_interest = now;
-        send_feedback(ch, static_cast<uint8_t>(FeedbackType::kInterest), ch.sent_bps);
+      if (now - r.last_interest >= options_.interest_interval) {
+        r.last_interest = now;
+        send_feedback(cid, r, static_cast<uint8_t>(FeedbackType::kInterest), r.sent_bps);
       }
       continue;
     }
-    const size_t before = ch.interest.size();
-    std::erase_if(ch.interest, [&](const auto& kv) { return now - kv.second.last_seen > interest_ttl; });
-    if (ch.interest.size() != before) announce_bitrate(ch);
+    const size_t before = r.interest.size();
+    std::erase_if(r.interest, [&](const auto& kv) { return now - kv.second.last_seen > interest_ttl; });
+    if (r.interest.size() != before) update_remote_want(cid, r);
   }
   std::vector<std::string> dead;
   for (const auto& [owner, seen] : owners_)

@@ -21,8 +21,12 @@ struct NatsBusOptions {
   // interest after 3 intervals without a refresh.
   media::Micros interest_interval = 1'000'000;
   int connect_timeout_ms = 2000;
-  // JetStream API calls (join, bucket and watch set-up) block the worker at most this long each.
+  // Each JetStream API call (a join's peer claim is up to four, bucket and watch set-up one or two) waits at
+  // most this long, on the bus's RequestThread: the worker never waits for one.
   int request_timeout_ms = 1000;
+  // A join whose peer claim has not completed this long after it arrived is refused (CLUSTER_UNAVAILABLE,
+  // WHIP/WHEP 503); a claim that succeeds later is given back.
+  media::Micros join_timeout = 3'000'000;
   int reconnect_wait_ms = 500;
   int reconnect_buffer_bytes = 1 << 20;  // what may queue while disconnected; media beyond that is dropped
   // true: every publish is written to the socket at once, on the worker (one write per relayed packet).

@@ -40,6 +40,7 @@ class Endpoint {
 
   EndpointId id() const { return id_; }
   bool joined() const { return state_ == State::kJoined; }
+  bool joining() const { return state_ == State::kJoining; }  // the bus has not answered the join yet
   const JoinParams& join_params() const { return params_; }
   const std::unordered_map<RemoteTrackId, RemoteTrack>& remote_tracks() const { return remote_; }
   const std::unordered_map<LocalTrackId, LocalTrack>& local_tracks() const { return local_; }

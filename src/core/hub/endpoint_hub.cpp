@@ -11,7 +11,8 @@ EndpointId EndpointHub::create_endpoint() {
 void EndpointHub::remove_endpoint(media::Micros now, EndpointId id) {
   auto it = endpoints_.find(id);
   if (it == endpoints_.end()) return;
-  if (it->second->joined()) it->second->on_transport(now, tev::Leave{});
+  // A join still waiting for the bus's verdict is withdrawn the same way, so the bus forgets it.
+  if (it->second->joined() || it->second->joining()) it->second->on_transport(now, tev::Leave{});
   std::unique_ptr<Endpoint> ep = std::move(it->second);
   endpoints_.erase(it);
   // Its last controls (tracks ended, peer left) still reach the cluster; its transport events are dropped.

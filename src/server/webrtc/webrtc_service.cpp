@@ -300,13 +300,17 @@ void WebRtcService::add_routes(HttpRouter& router, WorkerPool& workers) {
         sessions_.fetch_sub(1, std::memory_order_relaxed);
         return respond(error(503, "the media worker is not running"));
       }
-      auto created = w->create_session(std::move(o));
-      if (created.status != 201) return respond(error(created.status, created.error));
-      HttpResponse r{201, "application/sdp", std::move(created.answer), {}};
-      r.with_header("Location", "/session/" + created.id).with_header("ETag", created.etag);
-      for (const auto& url : split_list(config_.ice_servers))
-        r.with_header("Link", "<" + url + ">; rel=\"ice-server\"");
-      respond(std::move(r));
+      // Answered once the join is decided: at once with the embedded bus, when the cluster directory's claim
+      // completes with NATS (the worker serves its other sessions meanwhile).
+      w->create_session(std::move(o), [this, respond](SessionCreated created) {
+        if (created.status == 503) return respond(error(503, created.error).with_header("Retry-After", "2"));
+        if (created.status != 201) return respond(error(created.status, created.error));
+        HttpResponse r{201, "application/sdp", std::move(created.answer), {}};
+        r.with_header("Location", "/session/" + created.id).with_header("ETag", created.etag);
+        for (const auto& url : split_list(config_.ice_servers))
+          r.with_header("Link", "<" + url + ">; rel=\"ice-server\"");
+        respond(std::move(r));
+      });
     });
   };
   router.post("/whip/{room}", [offer](const HttpRequest& req, Responder respond) {

@@ -146,6 +146,7 @@ WebRtcWorker::~WebRtcWorker() {
   const int64_t now = WorkerCore::now();
   for (auto& [id, e] : by_id_) {
     e->session->close(now, "server shutting down");
+    answer_if_decided(*e, true);  // a POST still waiting for its join: 503
     flush(*e);
   }
   send_batch();
@@ -242,6 +243,7 @@ void WebRtcWorker::pump(int64_t now, Entry* first) {
       else if (const auto* w = std::get_if<core::eev::BandwidthWanted>(&out->event))
         spdlog::debug("webrtc: session {} could use {} kbit/s", e->id, w->bps / 1000);
       e->session->on_endpoint_event(now, out->event);
+      if (e->answer_when_joined) answer_if_decided(*e);
       flush(*e);
       pending_.push_back(e);
     }
@@ -415,7 +417,7 @@ void WebRtcWorker::sync_ufrag(Entry& e) {
   if (!e.ufrag.empty()) by_ufrag_[e.ufrag] = &e;
 }
 
-SessionCreated WebRtcWorker::create_session(SessionOffer offer) {
+void WebRtcWorker::create_session(SessionOffer offer, std::function<void(SessionCreated)> answer) {
   const int64_t now = WorkerCore::now();
   SessionCreated result;
   core::JoinParams join;
@@ -426,7 +428,7 @@ SessionCreated WebRtcWorker::create_session(SessionOffer offer) {
     release_slot();
     result.status = media.status;
     result.error = media.error;
-    return result;
+    return answer(std::move(result));
   }
   auto entry = std::make_unique<Entry>();
   entry->answer = std::move(media.answer);
@@ -441,19 +443,36 @@ SessionCreated WebRtcWorker::create_session(SessionOffer offer) {
   entry->peer = offer.peer;
   entry->pending = std::move(offer.pending);
   Entry* e = add_entry(std::move(entry));
-  pump(now, e);  // the join: the embedded bus answers at once
+  e->answer_when_joined = std::move(answer);
+  pump(now, e);  // the join: the embedded bus answers at once, a NATS bus when its directory claim completes
   if (e->whip->join_failed()) {
-    result.status = 409;
-    result.error = e->session->close_reason();
     closed_.erase(std::remove(closed_.begin(), closed_.end(), e), closed_.end());
-    remove(now, e);
-    return result;
+    remove(now, e);  // answers 409
   }
-  spdlog::info("webrtc: session {} created ({}, udp port {})", e->id, e->description, port_);
-  result.id = e->id;
-  result.answer = e->answer.sdp;
-  result.etag = e->etag;
-  return result;
+}
+
+void WebRtcWorker::answer_if_decided(Entry& e, bool ending) {
+  if (!e.answer_when_joined || !e.whip) return;
+  SessionCreated result;
+  if (e.whip->join_failed()) {
+    // A taken peer id (or another refusal) is the client's to change: 409; a cluster directory that did not
+    // answer in time is worth retrying as it is: 503. The reason says which.
+    result.status = e.whip->join_error() == core::ErrorCode::kUnavailable ? 503 : 409;
+    result.error = e.session->close_reason();
+  } else if (e.session->closed() || ending) {
+    result.status = 503;
+    result.error = "the session ended before its join was answered: " + e.session->close_reason();
+  } else if (e.whip->joined()) {
+    spdlog::info("webrtc: session {} created ({}, udp port {})", e.id, e.description, port_);
+    result.id = e.id;
+    result.answer = e.answer.sdp;
+    result.etag = e.etag;
+  } else {
+    return;  // still joining
+  }
+  auto answer = std::move(e.answer_when_joined);
+  e.answer_when_joined = nullptr;
+  answer(std::move(result));
 }
 
 void WebRtcWorker::after_sdk_input(int64_t now, Entry* e) {
@@ -559,6 +578,15 @@ void WebRtcWorker::sdk_closed(const WebSocketConnection* ws) {
   Entry* e = it->second;
   by_ws_.erase(it);
   e->ws = nullptr;
+  if (!e->sdk->closed() && !e->sdk->joined()) {
+    // Gone before its join was answered (a slow cluster directory): nobody could resume it, so it ends now,
+    // and with it its join (the bus withdraws the claim), its pending-session and --max-sessions slots.
+    const int64_t now = WorkerCore::now();
+    e->session->close(now, "the socket closed before the join was answered");
+    closed_.erase(std::remove(closed_.begin(), closed_.end(), e), closed_.end());
+    remove(now, e);
+    return;
+  }
   if (!e->sdk->closed()) {
     spdlog::info("sdk: session {} lost its connection; it waits for a resume", e->id);
     e->sdk->on_disconnected(WorkerCore::now());
@@ -649,7 +677,8 @@ SessionDeleted WebRtcWorker::delete_session(const std::string& id,
 void WebRtcWorker::remove(int64_t now, Entry* e) {
   auto it = by_id_.find(e->id);
   if (it == by_id_.end()) return;
-  send_batch();  // the batch may point into this session's queue
+  answer_if_decided(*e, true);  // a POST still waiting: the join was refused, or the session ended first
+  send_batch();                 // the batch may point into this session's queue
   sync_stats(*e);
   reported_.erase(e);
   spdlog::info("webrtc: session {} closed ({}): {}", e->id, e->description, e->session->close_reason());

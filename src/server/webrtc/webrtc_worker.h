@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -97,7 +98,9 @@ class WebRtcWorker {
   std::string open(const boost::asio::ip::address& bind, uint16_t port);
   uint16_t port() const { return port_; }
 
-  SessionCreated create_session(SessionOffer offer);
+  // `answer` runs on this worker once the session's join is decided: at once with the embedded bus, when the
+  // directory's claim completes with a NATS bus (the worker goes on meanwhile).
+  void create_session(SessionOffer offer, std::function<void(SessionCreated)> answer);
 
   // The room SDK over a WebSocket. The first message of a connection (a join, possibly resuming a session by
   // id and secret) goes to sdk_open; later ones to sdk_message; sdk_closed when the socket is gone.
@@ -131,6 +134,7 @@ class WebRtcWorker {
     std::string peer;
     PendingSessions::Slot pending;  // held until the session connects (dropped then, or with the entry)
     size_t batched = 0;  // datagrams at the front of the session's queue that are in the send batch
+    std::function<void(SessionCreated)> answer_when_joined;  // WHIP/WHEP: the POST waiting for the verdict
   };
   struct SendBatch;  // sendmmsg arrays (webrtc_worker.cpp)
 
@@ -145,6 +149,9 @@ class WebRtcWorker {
                    const std::string& offer_sdp, bool join_room);
   Entry* add_entry(std::unique_ptr<Entry> entry);
   void sync_ufrag(Entry& e);
+  // Answers the POST once the join was accepted or refused; `ending`: the session goes, answer whatever is
+  // known.
+  void answer_if_decided(Entry& e, bool ending = false);
   void after_sdk_input(int64_t now, Entry* e);
   void receive();
   void on_datagram(int64_t now, const webrtc::SocketAddress& from, std::span<uint8_t> data);

@@ -48,8 +48,9 @@ inline NatsBusOptions test_options(const std::string& url, const std::string& no
 }
 
 struct Node {
-  explicit Node(const NatsBusOptions& options) {
-    auto c = NatsClusterBus::connect(options, [this] { wakes.fetch_add(1); });
+  explicit Node(const NatsBusOptions& options, NatsClusterBus::ClaimsDecorator decorate = {}) {
+    auto c = NatsClusterBus::connect(
+        options, [this] { wakes.fetch_add(1); }, std::move(decorate));
     error = c.error;
     if (!c.bus) return;
     bus = std::move(c.bus);
@@ -85,8 +86,9 @@ class ClusterHarness : public ::testing::Test {
  public:
   void SetUp() override { ASSERT_TRUE(server.start()) << "nats-server did not start (is it installed?)"; }
 
-  Node& add_node(const std::string& name) {
-    nodes.push_back(std::make_unique<Node>(test_options(server.url(), name)));
+  Node& add_node(const std::string& name) { return add_node(test_options(server.url(), name)); }
+  Node& add_node(const NatsBusOptions& options, NatsClusterBus::ClaimsDecorator decorate = {}) {
+    nodes.push_back(std::make_unique<Node>(options, std::move(decorate)));
     Node& n = *nodes.back();
     EXPECT_TRUE(n.bus) << n.error;
     return n;
@@ -131,6 +133,8 @@ class ClusterHarness : public ::testing::Test {
                   SubscribeMode peers = SubscribeMode::kAuto, SubscribeMode tracks = SubscribeMode::kAuto) {
     EndpointId ep = n.hub->create_endpoint();
     send(n, ep, tev::Join{{room, peer, "{\"name\":\"" + peer + "\"}", peers, tracks}});
+    // The bus answers once the cluster's directory did (the claim runs off the worker): wait for the verdict.
+    wait_until([&] { return has<eev::Joined>(n, ep) || has<eev::ErrorEvent>(n, ep); });
     return ep;
   }
 

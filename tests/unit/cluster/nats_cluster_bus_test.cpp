@@ -115,6 +115,92 @@ TEST_F(Cluster, PeerIdIsUniqueAcrossNodes) {
       1000));
 }
 
+// A directory that answers each claim `delay_ms` late (the real one behind it), as a stalled NATS would.
+class SlowClaims final : public PeerClaims {
+ public:
+  SlowClaims(std::unique_ptr<PeerClaims> real, int delay_ms) : real_(std::move(real)), delay_ms_(delay_ms) {}
+  ClaimResult claim(const std::string& key, const std::string& value) override {
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms_));
+    return real_->claim(key, value);
+  }
+  bool release(const std::string& key) override { return real_->release(key); }
+
+ private:
+  std::unique_ptr<PeerClaims> real_;
+  int delay_ms_;
+};
+
+NatsClusterBus::ClaimsDecorator slow_claims(int delay_ms) {
+  return [delay_ms](std::unique_ptr<PeerClaims> real) {
+    return std::make_unique<SlowClaims>(std::move(real), delay_ms);
+  };
+}
+
+TEST_F(Cluster, ASlowClaimHoldsUpNeitherTheHubNorTheMediaOfOthers) {
+  Node& a = add_node(test_options(server.url(), "a"), slow_claims(500));
+  const EndpointId alice = join(a, "r", "alice");
+  const EndpointId bob = join(a, "r", "bob");
+  ASSERT_TRUE(has<eev::Joined>(a, alice));
+  ASSERT_TRUE(has<eev::Joined>(a, bob));
+  publish(a, alice, 7, "video");
+  send(a, bob, tev::Attach{1, "alice", "video"});
+
+  const auto before = std::chrono::steady_clock::now();
+  const EndpointId carol = a.hub->create_endpoint();
+  send(a, carol, tev::Join{{"r", "carol", "{}", SubscribeMode::kAuto, SubscribeMode::kAuto}});
+  EXPECT_LT(std::chrono::steady_clock::now() - before, std::chrono::milliseconds(50));  // the worker goes on
+  EXPECT_TRUE(a.hub->endpoint(carol)->joining());
+  // bob gets every packet alice sends while carol's claim is out.
+  uint16_t seq = 100;
+  take<eev::LocalMedia>(a, bob);
+  for (int i = 0; i < 20; ++i) {
+    media(a, alice, 7, seq++, i == 0);
+    settle(5);
+  }
+  EXPECT_EQ(take<eev::LocalMedia>(a, bob).size(), 20u);
+  EXPECT_FALSE(has<eev::Joined>(a, carol));
+  EXPECT_TRUE(wait_until([&] { return has<eev::Joined>(a, carol); }));
+}
+
+TEST_F(Cluster, AJoinPastItsTimeoutIsRefusedAndItsClaimGivenBack) {
+  auto o = test_options(server.url(), "a");
+  o.join_timeout = 300'000;
+  Node& a = add_node(o, slow_claims(800));  // the claim succeeds, but after the join's bound
+  Node& b = add_node("b");
+  const auto before = std::chrono::steady_clock::now();
+  const EndpointId carol = a.hub->create_endpoint();
+  send(a, carol, tev::Join{{"r", "carol", "{}", SubscribeMode::kAuto, SubscribeMode::kAuto}});
+  ASSERT_TRUE(wait_until([&] { return has<eev::ErrorEvent>(a, carol); }));
+  EXPECT_LT(std::chrono::steady_clock::now() - before, std::chrono::milliseconds(700));
+  auto errors = take<eev::ErrorEvent>(a, carol);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].error.code, ErrorCode::kUnavailable);
+  EXPECT_NE(errors[0].error.message.find("did not answer"), std::string::npos) << errors[0].error.message;
+  EXPECT_FALSE(a.hub->endpoint(carol)->joining());
+
+  // a's claim took the key late; a gave it back, so carol can join on b (a is alive: a held key would be
+  // PEER_ID_TAKEN there).
+  settle(800);
+  EXPECT_TRUE(wait_until(
+      [&] {
+        const EndpointId again = join(b, "r", "carol");
+        return has<eev::Joined>(b, again);
+      },
+      2000));
+}
+
+TEST_F(Cluster, AJoinWithdrawnBeforeItsVerdictLeavesNoClaim) {
+  Node& a = add_node(test_options(server.url(), "a"), slow_claims(300));
+  Node& b = add_node("b");
+  const EndpointId carol = a.hub->create_endpoint();
+  send(a, carol, tev::Join{{"r", "carol", "{}", SubscribeMode::kAuto, SubscribeMode::kAuto}});
+  a.hub->remove_endpoint(wall_micros(), carol);  // the client went away while its claim was out
+  EXPECT_EQ(a.bus->stats().rooms, 0u);
+  settle(600);
+  const EndpointId again = join(b, "r", "carol");
+  EXPECT_TRUE(has<eev::Joined>(b, again));
+}
+
 TEST_F(Cluster, MediaPublishedOnOneNodeArrivesOnTheOtherIntact) {
   Node& a = add_node("a");
   Node& b = add_node("b");

@@ -735,6 +735,7 @@ void WebRtcSession::on_endpoint_event(media::Micros now, const core::EndpointEve
                  [&](const core::eev::ErrorEvent& e) {
                    if (!joined_) {
                      join_failed_ = true;
+                     join_error_ = e.error.code;
                      close(now, e.error.message);
                    }
                  },

@@ -143,6 +143,8 @@ class WebRtcSession final : public UdpSession {
   SessionState state() const { return state_; }
   bool joined() const { return joined_; }
   bool join_failed() const { return join_failed_; }
+  // Why the join failed (join_failed()): PEER_ID_TAKEN, CLUSTER_UNAVAILABLE, ...
+  core::ErrorCode join_error() const { return join_error_; }
   const WebRtcSessionConfig& config() const { return config_; }
   const IceLiteAgent& ice() const { return ice_; }
   const WebRtcSessionStats& stats() const { return stats_; }
@@ -246,6 +248,7 @@ class WebRtcSession final : public UdpSession {
   media::Micros created_;
   bool joined_ = false;
   bool join_failed_ = false;
+  core::ErrorCode join_error_ = core::ErrorCode::kInvalidArgument;
   bool published_ = false;
   std::vector<Inbound> inbound_;
   std::vector<std::unique_ptr<Outbound>> outbound_;

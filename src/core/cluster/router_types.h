@@ -1,0 +1,39 @@
+// What ChannelRouter keeps per member and per media channel, shared with the relay that reads it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/events/room_types.h"
+#include "core/ids.h"
+
+namespace atrium::core {
+
+struct RouterMember {
+  std::string room;
+  std::string peer;
+  std::string meta;
+};
+
+struct RouterSubscriber {
+  EndpointId ep;
+  LocalTrackId id;
+  uint32_t desired_bps;  // UINT32_MAX: no limit
+};
+
+// One published track as this node sees it: its publisher (local, or 0 when on another node) and the local
+// tracks attached to it.
+struct RouterChannel {
+  ChannelId id = 0;
+  std::string room;
+  std::string peer;
+  TrackInfo info;
+  EndpointId publisher = 0;  // 0: published on another node
+  RemoteTrackId remote = 0;
+  std::vector<RouterSubscriber> subscribers;  // local ones
+  uint32_t announced_bps = 0;                 // publisher here: what its endpoint was last told
+  uint32_t remote_bps = 0;                    // publisher here: the most any other node wants (relay's word)
+};
+
+}  // namespace atrium::core
