@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "core/util/fnv1a.h"
+
 namespace atrium::core {
 
 // One client session (WHIP publisher, WHEP viewer, SDK peer) inside one node; assigned by the hub, never
@@ -21,17 +23,9 @@ using ChannelId = uint64_t;
 
 // FNV-1a 64 over "room\0peer\0track": stable across builds, platforms and processes.
 constexpr ChannelId channel_id(std::string_view room, std::string_view peer, std::string_view track) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  auto mix = [&h](std::string_view s) {
-    for (char c : s) {
-      h ^= static_cast<uint8_t>(c);
-      h *= 0x100000001b3ULL;
-    }
-    h *= 0x100000001b3ULL;  // the separator: ("ab","c") and ("a","bc") differ
-  };
-  mix(room);
-  mix(peer);
-  mix(track);
+  uint64_t h = kFnv1aOffset;
+  for (std::string_view s : {room, peer, track})
+    h = fnv1a(s, h) * kFnv1aPrime;  // the separator: ("ab","c") and ("a","bc") differ
   return h;
 }
 

@@ -3,9 +3,24 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 
 namespace atrium::media {
+
+struct PictureId {
+  uint16_t id = 0;
+  bool fifteen_bit = false;
+  size_t size = 1;  // bytes the field takes
+};
+
+// Reads the PictureID at `at`; nullopt when the payload ends inside it.
+inline std::optional<PictureId> read_picture_id(std::span<const uint8_t> payload, size_t at) {
+  if (at >= payload.size()) return std::nullopt;
+  if ((payload[at] & 0x80) == 0) return PictureId{static_cast<uint16_t>(payload[at] & 0x7F), false, 1};
+  if (at + 1 >= payload.size()) return std::nullopt;
+  return PictureId{static_cast<uint16_t>(((payload[at] & 0x7F) << 8) | payload[at + 1]), true, 2};
+}
 
 // Writes `id` over an existing PictureID at `at`, keeping its width. The caller checked the bounds when
 // parsing.

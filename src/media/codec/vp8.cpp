@@ -28,17 +28,12 @@ std::optional<Vp8Descriptor> parse(std::span<const uint8_t> p, Vp8Layout* layout
     d.has_tid = (x & 0x20) != 0;
     d.has_key_idx = (x & 0x10) != 0;
     if (d.has_picture_id) {
-      if (pos >= p.size()) return std::nullopt;
+      const auto pid = read_picture_id(p, pos);
+      if (!pid) return std::nullopt;
       if (layout) layout->picture_id_at = pos;
-      if (p[pos] & 0x80) {
-        if (pos + 1 >= p.size()) return std::nullopt;
-        d.picture_id_15bit = true;
-        d.picture_id = static_cast<uint16_t>(((p[pos] & 0x7F) << 8) | p[pos + 1]);
-        pos += 2;
-      } else {
-        d.picture_id = p[pos] & 0x7F;
-        pos += 1;
-      }
+      d.picture_id = pid->id;
+      d.picture_id_15bit = pid->fifteen_bit;
+      pos += pid->size;
     }
     if (d.has_tl0_pic_idx) {
       if (pos >= p.size()) return std::nullopt;

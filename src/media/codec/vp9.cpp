@@ -29,16 +29,12 @@ std::optional<Vp9Descriptor> parse(std::span<const uint8_t> p, Vp9Layout* layout
   auto have = [&](size_t n) { return p.size() - pos >= n; };
 
   if (d.has_picture_id) {
-    if (!have(1)) return std::nullopt;
+    const auto pid = read_picture_id(p, pos);
+    if (!pid) return std::nullopt;
     if (layout) layout->picture_id_at = pos;
-    if (p[pos] & 0x80) {
-      if (!have(2)) return std::nullopt;
-      d.picture_id_15bit = true;
-      d.picture_id = static_cast<uint16_t>(((p[pos] & 0x7F) << 8) | p[pos + 1]);
-      pos += 2;
-    } else {
-      d.picture_id = p[pos++] & 0x7F;
-    }
+    d.picture_id = pid->id;
+    d.picture_id_15bit = pid->fifteen_bit;
+    pos += pid->size;
   }
   if (d.has_layer_indices) {
     if (!have(1)) return std::nullopt;

@@ -3,6 +3,8 @@
 #include <chrono>
 
 #include "core/names.h"
+#include "core/util/fnv1a.h"
+#include "core/util/text.h"
 #include "server/auth/access_token.h"
 #include "server/webrtc/random_id.h"
 
@@ -69,29 +71,13 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
   return std::nullopt;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 bool content_type_is(const HttpRequest& req, std::string_view type) {
-  auto ct = lower(req.header("Content-Type"));
+  auto ct = core::ascii_lower(req.header("Content-Type"));
   const auto semi = ct.find(';');
   if (semi != std::string::npos) ct.resize(semi);
   while (!ct.empty() && ct.back() == ' ')
     ct.pop_back();
   return ct == type;
-}
-
-uint64_t fnv1a(std::string_view s) {
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return h;
 }
 
 int64_t unix_now() {
@@ -222,7 +208,7 @@ WebRtcService::Access WebRtcService::authorize(std::string_view token, std::stri
 }
 
 Worker& WebRtcService::worker_for_room(WorkerPool& workers, std::string_view room) {
-  return workers.at(fnv1a(room) % workers.size());
+  return workers.at(core::fnv1a(room) % workers.size());
 }
 
 void WebRtcService::add_routes(HttpRouter& router, WorkerPool& workers) {

@@ -1,4 +1,5 @@
 #include "transport/webrtc/sdp/sdp.h"
+#include "core/util/text.h"
 
 #include <charconv>
 
@@ -64,13 +65,6 @@ std::vector<std::string_view> split_spaces(std::string_view s) {
   return out;
 }
 
-template <typename T>
-bool to_number(std::string_view s, T& out) {
-  if (s.empty()) return false;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && p == s.data() + s.size();
-}
-
 std::optional<std::string> parse_media_line(std::string_view v, MediaSection& m) {
   const auto tokens = split_spaces(v);
   if (tokens.size() < 4) return "m= line needs media, port, proto and at least one format";
@@ -78,11 +72,12 @@ std::optional<std::string> parse_media_line(std::string_view v, MediaSection& m)
   const std::string_view port = tokens[1];
   const size_t slash = port.find('/');
   uint32_t p = 0;
-  if (!to_number(port.substr(0, slash), p) || p > 65535) return "m= line has a bad port";
+  if (!core::parse_number(port.substr(0, slash), p) || p > 65535) return "m= line has a bad port";
   m.port = static_cast<uint16_t>(p);
   if (slash != std::string_view::npos) {
     uint32_t n = 0;
-    if (!to_number(port.substr(slash + 1), n) || n == 0 || n > 65535) return "m= line has a bad port count";
+    if (!core::parse_number(port.substr(slash + 1), n) || n == 0 || n > 65535)
+      return "m= line has a bad port count";
     m.port_count = static_cast<uint16_t>(n);
   }
   m.proto = std::string(tokens[2]);

@@ -1,4 +1,5 @@
 #include "transport/webrtc/sdp/webrtc_sdp.h"
+#include "core/util/text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -8,16 +9,9 @@ namespace atrium::webrtc {
 
 namespace {
 
-template <typename T>
-bool to_number(std::string_view s, T& out) {
-  if (s.empty()) return false;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && p == s.data() + s.size();
-}
-
 bool to_pt(std::string_view s, uint8_t& pt) {
   unsigned v = 0;
-  if (!to_number(s, v) || v > 127) return false;
+  if (!core::parse_number(s, v) || v > 127) return false;
   pt = static_cast<uint8_t>(v);
   return true;
 }
@@ -48,13 +42,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
     s.remove_suffix(1);
   return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 // First pt token of "pt rest" values (rtpmap, fmtp, rtcp-fb).
@@ -175,9 +162,10 @@ std::optional<Fmtp> parse_fmtp(std::string_view value) {
     if (item.empty()) continue;
     const size_t eq = item.find('=');
     if (eq == std::string_view::npos) {
-      f.parsed.emplace_back(lower(item), std::string());
+      f.parsed.emplace_back(core::ascii_lower(item), std::string());
     } else {
-      f.parsed.emplace_back(lower(trim(item.substr(0, eq))), std::string(trim(item.substr(eq + 1))));
+      f.parsed.emplace_back(core::ascii_lower(trim(item.substr(0, eq))),
+                            std::string(trim(item.substr(eq + 1))));
     }
   }
   return f;
@@ -197,10 +185,10 @@ std::optional<RtpMap> parse_rtpmap(std::string_view value) {
   const auto parts = split(rest, '/');
   if (parts.size() < 2 || parts.size() > 3 || parts[0].empty()) return std::nullopt;
   r.name = std::string(parts[0]);
-  if (!to_number(parts[1], r.clock_rate) || r.clock_rate == 0) return std::nullopt;
+  if (!core::parse_number(parts[1], r.clock_rate) || r.clock_rate == 0) return std::nullopt;
   if (parts.size() == 3) {
     unsigned ch = 0;
-    if (!to_number(parts[2], ch) || ch == 0 || ch > 255) return std::nullopt;
+    if (!core::parse_number(parts[2], ch) || ch == 0 || ch > 255) return std::nullopt;
     r.channels = static_cast<uint8_t>(ch);
   }
   return r;
@@ -229,7 +217,7 @@ std::optional<ExtMap> parse_extmap(std::string_view value) {
   const std::string_view idpart = t[0];
   const size_t slash = idpart.find('/');
   unsigned id = 0;
-  if (!to_number(idpart.substr(0, slash), id) || id == 0 || id > 255) return std::nullopt;
+  if (!core::parse_number(idpart.substr(0, slash), id) || id == 0 || id > 255) return std::nullopt;
   e.id = static_cast<uint16_t>(id);
   if (slash != std::string_view::npos) {
     e.direction = direction_from_string(idpart.substr(slash + 1));
@@ -314,12 +302,12 @@ std::optional<IceCandidate> parse_candidate(std::string_view value) {
   IceCandidate c;
   c.foundation = std::string(t[0]);
   unsigned comp = 0, port = 0;
-  if (!to_number(t[1], comp) || comp == 0 || comp > 256) return std::nullopt;
+  if (!core::parse_number(t[1], comp) || comp == 0 || comp > 256) return std::nullopt;
   c.component = static_cast<uint16_t>(comp);
-  c.transport = lower(t[2]);
-  if (!to_number(t[3], c.priority)) return std::nullopt;
+  c.transport = core::ascii_lower(t[2]);
+  if (!core::parse_number(t[3], c.priority)) return std::nullopt;
   c.address = std::string(t[4]);
-  if (!to_number(t[5], port) || port > 65535) return std::nullopt;
+  if (!core::parse_number(t[5], port) || port > 65535) return std::nullopt;
   c.port = static_cast<uint16_t>(port);
   c.type = std::string(t[7]);
   for (size_t i = 8; i + 1 < t.size(); i += 2) {
@@ -327,7 +315,7 @@ std::optional<IceCandidate> parse_candidate(std::string_view value) {
       c.related_address = std::string(t[i + 1]);
     } else if (t[i] == "rport") {
       unsigned rp = 0;
-      if (!to_number(t[i + 1], rp) || rp > 65535) return std::nullopt;
+      if (!core::parse_number(t[i + 1], rp) || rp > 65535) return std::nullopt;
       c.related_port = static_cast<uint16_t>(rp);
     } else if (t[i] == "tcptype") {
       c.tcp_type = std::string(t[i + 1]);
@@ -388,7 +376,7 @@ std::optional<SdpFingerprint> fingerprint(const SessionDescription& s, const Med
   auto bytes = parse_fingerprint_hex(t[1]);
   if (!bytes) return std::nullopt;
   SdpFingerprint f;
-  f.algorithm = lower(t[0]);
+  f.algorithm = core::ascii_lower(t[0]);
   f.bytes = std::move(*bytes);
   f.hex = format_fingerprint_hex(f.bytes);
   return f;
@@ -467,7 +455,7 @@ std::vector<SsrcAttribute> ssrcs(const MediaSection& m) {
   for (auto v : m.values("ssrc")) {
     const size_t sp = v.find(' ');
     SsrcAttribute a;
-    if (!to_number(v.substr(0, sp), a.ssrc)) continue;
+    if (!core::parse_number(v.substr(0, sp), a.ssrc)) continue;
     if (sp != std::string_view::npos) {
       const std::string_view rest = trim(v.substr(sp + 1));
       const size_t colon = rest.find(':');
@@ -489,7 +477,7 @@ std::vector<SsrcGroup> ssrc_groups(const MediaSection& m) {
     bool ok = true;
     for (size_t i = 1; i < t.size(); ++i) {
       uint32_t ssrc = 0;
-      ok = ok && to_number(t[i], ssrc);
+      ok = ok && core::parse_number(t[i], ssrc);
       g.ssrcs.push_back(ssrc);
     }
     if (ok) out.push_back(std::move(g));
