@@ -140,9 +140,11 @@ TEST(ChannelId, StableAndUnambiguous) {
   static_assert(channel_id("r", "p", "t") == channel_id("r", "p", "t"));
   EXPECT_NE(channel_id("ab", "c", "d"), channel_id("a", "bc", "d"));
   EXPECT_NE(channel_id("r", "p", "video"), channel_id("r", "p", "audio"));
-  // Pinned: nodes of different builds must agree on NATS subjects derived from it.
   EXPECT_EQ(channel_id("room", "peer", "video"),
             channel_id(std::string("room"), "peer", std::string_view("video")));
+  // Pinned: nodes of different builds must agree on NATS subjects derived from it (FNV-1a 64, one more prime
+  // step after each name).
+  static_assert(channel_id("room", "alice", "camera") == 0xc43626441c27ad23ULL);
 }
 
 }  // namespace
