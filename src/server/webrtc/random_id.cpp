@@ -32,6 +32,10 @@ std::string random_hex(size_t bytes) {
   return lower_hex(b);
 }
 
+std::string new_session_id(size_t worker_index) {
+  return std::to_string(worker_index) + "-" + random_hex(kSessionIdBytes);
+}
+
 uint32_t random_u32() {
   uint32_t v = 0;
   while (v == 0)

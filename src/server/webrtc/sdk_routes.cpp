@@ -12,6 +12,8 @@
 #include "server/http/websocket_connection.h"
 #include "server/webrtc/webrtc_service.h"
 #include "transport/sdk/json_fields.h"
+#include "transport/sdk/resume_request.h"
+#include "transport/sdk/sdk_responses.h"
 
 namespace atrium::server {
 
@@ -22,11 +24,7 @@ constexpr double kBurst = 200;
 constexpr int kRejectionsBeforeClose = 500;
 constexpr std::chrono::milliseconds kJoinTimeout{10'000};  // docs/security.md
 
-std::string error_response(const nlohmann::json& id, std::string_view code, std::string_view message) {
-  return nlohmann::json{
-      {"type", "response"}, {"id", id}, {"ok", false}, {"error", {{"code", code}, {"message", message}}}}
-      .dump();
-}
+using sdk::error_response;
 
 // Lives as long as the connection; only the HTTP thread touches it.
 struct Connection {
@@ -86,10 +84,7 @@ void WebRtcService::add_sdk_routes(HttpRouter& router, WorkerPool& workers) {
       if (!fields.ok()) return ws->send(error_response(id, "BAD_REQUEST", fields.error()));
       if (!type || type->empty())
         return ws->send(error_response(id, "BAD_REQUEST", "a request needs a string \"type\""));
-      if (type == "ping")
-        return ws->send(nlohmann::json{
-            {"type", "response"}, {"id", id}, {"ok", true}, {"result", nlohmann::json::object()}}
-                            .dump());
+      if (type == "ping") return ws->send(sdk::ok_response(id, nlohmann::json::object()));
       if (type != "join") return ws->send(error_response(id, "NOT_JOINED", "join a room first"));
       // A join that fails here ends the connection, as one the room refuses does: retries start clean.
       auto refuse = [&](std::string_view code, std::string_view message) {
@@ -99,13 +94,9 @@ void WebRtcService::add_sdk_routes(HttpRouter& router, WorkerPool& workers) {
       const std::string room = fields.string("room").value_or("");
       const std::string peer = fields.string("peer").value_or("");
       const std::string token = fields.string("token").value_or("");
-      const auto* resume_fields = fields.object("resume");
-      if (resume_fields) {
-        sdk::JsonFields secrets(*resume_fields);
-        secrets.required_string("session");
-        secrets.required_string("secret");
-        if (!secrets.ok()) return refuse("INVALID_ARGUMENT", "in \"resume\": " + secrets.error());
-      }
+      const auto resume_request = sdk::read_resume(fields);
+      if (resume_request && !resume_request->error.empty())
+        return refuse("INVALID_ARGUMENT", "in \"resume\": " + resume_request->error);
       if (!fields.ok()) return refuse("INVALID_ARGUMENT", fields.error());
       if (room.empty()) return refuse("INVALID_ARGUMENT", "join needs a \"room\"");
       sdk::SdkPermissions permissions;
@@ -115,7 +106,7 @@ void WebRtcService::add_sdk_routes(HttpRouter& router, WorkerPool& workers) {
         permissions.publish = access.publish;
         permissions.subscribe = access.subscribe;
       }
-      const bool resume = resume_fields != nullptr;
+      const bool resume = resume_request.has_value();
       if (!resume && sessions_.fetch_add(1, std::memory_order_relaxed) >= config_.max_sessions) {
         sessions_.fetch_sub(1, std::memory_order_relaxed);
         return ws->send(

@@ -7,6 +7,7 @@
 #include "core/names.h"
 #include "core/util/overloaded.h"
 #include "transport/sdk/json_fields.h"
+#include "transport/sdk/sdk_responses.h"
 
 namespace atrium::sdk {
 
@@ -59,13 +60,11 @@ void SdkSession::send(std::string text) {
 }
 
 void SdkSession::respond_ok(const json& id, json result) {
-  send(json{{"type", "response"}, {"id", id}, {"ok", true}, {"result", std::move(result)}}.dump());
+  send(ok_response(id, std::move(result)));
 }
 
 void SdkSession::respond_error(const json& id, std::string_view code, std::string_view message) {
-  send(
-      json{{"type", "response"}, {"id", id}, {"ok", false}, {"error", {{"code", code}, {"message", message}}}}
-          .dump());
+  send(error_response(id, code, message));
 }
 
 void SdkSession::event(json e) {

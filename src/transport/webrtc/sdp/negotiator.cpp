@@ -5,6 +5,8 @@
 #include <charconv>
 #include <set>
 
+#include "transport/webrtc/ice/candidate_priority.h"
+
 namespace atrium::webrtc {
 
 namespace {
@@ -266,12 +268,6 @@ void remote_streams(const MediaSection& m, SectionPlan& plan) {
   }
 }
 
-uint32_t host_priority(size_t index, bool udp) {
-  // RFC 8445 section 5.1.2.1: type preference 126 for host, local preference by order (TCP below UDP).
-  const uint32_t local = (udp ? 65535u : 32767u) - static_cast<uint32_t>(std::min<size_t>(index, 1000));
-  return (126u << 24) | (local << 8) | (256u - 1u);
-}
-
 }  // namespace
 
 ServerMediaCaps ServerMediaCaps::defaults() {
@@ -288,8 +284,7 @@ ServerMediaCaps ServerMediaCaps::defaults() {
   return c;
 }
 
-SdpResult<Answer, NegotiationError> negotiate_answer(std::string_view offer_sdp, const ServerMediaCaps& caps,
-                                                     const AnswerParams& params) {
+SdpResult<SessionDescription, NegotiationError> parse_offer(std::string_view offer_sdp) {
   auto parsed = parse_sdp(offer_sdp);
   if (!parsed) {
     const auto& e = parsed.error();
@@ -297,7 +292,41 @@ SdpResult<Answer, NegotiationError> negotiate_answer(std::string_view offer_sdp,
     if (e.line) reason += " (line " + std::to_string(e.line) + ")";
     return error(400, reason + ": " + e.reason + ".");
   }
+  return std::move(parsed).value();
+}
+
+SdpResult<Answer, NegotiationError> negotiate_answer(std::string_view offer_sdp, const ServerMediaCaps& caps,
+                                                     const AnswerParams& params) {
+  auto parsed = parse_offer(offer_sdp);
+  if (!parsed) return parsed.error();
   return negotiate_answer(*parsed, caps, params);
+}
+
+size_t max_send_streams(const SessionDescription& offer, SessionKind kind) {
+  size_t n = 0;
+  for (const auto& m : offer.media) {
+    if (m.media != "audio" && m.media != "video") continue;
+    const auto ours = answer_direction(direction(offer, m), kind);
+    if (ours && sends(*ours)) ++n;
+  }
+  return n;
+}
+
+void add_host_candidates(MediaSection& m, const std::vector<HostCandidate>& candidates) {
+  for (size_t k = 0; k < candidates.size(); ++k) {
+    const auto& hc = candidates[k];
+    IceCandidate c;
+    c.foundation = std::to_string(k + 1);
+    c.component = 1;
+    c.transport = hc.udp ? "udp" : "tcp";
+    c.priority = hc.priority ? hc.priority : host_candidate_priority(k, hc.udp);
+    c.address = hc.ip;
+    c.port = hc.port;
+    c.type = "host";
+    if (!hc.udp) c.tcp_type = "passive";
+    m.add("candidate", format_candidate(c));
+  }
+  m.add_flag("end-of-candidates");
 }
 
 SdpResult<Answer, NegotiationError> negotiate_answer(const SessionDescription& offer,
@@ -536,20 +565,7 @@ SdpResult<Answer, NegotiationError> negotiate_answer(const SessionDescription& o
     }
     if (!candidates_written) {
       candidates_written = true;
-      for (size_t k = 0; k < params.candidates.size(); ++k) {
-        const auto& hc = params.candidates[k];
-        IceCandidate c;
-        c.foundation = std::to_string(k + 1);
-        c.component = 1;
-        c.transport = hc.udp ? "udp" : "tcp";
-        c.priority = hc.priority ? hc.priority : host_priority(k, hc.udp);
-        c.address = hc.ip;
-        c.port = hc.port;
-        c.type = "host";
-        if (!hc.udp) c.tcp_type = "passive";
-        m.add("candidate", format_candidate(c));
-      }
-      m.add_flag("end-of-candidates");
+      add_host_candidates(m, params.candidates);
     }
     answer.media.push_back(std::move(nm));
     out.media.push_back(std::move(m));

@@ -156,5 +156,16 @@ SdpResult<Answer, NegotiationError> negotiate_answer(const SessionDescription& o
 // Parses first; a parse error is a 400 naming the line.
 SdpResult<Answer, NegotiationError> negotiate_answer(std::string_view offer_sdp, const ServerMediaCaps& caps,
                                                      const AnswerParams& params);
+// The parse step alone, with the same 400.
+SdpResult<SessionDescription, NegotiationError> parse_offer(std::string_view offer_sdp);
+
+// How many SendStreamParams an answer to `offer` can use: its audio and video sections in which the server
+// would send for this kind of session (none for a publish). Sections the negotiation rejects for other
+// reasons are counted too, so this is an upper bound, never short.
+size_t max_send_streams(const SessionDescription& offer, SessionKind kind);
+
+// Our host candidates as a=candidate lines (foundation = place in the list, priority from
+// host_candidate_priority when not given), then a=end-of-candidates: the answer's, and an ICE restart's.
+void add_host_candidates(MediaSection& m, const std::vector<HostCandidate>& candidates);
 
 }  // namespace atrium::webrtc

@@ -170,37 +170,29 @@ SdpResult<SessionDescription, SdpError> parse_sdp(std::string_view text) {
   return sdp;
 }
 
-std::string serialize_sdp(const SessionDescription& sdp) {
-  std::string out;
-  out.reserve(2048);
-  auto line = [&out](char type, std::string_view value) {
-    out += type;
-    out += '=';
-    out += value;
-    out += "\r\n";
-  };
-  auto attrs = [&out](const SdpAttributeList& list) {
-    for (const auto& a : list.attributes) {
-      out += "a=";
-      out += a.name;
-      if (a.has_value) {
-        out += ':';
-        out += a.value;
-      }
-      out += "\r\n";
+namespace {
+
+void write_line(std::string& out, char type, std::string_view value) {
+  out += type;
+  out += '=';
+  out += value;
+  out += "\r\n";
+}
+
+void write_attributes(std::string& out, const SdpAttributeList& list) {
+  for (const auto& a : list.attributes) {
+    out += "a=";
+    out += a.name;
+    if (a.has_value) {
+      out += ':';
+      out += a.value;
     }
-  };
-  line('v', "0");
-  line('o', sdp.origin.empty() ? "- 0 0 IN IP4 127.0.0.1" : sdp.origin);
-  line('s', sdp.session_name.empty() ? "-" : sdp.session_name);
-  bool has_time = false;
-  for (const auto& l : sdp.lines)
-    has_time |= l.type == 't';
-  for (const auto& l : sdp.lines)
-    line(l.type, l.value);
-  if (!has_time) line('t', "0 0");
-  attrs(sdp);
-  for (const auto& m : sdp.media) {
+    out += "\r\n";
+  }
+}
+
+void write_sections(std::string& out, const std::vector<MediaSection>& media) {
+  for (const auto& m : media) {
     std::string v = m.media + ' ' + std::to_string(m.port);
     if (m.port_count) v += '/' + std::to_string(*m.port_count);
     v += ' ';
@@ -209,11 +201,36 @@ std::string serialize_sdp(const SessionDescription& sdp) {
       v += ' ';
       v += f;
     }
-    line('m', v);
+    write_line(out, 'm', v);
     for (const auto& l : m.lines)
-      line(l.type, l.value);
-    attrs(m);
+      write_line(out, l.type, l.value);
+    write_attributes(out, m);
   }
+}
+
+}  // namespace
+
+std::string serialize_sdp(const SessionDescription& sdp) {
+  std::string out;
+  out.reserve(2048);
+  write_line(out, 'v', "0");
+  write_line(out, 'o', sdp.origin.empty() ? "- 0 0 IN IP4 127.0.0.1" : sdp.origin);
+  write_line(out, 's', sdp.session_name.empty() ? "-" : sdp.session_name);
+  bool has_time = false;
+  for (const auto& l : sdp.lines)
+    has_time |= l.type == 't';
+  for (const auto& l : sdp.lines)
+    write_line(out, l.type, l.value);
+  if (!has_time) write_line(out, 't', "0 0");
+  write_attributes(out, sdp);
+  write_sections(out, sdp.media);
+  return out;
+}
+
+std::string serialize_sdp_fragment(const SessionDescription& fragment) {
+  std::string out;
+  write_attributes(out, fragment);
+  write_sections(out, fragment.media);
   return out;
 }
 

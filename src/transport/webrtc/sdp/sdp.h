@@ -71,5 +71,8 @@ SdpResult<SessionDescription, SdpError> parse_sdp(std::string_view text);
 // v=0, o=, s=, the other session lines, session attributes, then each section (m=, its lines, attributes).
 // Lines end with \r\n.
 std::string serialize_sdp(const SessionDescription& sdp);
+// An SDP fragment (RFC 8840, application/trickle-ice-sdpfrag): the session attributes, then each section, and
+// no v=, o=, s= or t= line (origin, session_name and the other session lines are not written).
+std::string serialize_sdp_fragment(const SessionDescription& fragment);
 
 }  // namespace atrium::webrtc

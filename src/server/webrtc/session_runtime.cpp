@@ -1,0 +1,138 @@
+#include "server/webrtc/session_runtime.h"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+namespace atrium::server {
+
+SessionRuntime::SessionRuntime(Worker& worker, WorkerCore& core, WebRtcCounters& counters,
+                               std::atomic<int64_t>* reserved_sessions)
+    : core_(core),
+      counters_(counters),
+      reserved_sessions_(reserved_sessions),
+      counter_sync_(counters),
+      port_(
+          worker.io_context(), counters,
+          [this](int64_t now, const webrtc::SocketAddress& from, std::span<uint8_t> data) {
+            on_datagram(now, from, data);
+          },
+          [this](int64_t now) { reap(now); }) {
+  core_.set_after_tick([this](int64_t now) { tick(now); });
+  core_.set_after_bus([this](int64_t now) {
+    pump(now, nullptr);
+    reap(now);
+  });
+}
+
+SessionRuntime::~SessionRuntime() {
+  core_.set_after_tick({});
+  core_.set_after_bus({});
+  const int64_t now = WorkerCore::now();
+  table_.for_each([&](SessionEntry& e) {
+    e.session->close(now, "server shutting down");
+    if (e.whip) e.whip->answer_if_decided(true);  // a POST still waiting for its join: 503
+    flush(e);
+  });
+  send_batch();
+}
+
+SessionEntry& SessionRuntime::add(std::unique_ptr<SessionEntry> entry) {
+  entry->endpoint = core_.hub().create_endpoint();
+  entry->out.session = entry->session.get();
+  counters_.sessions.fetch_add(1, std::memory_order_relaxed);
+  return table_.add(std::move(entry));
+}
+
+void SessionRuntime::on_datagram(int64_t now, const webrtc::SocketAddress& from, std::span<uint8_t> data) {
+  SessionEntry* e = table_.for_datagram(from, data);
+  if (!e) {
+    counters_.unknown_dropped.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  e->session->on_datagram(now, from, data);
+  table_.learn_addresses(*e);
+  pump(now, e);
+}
+
+void SessionRuntime::pump(int64_t now, SessionEntry* first) {
+  auto& hub = core_.hub();
+  if (first) pending_.push_back(first);
+  do {
+    while (!pending_.empty()) {
+      SessionEntry* e = pending_.back();
+      pending_.pop_back();
+      while (auto ev = e->session->pop_event()) {
+        if (const auto* b = std::get_if<core::tev::BandwidthEstimate>(&*ev))
+          spdlog::debug("webrtc: session {} estimate {} kbit/s", e->id, b->bps / 1000);
+        hub.on_transport(now, e->endpoint, std::move(*ev));
+      }
+      flush(*e);
+    }
+    while (auto out = hub.pop_output()) {
+      SessionEntry* e = table_.by_endpoint(out->to);
+      if (!e) continue;
+      if (const auto* l = std::get_if<core::eev::LocalTrackLayerChanged>(&out->event))
+        spdlog::debug("webrtc: session {} track {} now forwards layer {}/{}", e->id, l->id, l->spatial,
+                      l->temporal);
+      else if (const auto* h = std::get_if<core::eev::BitrateHint>(&out->event))
+        spdlog::debug("webrtc: session {} track {} subscribers want {} kbit/s", e->id, h->id,
+                      h->bitrate_bps / 1000);
+      else if (const auto* w = std::get_if<core::eev::BandwidthWanted>(&out->event))
+        spdlog::debug("webrtc: session {} could use {} kbit/s", e->id, w->bps / 1000);
+      e->session->on_endpoint_event(now, out->event);
+      if (e->whip) e->whip->answer_if_decided();
+      flush(*e);
+      pending_.push_back(e);
+    }
+  } while (!pending_.empty());
+  send_batch();
+}
+
+void SessionRuntime::flush(SessionEntry& e) {
+  port_.stage(e.out);
+  if (e.sdk) {
+    while (auto m = e.sdk->pop_message())
+      if (e.ws) e.ws->send(std::move(*m));
+  }
+  if (e.session->closed()) table_.note_closed(e);
+}
+
+void SessionRuntime::tick(int64_t now) {
+  // The hub ticked just before: key-frame retries and the like may be waiting in its output queue.
+  table_.for_each([&](SessionEntry& e) {
+    e.session->on_tick(now);
+    if (e.pending && e.session->media_connected()) e.pending = {};
+    counter_sync_.sync(&e, e.session->counters());
+    pending_.push_back(&e);
+  });
+  pump(now, nullptr);
+  reap(now);
+  table_.prune_recent(now);
+}
+
+void SessionRuntime::reap(int64_t now) {
+  while (SessionEntry* e = table_.next_closed())
+    remove(now, *e);
+}
+
+void SessionRuntime::remove(int64_t now, SessionEntry& e) {
+  if (table_.find(e.id) != &e) return;
+  if (e.whip) e.whip->answer_if_decided(true);  // a POST still waiting: refused, or the session ended first
+  send_batch();                                 // the batch may point into this session's queue
+  counter_sync_.sync(&e, e.session->counters());
+  counter_sync_.forget(&e);
+  spdlog::info("webrtc: session {} closed ({}): {}", e.id, e.description, e.session->close_reason());
+  auto owned = table_.take(now, e);
+  if (owned->ws) {
+    // 4001 for a join that never got in (as the HTTP side refuses joins), 1000 for a session that ended.
+    owned->ws->close(owned->sdk && !owned->sdk->joined() ? 4001 : 1000, owned->session->close_reason());
+  }
+  counters_.sessions.fetch_sub(1, std::memory_order_relaxed);
+  release_slot();  // the pending-session slot, if still held, goes with `owned`
+  pending_.erase(std::remove(pending_.begin(), pending_.end(), owned.get()), pending_.end());
+  core_.hub().remove_endpoint(now, owned->endpoint);
+  pump(now, nullptr);  // others in the room hear about it (peer left, track ended) now
+}
+
+}  // namespace atrium::server
