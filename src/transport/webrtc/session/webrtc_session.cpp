@@ -476,6 +476,12 @@ void WebRtcSession::on_report_block(media::Micros now, const media::ReportBlock&
     if (rtt < 10u * 65536u) {  // otherwise a report about an SR we did not send, or garbage
       const auto sample = static_cast<media::Micros>(static_cast<uint64_t>(rtt) * 1'000'000 / 65536);
       o->rtt = o->rtt ? (*o->rtt * 7 + sample) / 8 : sample;
+      // The client's publishing streams share the path: their retries follow the measured round trip
+      // rather than the generator's 50 ms guess. (A WHIP publisher gets no stream from us, hence no report
+      // block to measure with; it keeps the guess.)
+      for (auto& in : inbound_)
+        for (auto& st : in.streams)
+          st.nack.set_rtt(*o->rtt);
     }
   }
 }
