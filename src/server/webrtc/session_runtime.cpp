@@ -47,7 +47,7 @@ SessionEntry& SessionRuntime::add(std::unique_ptr<SessionEntry> entry) {
 void SessionRuntime::on_datagram(int64_t now, const webrtc::SocketAddress& from, std::span<uint8_t> data) {
   SessionEntry* e = table_.for_datagram(from, data);
   if (!e) {
-    counters_.unknown_dropped.fetch_add(1, std::memory_order_relaxed);
+    counters_.unmatched.fetch_add(1, std::memory_order_relaxed);
     return;
   }
   e->session->on_datagram(now, from, data);

@@ -1,32 +1,56 @@
 #include "server/webrtc/webrtc_counters.h"
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 namespace atrium::server {
 
-void SessionCounterSync::sync(const void* session, const webrtc::WebRtcSessionStats& s) {
-  auto& r = reported_[session];
-  auto add = [](std::atomic<uint64_t>& total, uint64_t now_value, uint64_t& before) {
-    if (now_value > before) total.fetch_add(now_value - before, std::memory_order_relaxed);
-    before = now_value;
+void register_webrtc_metrics(MetricsRegistry& metrics, const WebRtcCounters& c, const MetricLabels& w) {
+  metrics.gauge_callback(
+      "atrium_webrtc_sessions", "WHIP and WHEP sessions open",
+      [&c] { return static_cast<double>(c.sessions.load()); }, w);
+  auto counter = [&](const char* name, const char* help, const std::atomic<uint64_t>& v) {
+    metrics.callback(
+        name, help, MetricType::kCounter, [&v] { return static_cast<double>(v.load()); }, w);
   };
-  add(totals_.rtp_in, s.rtp_in, r.rtp_in);
-  add(totals_.rtp_out, s.rtp_out, r.rtp_out);
-  add(totals_.rtcp_in, s.rtcp_in, r.rtcp_in);
-  add(totals_.rtcp_out, s.rtcp_out, r.rtcp_out);
-  add(totals_.nacks_in, s.nacks_in, r.nacks_in);
-  add(totals_.nack_resent, s.nack_resent, r.nack_resent);
-  add(totals_.plis_in, s.plis_in, r.plis_in);
-  add(totals_.plis_out, s.plis_out, r.plis_out);
-  add(totals_.twcc_feedback_in, s.twcc_feedback_in, r.twcc_feedback_in);
-  add(totals_.padding_out, s.padding_out, r.padding_out);
-  add(totals_.remb_out, s.remb_out, r.remb_out);
-  add(totals_.nacks_out, s.nacks_out, r.nacks_out);
-  add(totals_.nack_duplicated, s.nack_duplicated, r.nack_duplicated);
-  add(totals_.rtx_duplicates, s.rtx_duplicates, r.rtx_duplicates);
-  add(totals_.srtp_failures, s.srtp_failures, r.srtp_failures);
-  add(totals_.stun_bad_integrity, s.stun_bad_integrity, r.stun_bad_integrity);
-  add(totals_.malformed, s.dropped_malformed + s.stun_malformed,
-      r.dropped_malformed);  // r.dropped_malformed holds the sum
-  add(totals_.unknown_dropped, s.dropped_unknown + s.dropped_unvalidated, r.dropped_unknown);
+  counter("atrium_udp_datagrams_received_total", "UDP datagrams received on the media port", c.datagrams_in);
+  counter("atrium_udp_datagrams_sent_total", "UDP datagrams sent from the media port", c.datagrams_out);
+  counter("atrium_udp_bytes_received_total", "UDP bytes received on the media port", c.bytes_in);
+  counter("atrium_udp_bytes_sent_total", "UDP bytes sent from the media port", c.bytes_out);
+  counter("atrium_udp_send_errors_total", "datagrams the kernel refused to send", c.send_errors);
+
+  // One metric per name in the session table, the sum of the entries that name it (and, for datagrams
+  // nobody could place, the port's unmatched ones).
+  constexpr std::string_view kUnplaced = "atrium_udp_unknown_dropped_total";
+  std::vector<std::string_view> done;
+  for (const auto& info : webrtc::kSessionCounters) {
+    if (info.metric.empty() || std::find(done.begin(), done.end(), info.metric) != done.end()) continue;
+    done.push_back(info.metric);
+    std::vector<const std::atomic<uint64_t>*> parts;
+    for (size_t i = 0; i < webrtc::kSessionCounters.size(); ++i)
+      if (webrtc::kSessionCounters[i].metric == info.metric) parts.push_back(&c.session[i]);
+    if (info.metric == kUnplaced) parts.push_back(&c.unmatched);
+    metrics.callback(
+        std::string(info.metric), std::string(info.help), MetricType::kCounter,
+        [parts] {
+          uint64_t sum = 0;
+          for (const auto* p : parts)
+            sum += p->load(std::memory_order_relaxed);
+          return static_cast<double>(sum);
+        },
+        w);
+  }
+}
+
+void SessionCounterSync::sync(const void* session, const webrtc::WebRtcSessionStats& now) {
+  auto& before = reported_[session];
+  for (size_t i = 0; i < webrtc::kSessionCounters.size(); ++i) {
+    const auto field = webrtc::kSessionCounters[i].field;
+    if (now.*field > before.*field)
+      totals_.session[i].fetch_add(now.*field - before.*field, std::memory_order_relaxed);
+    before.*field = now.*field;
+  }
 }
 
 }  // namespace atrium::server

@@ -1,26 +1,30 @@
 // The WebRTC runtime's per-worker counters, read by /metrics from the HTTP thread, and how a session's own
-// counters reach them.
+// counters reach them. The session counters come from one table (webrtc/session/session_counters.h): the
+// worker keeps one total per entry, and register_webrtc_metrics() exports each metric the table names.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <unordered_map>
 
-#include "transport/webrtc/session/webrtc_session.h"
+#include "server/metrics/metrics_registry.h"
+#include "transport/webrtc/session/session_counters.h"
 
 namespace atrium::server {
 
 struct WebRtcCounters {
   std::atomic<int64_t> sessions{0};
+  // Counted by the UDP port on the socket.
   std::atomic<uint64_t> datagrams_in{0}, datagrams_out{0}, bytes_in{0}, bytes_out{0};
-  std::atomic<uint64_t> rtp_in{0}, rtp_out{0}, rtcp_in{0}, rtcp_out{0};
-  std::atomic<uint64_t> nacks_in{0}, nack_resent{0}, plis_in{0}, plis_out{0};
-  std::atomic<uint64_t> twcc_feedback_in{0}, padding_out{0}, remb_out{0}, nacks_out{0}, nack_duplicated{0};
-  std::atomic<uint64_t> rtx_duplicates{0};
-  std::atomic<uint64_t> srtp_failures{0}, stun_bad_integrity{0}, malformed{0};
-  std::atomic<uint64_t> unknown_dropped{0};  // matched no session, or a session could not place it
   std::atomic<uint64_t> send_errors{0};
+  std::atomic<uint64_t> unmatched{0};  // datagrams that matched no session
+  // What every session of the worker counted, one total per webrtc::kSessionCounters entry.
+  std::array<std::atomic<uint64_t>, webrtc::kSessionCounters.size()> session{};
 };
+
+// The worker's counters as Prometheus metrics, labelled with the worker.
+void register_webrtc_metrics(MetricsRegistry& metrics, const WebRtcCounters& c, const MetricLabels& worker);
 
 // Adds what each session counted since it was last synced to the worker's totals (on every tick, and once
 // more when the session goes).

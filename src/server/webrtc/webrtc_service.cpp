@@ -111,48 +111,7 @@ WebRtcService::WebRtcService(const ServerConfig& config, MetricsRegistry& metric
   for (int i = 0; i < config.workers; ++i) {
     counters_.emplace_back();
     WebRtcCounters& c = counters_.back();
-    const MetricLabels w{{"worker", std::to_string(i)}};
-    metrics.gauge_callback(
-        "atrium_webrtc_sessions", "WHIP and WHEP sessions open",
-        [&c] { return static_cast<double>(c.sessions.load()); }, w);
-    auto counter = [&](const char* name, const char* help, std::atomic<uint64_t>& v) {
-      metrics.callback(
-          name, help, MetricType::kCounter, [&v] { return static_cast<double>(v.load()); }, w);
-    };
-    counter("atrium_udp_datagrams_received_total", "UDP datagrams received on the media port",
-            c.datagrams_in);
-    counter("atrium_udp_datagrams_sent_total", "UDP datagrams sent from the media port", c.datagrams_out);
-    counter("atrium_udp_bytes_received_total", "UDP bytes received on the media port", c.bytes_in);
-    counter("atrium_udp_bytes_sent_total", "UDP bytes sent from the media port", c.bytes_out);
-    counter("atrium_rtp_packets_received_total", "RTP packets received (after SRTP)", c.rtp_in);
-    counter("atrium_rtp_packets_sent_total", "RTP packets sent, NACK answers included", c.rtp_out);
-    counter("atrium_rtcp_packets_received_total", "RTCP compound packets received", c.rtcp_in);
-    counter("atrium_rtcp_packets_sent_total", "RTCP compound packets sent", c.rtcp_out);
-    counter("atrium_nack_requested_total", "packets clients asked for again (NACK)", c.nacks_in);
-    counter("atrium_nack_resent_total", "NACKed packets sent again from the cache", c.nack_resent);
-    counter("atrium_pli_received_total", "key-frame requests (PLI/FIR) from viewers", c.plis_in);
-    counter("atrium_pli_sent_total", "key-frame requests (PLI/FIR) sent to publishers", c.plis_out);
-    counter("atrium_twcc_feedback_received_total", "transport-cc feedback packets from viewers",
-            c.twcc_feedback_in);
-    counter("atrium_probe_packets_sent_total",
-            "RTX copies sent to probe a viewer's link while its estimate is below what it could use",
-            c.padding_out);
-    counter("atrium_nack_duplicated_total",
-            "NACK answers sent twice because the viewer's link loses over 2 %", c.nack_duplicated);
-    counter(
-        "atrium_rtx_duplicates_dropped_total",
-        "repair-stream packets from publishers for media already received (browser probes), not forwarded",
-        c.rtx_duplicates);
-    counter("atrium_nack_sent_total", "packets publishers were asked to send again (NACK)", c.nacks_out);
-    counter("atrium_remb_sent_total", "bitrate limits (REMB) sent to publishers", c.remb_out);
-    counter("atrium_srtp_failures_total", "SRTP/SRTCP packets that failed to decrypt or authenticate",
-            c.srtp_failures);
-    counter("atrium_stun_unauthorized_total", "STUN requests with a wrong username or integrity",
-            c.stun_bad_integrity);
-    counter("atrium_malformed_dropped_total", "malformed STUN/RTP/RTCP packets dropped", c.malformed);
-    counter("atrium_udp_unknown_dropped_total",
-            "datagrams that matched no session or that a session could not place", c.unknown_dropped);
-    counter("atrium_udp_send_errors_total", "datagrams the kernel refused to send", c.send_errors);
+    register_webrtc_metrics(metrics, c, MetricLabels{{"worker", std::to_string(i)}});
   }
 }
 

@@ -173,6 +173,21 @@ std::string whip_simulcast_offer(std::string_view fingerprint) {
          "a=simulcast:send h;m;l\r\n";
 }
 
+// An SDK client: publishes VP8 (with RTX) in section 0 and receives VP8 in section 1.
+std::string peer_offer(std::string_view fingerprint) {
+  const std::string whip = whip_offer(fingerprint);
+  const std::string whep = whep_offer(fingerprint);
+  const auto video = [](const std::string& o) { return o.substr(o.find("m=video")); };
+  std::string sent = video(whip);
+  sent.replace(sent.find("a=mid:1"), 7, "a=mid:0");
+  return "v=0\r\n"
+         "o=- 5498186869896684181 2 IN IP4 127.0.0.1\r\n"
+         "s=-\r\n"
+         "t=0 0\r\n"
+         "a=group:BUNDLE 0 1\r\n" +
+         sent + video(whep);
+}
+
 // The first packet of a VP8 key frame: payload descriptor with S=1, PID 0, then a key-frame header (P bit
 // clear) with the start code and a 640x480 size.
 const std::vector<uint8_t> kVp8KeyFrame = {0x10, 0x50, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0xe0,
@@ -225,7 +240,7 @@ class WebRtcSessionTest : public ::testing::Test {
     params.ice_pwd = std::string(kServerPwd);
     params.fingerprint_sha256 = server_cert_->fingerprint_sha256();
     params.candidates = {{"192.0.2.10", 40000, true, 0}};
-    if (kind == SessionKind::kSubscribe) {
+    if (kind != SessionKind::kPublish) {
       params.send_streams = {{0x11110001, 0x11110002, "atrium", "stream", "track0"},
                              {0x22220001, 0x22220002, "atrium", "stream", "track1"}};
     }
@@ -1065,6 +1080,56 @@ TEST_F(WebRtcSessionTest, TheRepairWindowFollowsTheViewersRoundTripAndJitter) {
   now_ += 1'250'000;
   deliver(client_, nack(ssrc, {502}));
   EXPECT_TRUE(take_sent().empty());
+}
+
+// An SDK client both publishes and watches: the round trip its receiver reports measure on what we send it
+// also spaces the NACK retries on what it publishes (instead of 1.5 x a 50 ms guess).
+TEST_F(WebRtcSessionTest, APeersMeasuredRoundTripPacesTheRetriesOfItsPublishingStreams) {
+  open(SessionKind::kPeer, peer_offer(client_cert_->fingerprint_sha256()));
+  connect();
+  take_events();
+  const NegotiatedMedia& watched = session_->config().media[1];
+  ASSERT_TRUE(watched.send);
+  const uint32_t ssrc = watched.send->ssrc;
+  media::MediaPacket p;
+  p.codec = media::Codec::kVP8;
+  p.seq = 1;
+  p.timestamp = 9000;
+  p.payload = kVp8KeyFrame;
+  session_->on_endpoint_event(now_, eev::LocalMedia{1, p});
+  take_sent();
+  now_ += 1'000'000;
+  session_->on_tick(now_);
+  std::optional<uint32_t> lsr;
+  each_sent_rtcp([&](const media::RtcpHeader& h) {
+    if (auto sr = media::SenderReportView::parse(h); sr && sr->sender_ssrc() == ssrc)
+      lsr = media::ntp_compact(sr->sender_info().ntp_time);
+  });
+  ASSERT_TRUE(lsr);
+  // The client's report 0.5 s after our SR, having held it 0.1 s: a 0.4 s round trip.
+  now_ += 500'000;
+  media::ReportBlock rb;
+  rb.ssrc = ssrc;
+  rb.last_sr = *lsr;
+  rb.delay_since_last_sr = 65536 / 10;
+  std::vector<uint8_t> rr(128);
+  rr.resize(media::write_receiver_report(rr, kClientRtcpSsrc, std::span(&rb, 1)));
+  deliver(client_, srtcp(std::move(rr)));
+
+  // What it publishes loses 101 and 102: asked for once at once ...
+  deliver(client_, srtp(96, 100, 90000, kVideoSsrc, true, kVp8KeyFrame));
+  deliver(client_, srtp(96, 103, 93000, kVideoSsrc, true, kVp8DeltaFrame));
+  now_ += 20'000;
+  session_->on_tick(now_);
+  EXPECT_EQ(session_->stats().nacks_out, 2u);
+  // ... not again after 100 ms (the guess would have retried after 75 ms) ...
+  now_ += 100'000;
+  session_->on_tick(now_);
+  EXPECT_EQ(session_->stats().nacks_out, 2u) << "retried before a round trip of 0.4 s had passed";
+  // ... but once 1.5 round trips have passed.
+  now_ += 520'000;
+  session_->on_tick(now_);
+  EXPECT_EQ(session_->stats().nacks_out, 4u);
 }
 
 TEST_F(WebRtcSessionTest, NackWithoutRtxResendsTheOriginalPacket) {

@@ -1,5 +1,7 @@
 // One WebRTC peer connection as the core sees it: a transport plugin instance that turns ICE-lite checks,
-// DTLS, SRTP, RTP and RTCP into the core's endpoint vocabulary and back. Sans-IO: the runtime hands it
+// DTLS, SRTP, RTP and RTCP into the core's endpoint vocabulary and back. The session itself demultiplexes,
+// runs ICE, DTLS and SRTP, and wires the streams: an RtpReceiver per section the client sends on, an
+// RtpSender per section it receives on, all writing through one SrtpOutput. Sans-IO: the runtime hands it
 // datagrams and endpoint events with `now`, then drains pop_event() into the EndpointHub and datagrams() to
 // its UDP socket. The negotiation (SDP) happens before: a session is built from the accepted answer.
 //
@@ -28,12 +30,14 @@
 #include "transport/webrtc/bwe/egress_bandwidth_controller.h"
 #include "transport/webrtc/dtls/dtls_transport.h"
 #include "transport/webrtc/ice/ice_lite_agent.h"
-#include "transport/webrtc/rtp/nack_generator.h"
-#include "transport/webrtc/rtp/packet_cache.h"
-#include "transport/webrtc/rtp/receive_statistics.h"
 #include "transport/webrtc/rtp/twcc_recorder.h"
 #include "transport/webrtc/sdp/negotiator.h"
 #include "transport/webrtc/session/datagram_queue.h"
+#include "transport/webrtc/session/publisher_remb.h"
+#include "transport/webrtc/session/rtp_receiver.h"
+#include "transport/webrtc/session/rtp_sender.h"
+#include "transport/webrtc/session/session_counters.h"
+#include "transport/webrtc/session/srtp_output.h"
 #include "transport/webrtc/session/udp_session.h"
 #include "transport/webrtc/session/whep_source_selector.h"
 #include "transport/webrtc/srtp/srtp_session.h"
@@ -63,38 +67,6 @@ enum class SessionState : uint8_t {
   kClosed,
 };
 std::string_view to_string(SessionState s);
-
-struct WebRtcSessionStats {
-  uint64_t datagrams_in = 0;
-  uint64_t bytes_in = 0;
-  uint64_t rtp_in = 0;
-  uint64_t rtcp_in = 0;
-  uint64_t rtp_out = 0;
-  uint64_t rtcp_out = 0;
-  uint64_t bytes_out = 0;
-  uint64_t stun_requests = 0;
-  uint64_t stun_bad_integrity = 0;  // answered 401
-  uint64_t stun_malformed = 0;
-  uint64_t dropped_unvalidated = 0;  // DTLS/SRTP from an address that never passed an ICE check
-  uint64_t dropped_unknown = 0;      // not STUN/DTLS/RTP/RTCP, or RTP with an SSRC/PT we cannot place
-  uint64_t dropped_malformed = 0;    // RTP/RTCP that does not parse after decryption
-  uint64_t dropped_before_join = 0;  // media before the room accepted us
-  uint64_t srtp_failures = 0;        // failed unprotect (authentication, replay, garbage)
-  uint64_t nacks_in = 0;             // NACKed packets asked for by the client
-  uint64_t nack_resent = 0;          // ... and sent again
-  uint64_t nack_duplicated = 0;      // ... twice, because the link loses more than 2 %
-  uint64_t plis_in = 0;              // PLI/FIR from the client
-  uint64_t plis_out = 0;             // PLI we sent to the client
-  uint64_t nacks_out = 0;            // packets we asked a publishing client to send again
-  uint64_t rtx_duplicates = 0;  // repair-stream packets for media we already had (browser probes): dropped
-  uint64_t twcc_feedback_out = 0;
-  uint64_t twcc_feedback_in = 0;  // transport-cc feedback from a subscribing client
-  uint64_t padding_out = 0;
-  uint64_t remb_out = 0;     // bitrate limits sent to a publishing client       // probe packets (RTX copies)
-                             // sent to raise the bandwidth estimate
-  uint64_t out_dropped = 0;  // no free slot in the datagram queue
-  uint64_t codec_mismatch = 0;  // media in a codec the client did not accept
-};
 
 class WebRtcSession final : public UdpSession {
  public:
@@ -153,96 +125,29 @@ class WebRtcSession final : public UdpSession {
   }
 
  private:
-  // One RTP stream the client sends in a section: the only one, or one simulcast layer.
-  struct InboundStream {
-    uint32_t ssrc = 0;      // primary, once known
-    uint32_t rtx_ssrc = 0;  // once known
-    uint8_t layer = 0;      // spatial layer (simulcast), 0 otherwise
-    ReceiveStatistics stats;
-    uint8_t fir_seq = 0;
-    NackGenerator nack;
-  };
-  // A section we receive (publish): one remote track, carried by one stream or by one per simulcast layer.
-  struct Inbound {
-    const NegotiatedMedia* media = nullptr;
-    core::RemoteTrackId track = 0;
-    std::string name;
-    // Simulcast: one per rid, in the SDP's rid order, with the layer each rid has; otherwise exactly one.
-    std::vector<InboundStream> streams;
-    uint32_t bitrate_hint = 0;  // what the subscribers want (eev::BitrateHint), 0 = nobody yet
-  };
-  // A section we send (subscribe): one local track.
-  struct Outbound {
-    const NegotiatedMedia* media = nullptr;
-    core::LocalTrackId track = 0;
-    uint32_t ssrc = 0;
-    uint32_t rtx_ssrc = 0;
-    uint16_t rtx_seq = 0;
-    PacketCache cache;
-    bool sent_any = false;
-    uint16_t last_seq = 0;
-    uint16_t pad_back = 0;  // padding resends last_seq - pad_back, walking back then starting over
-    uint32_t last_timestamp = 0;
-    media::Micros last_sent = 0;
-    uint32_t packets = 0;
-    uint32_t octets = 0;
-    uint32_t clock_rate = 90000;
-    // From the client's receiver reports on this stream (RFC 3550 6.4.1): the round trip from LSR/DLSR and
-    // the interarrival jitter, both smoothed.
-    std::optional<media::Micros> rtt;
-    media::Micros jitter = 0;
-    explicit Outbound(size_t cache_slots) : cache(cache_slots) {}
-    // How long a sent packet stays worth resending (see kMinRepairWindow).
-    media::Micros repair_window() const {
-      return std::clamp(3 * rtt.value_or(0) + 4 * jitter, kMinRepairWindow, kMaxRepairWindow);
-    }
-  };
-  // A receiver asks again about a round trip after each request while its jitter buffer still waits for the
-  // packet, so a repair is worth sending for a few round trips plus the jitter it tolerates: 3 RTT + 4
-  // jitter, never under 1 s (what a short path needs anyway) nor over 3 s (a picture that late is gone). The
-  // cache's slots bound it too (1024 per video stream: ~1 s of 8 Mbit/s, ~3 s of 2.5 Mbit/s).
-  static constexpr media::Micros kMinRepairWindow = 1'000'000;
-  static constexpr media::Micros kMaxRepairWindow = 3'000'000;
-  void on_report_block(media::Micros now, const media::ReportBlock& rb);
-
   void on_stun(media::Micros now, const SocketAddress& from, std::span<uint8_t> data);
   void on_dtls(media::Micros now, const SocketAddress& from, std::span<uint8_t> data);
   void on_rtp(media::Micros now, std::span<uint8_t> data);
   void on_rtcp(media::Micros now, std::span<uint8_t> data);
-  void on_nack(media::Micros now, Outbound& out, uint16_t seq);
-  // Sends cached packet `seq` again (on the repair stream when negotiated); returns the bytes sent. Padding
-  // (probing) is only ever sent on a repair stream.
-  size_t resend(media::Micros now, Outbound& out, uint16_t seq, bool padding);
-  void send_padding(media::Micros now, size_t bytes);
-  // The header extensions of every RTP packet we send on `o`: its MID and, while we estimate the client's
-  // bandwidth, a transport-wide sequence number (unstamped until send_rtp).
-  size_t outbound_extensions(const Outbound& o, std::array<media::RtpExtension, 2>& ext) const;
-  // Stamps the transport-wide number, protects and queues the RTP packet in slot[0, total); the bytes queued,
-  // 0 when SRTP refused it.
-  size_t send_rtp(media::Micros now, const Outbound& o, std::span<uint8_t> slot, size_t total,
-                  const SocketAddress& to, bool padding);
-  // Publisher side: what the subscribers can take becomes a REMB limit for the browser (the WHIP case has
-  // no other way to tell it; a simulcast browser drops the layers that no longer fit).
-  void on_bitrate_hint(media::Micros now, const core::eev::BitrateHint& h);
-  uint64_t publisher_cap() const;
-  void send_remb(media::Micros now);
+  void on_report_block(media::Micros now, const media::ReportBlock& rb);
   void send_media(media::Micros now, const core::eev::LocalMedia& m);
+  void on_bitrate_hint(media::Micros now, const core::eev::BitrateHint& h);
   void request_keyframe(core::RemoteTrackId id, uint8_t layer);
   void send_reports(media::Micros now);
   void send_twcc(media::Micros now);
-  void send_nacks(media::Micros now);
   void maybe_publish();
   void flush_dtls();
-  // Protects and queues one RTCP packet written into `slot[0, len)`.
-  void queue_rtcp(std::span<uint8_t> slot, size_t len);
-  // The stream a packet belongs to, learning a new SSRC from its MID/RID extensions or payload type.
-  std::pair<Inbound*, InboundStream*> inbound_for(const media::RtpPacket& p);
-  Outbound* outbound_by_ssrc(uint32_t ssrc);
+  // The receiver a packet belongs to: by SSRC, else by its MID header extension, else by payload type.
+  RtpReceiver* receiver_for(const media::RtpPacket& p);
+  RtpSender* sender_by_ssrc(uint32_t ssrc);
 
   WebRtcSessionConfig config_;
+  WebRtcSessionStats stats_;
+  DatagramQueue out_;
   IceLiteAgent ice_;
   DtlsTransport dtls_;
   std::unique_ptr<SrtpSession> srtp_;
+  SrtpOutput output_;  // RTP and RTCP leave through it once srtp_ exists
   SessionState state_ = SessionState::kNew;
   std::string close_reason_;
   media::Micros created_;
@@ -250,26 +155,18 @@ class WebRtcSession final : public UdpSession {
   bool join_failed_ = false;
   core::ErrorCode join_error_ = core::ErrorCode::kInvalidArgument;
   bool published_ = false;
-  std::vector<Inbound> inbound_;
-  std::vector<std::unique_ptr<Outbound>> outbound_;
+  std::vector<RtpReceiver> receivers_;  // sections the client sends on
+  std::vector<RtpSender> senders_;      // sections the client receives on; local track i + 1 is senders_[i]
   std::optional<WhepSourceSelector> selector_;
   std::vector<core::TransportEvent> selector_out_;
-  static constexpr uint64_t kNoCap = std::numeric_limits<uint64_t>::max();
-  static constexpr uint64_t kLiftedCap = 100'000'000;
-  static constexpr uint64_t kMinVideoCap = 100'000;    // never squeeze a video track below its lowest layer
-  static constexpr uint64_t kAudioAllowance = 64'000;  // per audio track, on top of the video hints
-  static constexpr media::Micros kRembRefresh = 1'000'000;
-  uint64_t remb_sent_ = kNoCap;  // the cap the browser was last told, kNoCap = none in force
-  media::Micros next_remb_ = 0;
-  TwccRecorder twcc_;
+  PublisherRemb remb_;
+  TwccRecorder twcc_;  // what a publisher sends, for its transport-cc feedback
+  uint8_t twcc_ext_id_ = 0;
   // Subscribe / peer sessions whose client gives transport-cc feedback on what we send.
   std::optional<EgressBandwidthController> bwe_;
-  uint8_t twcc_ext_id_ = 0;
   media::Micros next_report_ = 0;
   media::Micros next_twcc_ = 0;
   core::RingQueue<core::TransportEvent> events_{64};
-  DatagramQueue out_;
-  WebRtcSessionStats stats_;
 };
 
 }  // namespace atrium::webrtc
