@@ -6,17 +6,6 @@
 
 namespace atrium::media {
 
-std::optional<uint32_t> read_abs_send_time(std::span<const uint8_t> value) {
-  if (value.size() != 3) return std::nullopt;
-  return bytes::read24(value, 0);
-}
-
-size_t write_abs_send_time(std::span<uint8_t> out, uint32_t v) {
-  if (out.size() < 3) return 0;
-  bytes::write24(out, 0, v & kAbsSendTimeMask);
-  return 3;
-}
-
 std::optional<uint16_t> read_transport_seq(std::span<const uint8_t> value) {
   if (value.size() != 2) return std::nullopt;
   return bytes::read16(value, 0);

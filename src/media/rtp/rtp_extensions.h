@@ -13,28 +13,12 @@
 
 namespace atrium::media {
 
-inline constexpr std::string_view kAbsSendTimeUri =
-    "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time";
 inline constexpr std::string_view kTransportWideCcUri =
     "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
 inline constexpr std::string_view kAudioLevelUri = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
 inline constexpr std::string_view kMidUri = "urn:ietf:params:rtp-hdrext:sdes:mid";
 inline constexpr std::string_view kRidUri = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id";
 inline constexpr std::string_view kRepairedRidUri = "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id";
-
-// abs-send-time: 24 bits, seconds in 6.18 fixed point (wraps every 64 s).
-inline constexpr uint32_t kAbsSendTimeMask = 0xFFFFFF;
-constexpr uint32_t abs_send_time_from_micros(Micros t) {
-  // Only the low 6 bits of the seconds survive; reduce first so the shift cannot overflow.
-  constexpr Micros kWindow = 64'000'000;
-  const auto in_window = static_cast<uint64_t>(((t % kWindow) + kWindow) % kWindow);
-  return static_cast<uint32_t>(((in_window << 18) + 500'000) / 1'000'000) & kAbsSendTimeMask;
-}
-constexpr Micros abs_send_time_to_micros(uint32_t v) {
-  return static_cast<Micros>(((uint64_t{v & kAbsSendTimeMask} * 1'000'000) + (1u << 17)) >> 18);
-}
-std::optional<uint32_t> read_abs_send_time(std::span<const uint8_t> value);  // exactly 3 bytes
-size_t write_abs_send_time(std::span<uint8_t> out, uint32_t v);              // 3
 
 // Transport-wide sequence number: 16 bits.
 std::optional<uint16_t> read_transport_seq(std::span<const uint8_t> value);  // exactly 2 bytes

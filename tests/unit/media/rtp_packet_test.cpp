@@ -43,7 +43,6 @@ TEST(RtpPacket, ParsesFixedHeaderAndOneByteExtensions) {
   EXPECT_TRUE(p->find_extension(1).empty());
   EXPECT_TRUE(p->find_extension(0).empty());
   EXPECT_FALSE(p->has_extension_id(4));
-  EXPECT_EQ(read_abs_send_time(p->find_extension(2)), 0xAABBCCu);
   EXPECT_EQ(read_transport_seq(p->find_extension(3)), 0x0102);
   EXPECT_FALSE(read_transport_seq(p->find_extension(2)));  // wrong size
 }
@@ -275,26 +274,6 @@ TEST(RtpSeq, UnwrapperFollowsWrapsAndReordering) {
   TimestampUnwrapper t;
   EXPECT_EQ(t.unwrap(0xFFFFFF00u), 0xFFFFFF00ll);
   EXPECT_EQ(t.unwrap(0x100), 0x100000000ll + 0x100);
-}
-
-TEST(RtpExtensions, AbsSendTime) {
-  EXPECT_EQ(abs_send_time_from_micros(0), 0u);
-  EXPECT_EQ(abs_send_time_from_micros(1'000'000), 1u << 18);
-  EXPECT_EQ(abs_send_time_from_micros(63'500'000), (63u << 18) | (1u << 17));
-  EXPECT_EQ(abs_send_time_from_micros(64'000'000), 0u) << "wraps every 64 s";
-  EXPECT_EQ(abs_send_time_from_micros(-1'000'000), abs_send_time_from_micros(63'000'000));
-  EXPECT_EQ(abs_send_time_to_micros(1u << 18), 1'000'000);
-  EXPECT_EQ(abs_send_time_to_micros(3u << 16), 750'000);
-  for (Micros t : {Micros{1}, Micros{12'345}, Micros{33'333'333}, Micros{63'999'990}}) {
-    EXPECT_NEAR(static_cast<double>(abs_send_time_to_micros(abs_send_time_from_micros(t))),
-                static_cast<double>(t), 4.0)
-        << t;
-  }
-  std::array<uint8_t, 3> out{};
-  EXPECT_EQ(write_abs_send_time(out, 0x01ABCDEF), 3u);
-  EXPECT_EQ(out, (std::array<uint8_t, 3>{0xAB, 0xCD, 0xEF}));
-  EXPECT_EQ(read_abs_send_time(out), 0xABCDEFu);
-  EXPECT_FALSE(read_abs_send_time(std::span(out).first(2)));
 }
 
 TEST(RtpExtensions, AudioLevelAndSdesStrings) {

@@ -226,7 +226,6 @@ void pick_extensions(const SessionDescription& offer, const MediaSection& m, con
     if (e.uri == kExtMid) x.mid = id;
     if (e.uri == kExtRid) x.rid = id;
     if (e.uri == kExtRepairedRid) x.repaired_rid = id;
-    if (e.uri == kExtAbsSendTime) x.abs_send_time = id;
     if (e.uri == kExtTransportCc) x.transport_cc = id;
     if (e.uri == kExtAudioLevel) x.audio_level = id;
   }
@@ -268,6 +267,252 @@ void remote_streams(const MediaSection& m, SectionPlan& plan) {
   }
 }
 
+// What must hold before any section is looked at: our own parameters, and the offer's size.
+std::optional<NegotiationError> check_offer(const SessionDescription& offer, const AnswerParams& params) {
+  const auto our_fp = parse_fingerprint_hex(params.fingerprint_sha256);
+  if (!our_fp || our_fp->size() != 32 || params.ice_ufrag.empty() || params.ice_pwd.empty()) {
+    return error(400, "The server's answer parameters are incomplete (ICE credentials or DTLS fingerprint).");
+  }
+  if (offer.media.empty()) return error(400, "The offer has no media sections.");
+  for (const char* kind : {"audio", "video"}) {
+    const auto count = std::count_if(offer.media.begin(), offer.media.end(),
+                                     [kind](const MediaSection& m) { return m.media == kind; });
+    if (static_cast<size_t>(count) > kMaxSectionsPerKind)
+      return error(400, "The offer has " + std::to_string(count) + " " + kind +
+                            " sections; this server accepts at most " + std::to_string(kMaxSectionsPerKind) +
+                            " audio and " + std::to_string(kMaxSectionsPerKind) + " video sections.");
+  }
+  return std::nullopt;
+}
+
+// Decides what to do with offered section i: accepted (codecs, extensions, streams picked into `plan`) or
+// rejected with the reason kept in `plan`. An error is for an offer that cannot be answered at all.
+std::optional<NegotiationError> plan_section(const SessionDescription& offer, size_t i,
+                                             const SdpGroup& bundle, const ServerMediaCaps& caps,
+                                             const AnswerParams& params, std::set<std::string>& mids,
+                                             SectionPlan& plan) {
+  const MediaSection& m = offer.media[i];
+  const auto id = mid(m);
+  if (!id || id->empty()) return error(400, "The offer's " + describe(m, i) + " has no a=mid line.");
+  if (!mids.insert(std::string(*id)).second) {
+    return error(400, "The offer uses mid " + std::string(*id) + " twice.");
+  }
+  plan.media.index = i;
+  plan.media.mid = std::string(*id);
+  using Why = SectionPlan::Why;
+  if (m.port == 0 && !m.has("bundle-only")) {
+    plan.why = Why::kOfferRejected;
+    return std::nullopt;
+  }
+  if (m.media == "application") {
+    plan.why = Why::kData;
+    plan.reject_reason = "data channels are not supported yet";
+    return std::nullopt;
+  }
+  if (m.media != "audio" && m.media != "video") {
+    plan.why = Why::kProto;
+    plan.reject_reason = "media type " + m.media + " is not served";
+    return std::nullopt;
+  }
+  if (m.proto.find("RTP/SAVPF") == std::string::npos) {
+    plan.why = Why::kProto;
+    plan.reject_reason = "transport " + m.proto + " is not served (only UDP/TLS/RTP/SAVPF)";
+    return std::nullopt;
+  }
+  if (std::find(bundle.mids.begin(), bundle.mids.end(), plan.media.mid) == bundle.mids.end()) {
+    plan.why = Why::kBundle;
+    plan.reject_reason = "it is not in the BUNDLE group";
+    return std::nullopt;
+  }
+  const auto kind = m.media == "audio" ? media::MediaKind::kAudio : media::MediaKind::kVideo;
+  plan.media.kind = kind;
+  const auto dir = answer_direction(direction(offer, m), params.kind);
+  if (!dir) {
+    plan.why = Why::kDirection;
+    plan.reject_reason = "its direction does not fit this session";
+    return std::nullopt;
+  }
+  plan.media.direction = *dir;
+  pick_codecs(m, kind, caps, params, plan);
+  if (plan.media.codecs.empty()) {
+    plan.why = Why::kCodec;
+    return std::nullopt;
+  }
+  if (!rtcp_mux(m)) {
+    return error(400, "The offer's " + describe(m, i) + " has no a=rtcp-mux; this server requires rtcp-mux.");
+  }
+  plan.media.rtcp_rsize = rtcp_rsize(m);
+  pick_extensions(offer, m, caps, plan);
+  remote_streams(m, plan);
+  plan.accepted = true;
+  return std::nullopt;
+}
+
+// Why an offer none of whose sections could be accepted is refused: codecs (406), directions (422), only
+// data channels (422), else 406.
+NegotiationError nothing_served(const SessionDescription& offer, const std::vector<SectionPlan>& plans,
+                                const ServerMediaCaps& caps, const AnswerParams& params) {
+  using Why = SectionPlan::Why;
+  std::string offered;
+  bool any_codec = false, any_direction = false, any_data = false;
+  for (size_t i = 0; i < plans.size(); ++i) {
+    const auto& m = offer.media[i];
+    any_direction |= plans[i].why == Why::kDirection;
+    any_data |= plans[i].why == Why::kData;
+    if (plans[i].why != Why::kCodec) continue;
+    any_codec = true;
+    if (!offered.empty()) offered += "; ";
+    offered += m.media + " offers ";
+    std::string list;
+    for (const auto& r : rtpmaps(m)) {
+      if (!list.empty()) list += ", ";
+      list += describe_codec(r);
+      if (auto f = fmtp(m, r.pt); f && media::codec_from_name(r.name) == media::Codec::kH264) {
+        list += " (" + f->params + ")";
+      }
+    }
+    offered += list.empty() ? "no codec" : list;
+  }
+  if (any_codec) {
+    std::string reason = "None of the offered codecs can be served (" + offered + "); this server supports " +
+                         describe_caps(caps);
+    const auto pref_a = params.preferred_audio, pref_v = params.preferred_video;
+    if (pref_a || pref_v) {
+      reason += ", and this session is limited to";
+      if (pref_a) reason += " " + std::string(media::to_string(*pref_a)) + " audio";
+      if (pref_a && pref_v) reason += " and";
+      if (pref_v) reason += " " + std::string(media::to_string(*pref_v)) + " video";
+    }
+    return error(406, reason + ".");
+  }
+  if (any_direction) {
+    return error(422, params.kind == SessionKind::kPublish
+                          ? "A WHIP offer must send media, but every section of this one only receives."
+                          : "A WHEP offer must receive media, but every section of this one only sends.");
+  }
+  if (any_data)
+    return error(422, "The offer has only data channel sections, which this server does not serve yet.");
+  return error(406, "The offer has no audio or video section this server can serve.");
+}
+
+// The client's ICE credentials, DTLS fingerprint and role, and candidates, from the BUNDLE tag section.
+std::optional<NegotiationError> read_remote_transport(const SessionDescription& offer,
+                                                      const MediaSection& tag, size_t index, Answer& answer) {
+  const auto ufrag = ice_ufrag(offer, tag);
+  const auto pwd = ice_pwd(offer, tag);
+  if (!ufrag || !pwd || ufrag->empty() || pwd->empty()) {
+    return error(400, "The offer has no a=ice-ufrag / a=ice-pwd for " + describe(tag, index) + ".");
+  }
+  answer.remote_ice_ufrag = std::string(*ufrag);
+  answer.remote_ice_pwd = std::string(*pwd);
+  const auto fp = fingerprint(offer, tag);
+  if (!fp) {
+    return error(400, "The offer has no usable a=fingerprint for " + describe(tag, index) + ".");
+  }
+  answer.remote_fingerprint = *fp;
+  const auto role = setup(offer, tag).value_or(SetupRole::kActPass);
+  if (role == SetupRole::kPassive || role == SetupRole::kHoldConn) {
+    return error(
+        422, "The offer says a=setup:" + std::string(to_string(role)) +
+                 "; this server is always the DTLS server (a=setup:passive), so offer actpass or active.");
+  }
+  answer.remote_setup = role;
+  answer.remote_candidates = candidates(tag);
+  return std::nullopt;
+}
+
+// The answer's session part: origin, BUNDLE of the accepted sections, ice-lite and the flags that follow the
+// offer's.
+SessionDescription answer_session(const SessionDescription& offer, const std::vector<SectionPlan>& plans,
+                                  const AnswerParams& params) {
+  SessionDescription out;
+  out.origin = "- " + std::to_string(params.session_id ? params.session_id : 4611731400430051336ull) +
+               " 2 IN IP4 127.0.0.1";
+  out.session_name = "-";
+  out.lines.push_back({'t', "0 0"});
+  std::string group = "BUNDLE";
+  for (const auto& p : plans) {
+    if (p.accepted) group += " " + p.media.mid;
+  }
+  out.add("group", group);
+  out.add_flag("ice-lite");
+  bool allow_mixed = offer.has("extmap-allow-mixed");
+  for (const auto& m : offer.media)
+    allow_mixed |= m.has("extmap-allow-mixed");
+  if (allow_mixed) out.add_flag("extmap-allow-mixed");
+  if (params.kind != SessionKind::kPublish) out.add("msid-semantic", " WMS *");
+  return out;
+}
+
+// Our answer to one offered section. An accepted one takes the next SendStreamParams when we send on it,
+// and the first accepted one carries our host candidates.
+MediaSection answer_section(SectionPlan& plan, const MediaSection& om, const AnswerParams& params,
+                            const std::string& our_fp_hex, size_t& next_send, bool& candidates_written) {
+  MediaSection m;
+  m.media = om.media;
+  m.proto = om.proto;
+  m.lines.push_back({'c', "IN IP4 0.0.0.0"});
+  if (!plan.accepted) {
+    m.port = 0;
+    m.formats = {om.formats.empty() ? std::string("0") : om.formats.front()};
+    m.add("mid", plan.media.mid);
+    return m;
+  }
+  auto& nm = plan.media;
+  m.port = 9;
+  m.formats = plan.formats;
+  m.add("mid", nm.mid);
+  m.add("ice-ufrag", params.ice_ufrag);
+  m.add("ice-pwd", params.ice_pwd);
+  m.add("fingerprint", "sha-256 " + our_fp_hex);
+  m.add("setup", "passive");
+  m.add_flag(std::string(to_string(nm.direction)));
+  m.add_flag("rtcp-mux");
+  if (nm.rtcp_rsize) m.add_flag("rtcp-rsize");
+  for (const auto& e : plan.extensions)
+    m.add("extmap", std::to_string(e.id) + " " + e.uri);
+  // rtpmap, then its rtcp-fb and fmtp lines, codec by codec (RTX lines right after their codec).
+  {
+    size_t fb = 0, fm = 0;
+    for (const auto& line : plan.rtpmap_lines) {
+      const std::string pt = line.substr(0, line.find(' ')) + " ";
+      m.add("rtpmap", line);
+      while (fb < plan.fb_lines.size() && plan.fb_lines[fb].starts_with(pt))
+        m.add("rtcp-fb", plan.fb_lines[fb++]);
+      while (fm < plan.fmtp_lines.size() && plan.fmtp_lines[fm].starts_with(pt))
+        m.add("fmtp", plan.fmtp_lines[fm++]);
+    }
+  }
+  if (!plan.simulcast_rids.empty()) {
+    std::string list;
+    for (const auto& r : plan.simulcast_rids) {
+      m.add("rid", r.rid + " recv");
+      if (!list.empty()) list += ';';
+      list += (r.paused ? "~" : "") + r.rid;
+    }
+    m.add("simulcast", "recv " + list);
+  }
+  if (sends(nm.direction) && next_send < params.send_streams.size()) {
+    const SendStreamParams& s = params.send_streams[next_send++];
+    nm.send = s;
+    const std::string msid = s.stream_id + " " + s.track_id;
+    m.add("msid", msid);
+    const bool rtx = s.rtx_ssrc != 0 && std::any_of(nm.codecs.begin(), nm.codecs.end(),
+                                                    [](const NegotiatedCodec& c) { return c.rtx_pt; });
+    if (rtx) m.add("ssrc-group", "FID " + std::to_string(s.ssrc) + " " + std::to_string(s.rtx_ssrc));
+    for (uint32_t ssrc : {s.ssrc, rtx ? s.rtx_ssrc : 0u}) {
+      if (!ssrc) continue;
+      m.add("ssrc", std::to_string(ssrc) + " cname:" + s.cname);
+      m.add("ssrc", std::to_string(ssrc) + " msid:" + msid);
+    }
+  }
+  if (!candidates_written) {
+    candidates_written = true;
+    add_host_candidates(m, params.candidates);
+  }
+  return m;
+}
+
 }  // namespace
 
 ServerMediaCaps ServerMediaCaps::defaults() {
@@ -277,8 +522,9 @@ ServerMediaCaps ServerMediaCaps::defaults() {
   c.codecs.push_back({media::Codec::kVP9, 90000, 0, {}});
   c.codecs.push_back({media::Codec::kH264, 90000, 0, {"42e01f", "42001f", "4d001f", "640c1f"}});
   c.codecs.push_back({media::Codec::kAV1, 90000, 0, {}});
-  c.header_extensions = {std::string(kExtMid),         std::string(kExtRid),
-                         std::string(kExtRepairedRid), std::string(kExtAbsSendTime),
+  // Not abs-send-time: bandwidth is estimated from transport-cc in both directions, so it would only cost
+  // three bytes in every packet.
+  c.header_extensions = {std::string(kExtMid), std::string(kExtRid), std::string(kExtRepairedRid),
                          std::string(kExtTransportCc), std::string(kExtAudioLevel)};
   c.rtcp_fb = {"nack", "nack pli", "ccm fir", "goog-remb", "transport-cc"};
   return c;
@@ -332,243 +578,31 @@ void add_host_candidates(MediaSection& m, const std::vector<HostCandidate>& cand
 SdpResult<Answer, NegotiationError> negotiate_answer(const SessionDescription& offer,
                                                      const ServerMediaCaps& caps,
                                                      const AnswerParams& params) {
-  const auto our_fp = parse_fingerprint_hex(params.fingerprint_sha256);
-  if (!our_fp || our_fp->size() != 32 || params.ice_ufrag.empty() || params.ice_pwd.empty()) {
-    return error(400, "The server's answer parameters are incomplete (ICE credentials or DTLS fingerprint).");
-  }
-  if (offer.media.empty()) return error(400, "The offer has no media sections.");
-  for (const char* kind : {"audio", "video"}) {
-    const auto count = std::count_if(offer.media.begin(), offer.media.end(),
-                                     [kind](const MediaSection& m) { return m.media == kind; });
-    if (static_cast<size_t>(count) > kMaxSectionsPerKind)
-      return error(400, "The offer has " + std::to_string(count) + " " + kind +
-                            " sections; this server accepts at most " + std::to_string(kMaxSectionsPerKind) +
-                            " audio and " + std::to_string(kMaxSectionsPerKind) + " video sections.");
-  }
+  if (auto e = check_offer(offer, params)) return *e;
   const auto bundle = bundle_group(offer);
   if (!bundle) return error(400, "The offer has no a=group:BUNDLE line; this server requires BUNDLE.");
 
   std::vector<SectionPlan> plans(offer.media.size());
   std::set<std::string> mids;
-  for (size_t i = 0; i < offer.media.size(); ++i) {
-    const MediaSection& m = offer.media[i];
-    SectionPlan& plan = plans[i];
-    const auto id = mid(m);
-    if (!id || id->empty()) return error(400, "The offer's " + describe(m, i) + " has no a=mid line.");
-    if (!mids.insert(std::string(*id)).second) {
-      return error(400, "The offer uses mid " + std::string(*id) + " twice.");
-    }
-    plan.media.index = i;
-    plan.media.mid = std::string(*id);
-    using Why = SectionPlan::Why;
-    if (m.port == 0 && !m.has("bundle-only")) {
-      plan.why = Why::kOfferRejected;
-      continue;
-    }
-    if (m.media == "application") {
-      plan.why = Why::kData;
-      plan.reject_reason = "data channels are not supported yet";
-      continue;
-    }
-    if (m.media != "audio" && m.media != "video") {
-      plan.why = Why::kProto;
-      plan.reject_reason = "media type " + m.media + " is not served";
-      continue;
-    }
-    if (m.proto.find("RTP/SAVPF") == std::string::npos) {
-      plan.why = Why::kProto;
-      plan.reject_reason = "transport " + m.proto + " is not served (only UDP/TLS/RTP/SAVPF)";
-      continue;
-    }
-    if (std::find(bundle->mids.begin(), bundle->mids.end(), plan.media.mid) == bundle->mids.end()) {
-      plan.why = Why::kBundle;
-      plan.reject_reason = "it is not in the BUNDLE group";
-      continue;
-    }
-    const auto kind = m.media == "audio" ? media::MediaKind::kAudio : media::MediaKind::kVideo;
-    plan.media.kind = kind;
-    const auto dir = answer_direction(direction(offer, m), params.kind);
-    if (!dir) {
-      plan.why = Why::kDirection;
-      plan.reject_reason = "its direction does not fit this session";
-      continue;
-    }
-    plan.media.direction = *dir;
-    pick_codecs(m, kind, caps, params, plan);
-    if (plan.media.codecs.empty()) {
-      plan.why = Why::kCodec;
-      continue;
-    }
-    if (!rtcp_mux(m)) {
-      return error(400,
-                   "The offer's " + describe(m, i) + " has no a=rtcp-mux; this server requires rtcp-mux.");
-    }
-    plan.media.rtcp_rsize = rtcp_rsize(m);
-    pick_extensions(offer, m, caps, plan);
-    remote_streams(m, plan);
-    plan.accepted = true;
-  }
-
+  for (size_t i = 0; i < offer.media.size(); ++i)
+    if (auto e = plan_section(offer, i, *bundle, caps, params, mids, plans[i])) return *e;
   const auto first =
       std::find_if(plans.begin(), plans.end(), [](const SectionPlan& p) { return p.accepted; });
-  if (first == plans.end()) {
-    using Why = SectionPlan::Why;
-    std::string offered;
-    bool any_codec = false, any_direction = false, any_data = false;
-    for (size_t i = 0; i < plans.size(); ++i) {
-      const auto& m = offer.media[i];
-      any_direction |= plans[i].why == Why::kDirection;
-      any_data |= plans[i].why == Why::kData;
-      if (plans[i].why != Why::kCodec) continue;
-      any_codec = true;
-      if (!offered.empty()) offered += "; ";
-      offered += m.media + " offers ";
-      std::string list;
-      for (const auto& r : rtpmaps(m)) {
-        if (!list.empty()) list += ", ";
-        list += describe_codec(r);
-        if (auto f = fmtp(m, r.pt); f && media::codec_from_name(r.name) == media::Codec::kH264) {
-          list += " (" + f->params + ")";
-        }
-      }
-      offered += list.empty() ? "no codec" : list;
-    }
-    if (any_codec) {
-      std::string reason = "None of the offered codecs can be served (" + offered +
-                           "); this server supports " + describe_caps(caps);
-      const auto pref_a = params.preferred_audio, pref_v = params.preferred_video;
-      if (pref_a || pref_v) {
-        reason += ", and this session is limited to";
-        if (pref_a) reason += " " + std::string(media::to_string(*pref_a)) + " audio";
-        if (pref_a && pref_v) reason += " and";
-        if (pref_v) reason += " " + std::string(media::to_string(*pref_v)) + " video";
-      }
-      return error(406, reason + ".");
-    }
-    if (any_direction) {
-      return error(422, params.kind == SessionKind::kPublish
-                            ? "A WHIP offer must send media, but every section of this one only receives."
-                            : "A WHEP offer must receive media, but every section of this one only sends.");
-    }
-    if (any_data)
-      return error(422, "The offer has only data channel sections, which this server does not serve yet.");
-    return error(406, "The offer has no audio or video section this server can serve.");
-  }
+  if (first == plans.end()) return nothing_served(offer, plans, caps, params);
 
   // Transport parameters come from the first accepted section (the BUNDLE tag for our purposes).
-  const MediaSection& tag = offer.media[first->media.index];
   Answer answer;
-  const auto ufrag = ice_ufrag(offer, tag);
-  const auto pwd = ice_pwd(offer, tag);
-  if (!ufrag || !pwd || ufrag->empty() || pwd->empty()) {
-    return error(400,
-                 "The offer has no a=ice-ufrag / a=ice-pwd for " + describe(tag, first->media.index) + ".");
-  }
-  answer.remote_ice_ufrag = std::string(*ufrag);
-  answer.remote_ice_pwd = std::string(*pwd);
-  const auto fp = fingerprint(offer, tag);
-  if (!fp) {
-    return error(400, "The offer has no usable a=fingerprint for " + describe(tag, first->media.index) + ".");
-  }
-  answer.remote_fingerprint = *fp;
-  const auto role = setup(offer, tag).value_or(SetupRole::kActPass);
-  if (role == SetupRole::kPassive || role == SetupRole::kHoldConn) {
-    return error(
-        422, "The offer says a=setup:" + std::string(to_string(role)) +
-                 "; this server is always the DTLS server (a=setup:passive), so offer actpass or active.");
-  }
-  answer.remote_setup = role;
-  answer.remote_candidates = candidates(tag);
+  if (auto e = read_remote_transport(offer, offer.media[first->media.index], first->media.index, answer))
+    return *e;
 
-  // Build the answer.
-  SessionDescription out;
-  out.origin = "- " + std::to_string(params.session_id ? params.session_id : 4611731400430051336ull) +
-               " 2 IN IP4 127.0.0.1";
-  out.session_name = "-";
-  out.lines.push_back({'t', "0 0"});
-  std::string group = "BUNDLE";
-  for (const auto& p : plans) {
-    if (p.accepted) group += " " + p.media.mid;
-  }
-  out.add("group", group);
-  out.add_flag("ice-lite");
-  bool allow_mixed = offer.has("extmap-allow-mixed");
-  for (const auto& m : offer.media)
-    allow_mixed |= m.has("extmap-allow-mixed");
-  if (allow_mixed) out.add_flag("extmap-allow-mixed");
-  if (params.kind != SessionKind::kPublish) out.add("msid-semantic", " WMS *");
-
-  const std::string our_fp_hex = format_fingerprint_hex(*our_fp);
+  SessionDescription out = answer_session(offer, plans, params);
+  const std::string our_fp_hex = format_fingerprint_hex(*parse_fingerprint_hex(params.fingerprint_sha256));
   size_t next_send = 0;
   bool candidates_written = false;
   for (size_t i = 0; i < plans.size(); ++i) {
-    auto& plan = plans[i];
-    const MediaSection& om = offer.media[i];
-    MediaSection m;
-    m.media = om.media;
-    m.proto = om.proto;
-    m.lines.push_back({'c', "IN IP4 0.0.0.0"});
-    if (!plan.accepted) {
-      m.port = 0;
-      m.formats = {om.formats.empty() ? std::string("0") : om.formats.front()};
-      m.add("mid", plan.media.mid);
-      out.media.push_back(std::move(m));
-      continue;
-    }
-    auto& nm = plan.media;
-    m.port = 9;
-    m.formats = plan.formats;
-    m.add("mid", nm.mid);
-    m.add("ice-ufrag", params.ice_ufrag);
-    m.add("ice-pwd", params.ice_pwd);
-    m.add("fingerprint", "sha-256 " + our_fp_hex);
-    m.add("setup", "passive");
-    m.add_flag(std::string(to_string(nm.direction)));
-    m.add_flag("rtcp-mux");
-    if (nm.rtcp_rsize) m.add_flag("rtcp-rsize");
-    for (const auto& e : plan.extensions)
-      m.add("extmap", std::to_string(e.id) + " " + e.uri);
-    // rtpmap, then its rtcp-fb and fmtp lines, codec by codec (RTX lines right after their codec).
-    {
-      size_t fb = 0, fm = 0;
-      for (const auto& line : plan.rtpmap_lines) {
-        const std::string pt = line.substr(0, line.find(' ')) + " ";
-        m.add("rtpmap", line);
-        while (fb < plan.fb_lines.size() && plan.fb_lines[fb].starts_with(pt))
-          m.add("rtcp-fb", plan.fb_lines[fb++]);
-        while (fm < plan.fmtp_lines.size() && plan.fmtp_lines[fm].starts_with(pt))
-          m.add("fmtp", plan.fmtp_lines[fm++]);
-      }
-    }
-    if (!plan.simulcast_rids.empty()) {
-      std::string list;
-      for (const auto& r : plan.simulcast_rids) {
-        m.add("rid", r.rid + " recv");
-        if (!list.empty()) list += ';';
-        list += (r.paused ? "~" : "") + r.rid;
-      }
-      m.add("simulcast", "recv " + list);
-    }
-    if (sends(nm.direction) && next_send < params.send_streams.size()) {
-      const SendStreamParams& s = params.send_streams[next_send++];
-      nm.send = s;
-      const std::string msid = s.stream_id + " " + s.track_id;
-      m.add("msid", msid);
-      const bool rtx = s.rtx_ssrc != 0 && std::any_of(nm.codecs.begin(), nm.codecs.end(),
-                                                      [](const NegotiatedCodec& c) { return c.rtx_pt; });
-      if (rtx) m.add("ssrc-group", "FID " + std::to_string(s.ssrc) + " " + std::to_string(s.rtx_ssrc));
-      for (uint32_t ssrc : {s.ssrc, rtx ? s.rtx_ssrc : 0u}) {
-        if (!ssrc) continue;
-        m.add("ssrc", std::to_string(ssrc) + " cname:" + s.cname);
-        m.add("ssrc", std::to_string(ssrc) + " msid:" + msid);
-      }
-    }
-    if (!candidates_written) {
-      candidates_written = true;
-      add_host_candidates(m, params.candidates);
-    }
-    answer.media.push_back(std::move(nm));
-    out.media.push_back(std::move(m));
+    out.media.push_back(
+        answer_section(plans[i], offer.media[i], params, our_fp_hex, next_send, candidates_written));
+    if (plans[i].accepted) answer.media.push_back(std::move(plans[i].media));
   }
   answer.sdp = serialize_sdp(out);
   return answer;

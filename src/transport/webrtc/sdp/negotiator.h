@@ -33,8 +33,6 @@ inline constexpr size_t kMaxSectionsPerKind = 16;
 inline constexpr std::string_view kExtMid = "urn:ietf:params:rtp-hdrext:sdes:mid";
 inline constexpr std::string_view kExtRid = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id";
 inline constexpr std::string_view kExtRepairedRid = "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id";
-inline constexpr std::string_view kExtAbsSendTime =
-    "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time";
 inline constexpr std::string_view kExtTransportCc =
     "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
 inline constexpr std::string_view kExtAudioLevel = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
@@ -106,7 +104,6 @@ struct HeaderExtensionIds {
   uint8_t mid = 0;
   uint8_t rid = 0;
   uint8_t repaired_rid = 0;
-  uint8_t abs_send_time = 0;
   uint8_t transport_cc = 0;
   uint8_t audio_level = 0;
 };
