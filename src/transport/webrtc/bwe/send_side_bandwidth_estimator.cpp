@@ -206,7 +206,7 @@ void LossBasedControl::on_counts(size_t lost, size_t total, media::Micros now) {
 // ---- SendSideBandwidthEstimator ----
 
 SendSideBandwidthEstimator::SendSideBandwidthEstimator(const BandwidthEstimatorConfig& cfg)
-    : cfg_(cfg), history_(65536), aimd_(cfg_), loss_(cfg_) {
+    : cfg_(cfg), aimd_(cfg_), loss_(cfg_) {
   if (cfg_.min_bps == 0) cfg_.min_bps = 1;
   if (cfg_.max_bps < cfg_.min_bps) cfg_.max_bps = cfg_.min_bps;
   cfg_.start_bps = std::clamp(cfg_.start_bps, cfg_.min_bps, cfg_.max_bps);
@@ -216,7 +216,9 @@ SendSideBandwidthEstimator::SendSideBandwidthEstimator(const BandwidthEstimatorC
 
 void SendSideBandwidthEstimator::on_packet_sent(uint16_t transport_seq, size_t bytes,
                                                 media::Micros send_time) {
-  Sent& s = history_[transport_seq];
+  if (history_.empty()) history_.resize(kHistory);
+  Sent& s = history_[transport_seq % kHistory];
+  s.seq = transport_seq;
   s.send_time = send_time;
   s.bytes = static_cast<uint32_t>(std::min<size_t>(bytes, UINT32_MAX));
   s.valid = true;
@@ -265,19 +267,25 @@ void SendSideBandwidthEstimator::on_received(const Sent& p, media::Micros arriva
   current_ = Group{p.send_time, p.send_time, arrival};
 }
 
+SendSideBandwidthEstimator::Sent* SendSideBandwidthEstimator::sent(uint16_t seq) {
+  if (history_.empty()) return nullptr;
+  Sent& s = history_[seq % kHistory];
+  return s.valid && s.seq == seq ? &s : nullptr;
+}
+
 void SendSideBandwidthEstimator::on_feedback(media::Micros now, const media::TwccFeedbackView& fb) {
   size_t lost = 0, total = 0;
-  auto counts_as_sent = [&](const Sent& s) {
-    return s.valid && !s.reported && s.send_time >= last_send_time_ - kMaxPacketAgeUs && s.send_time <= now;
+  auto counts_as_sent = [&](const Sent* s) {
+    return s && !s->reported && s->send_time >= last_send_time_ - kMaxPacketAgeUs && s->send_time <= now;
   };
   // Sequence numbers between the previous feedback and this one were never reported: lost.
   if (next_expected_seq_) {
     const auto gap = static_cast<uint16_t>(fb.base_seq() - *next_expected_seq_);
     if (gap > 0 && gap < 1000) {
       for (uint16_t i = 0; i < gap; ++i) {
-        Sent& s = history_[static_cast<uint16_t>(*next_expected_seq_ + i)];
+        Sent* s = sent(static_cast<uint16_t>(*next_expected_seq_ + i));
         if (!counts_as_sent(s)) continue;
-        s.reported = true;
+        s->reported = true;
         ++lost;
         ++total;
       }
@@ -285,15 +293,15 @@ void SendSideBandwidthEstimator::on_feedback(media::Micros now, const media::Twc
   }
   auto it = fb.packets();
   while (auto st = it.next()) {
-    Sent& s = history_[st->seq];
+    Sent* s = sent(st->seq);
     if (!counts_as_sent(s)) continue;
-    s.reported = true;
+    s->reported = true;
     ++total;
     if (!st->received) {
       ++lost;
       continue;
     }
-    on_received(s, st->arrival_us);
+    on_received(*s, st->arrival_us);
   }
   const auto end = static_cast<uint16_t>(fb.base_seq() + fb.status_count());
   if (!next_expected_seq_ || static_cast<int16_t>(static_cast<uint16_t>(end - *next_expected_seq_)) > 0)

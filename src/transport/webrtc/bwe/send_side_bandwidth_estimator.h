@@ -148,6 +148,7 @@ class SendSideBandwidthEstimator {
   struct Sent {
     media::Micros send_time = 0;
     uint32_t bytes = 0;
+    uint16_t seq = 0;
     bool valid = false;
     bool reported = false;  // a feedback has said received or lost
   };
@@ -166,9 +167,15 @@ class SendSideBandwidthEstimator {
   static constexpr media::Micros kRecentWindowUs = 200'000;
 
   void on_received(const Sent& p, media::Micros arrival);
+  // The record of transport sequence number `seq`, null when it was never sent or was overwritten since.
+  Sent* sent(uint16_t seq);
+  // Packets sent and not yet reported are looked up in a ring of this many (by seq modulo it): feedback
+  // comes within a few hundred ms, by when even 8 Mbit/s (~700 packets/s) has sent a few hundred; 2048
+  // is ~3 s of that. Allocated by the first send, so a session that never sends media costs nothing here.
+  static constexpr size_t kHistory = 2048;
 
   BandwidthEstimatorConfig cfg_;
-  std::vector<Sent> history_;  // indexed by transport sequence number
+  std::vector<Sent> history_;  // kHistory records, by transport sequence number modulo kHistory
   media::Micros last_send_time_ = 0;
   std::optional<uint16_t> next_expected_seq_;  // one past the last sequence number a feedback covered
   std::optional<Group> current_;

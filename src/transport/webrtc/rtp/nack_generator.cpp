@@ -4,11 +4,12 @@
 
 namespace atrium::webrtc {
 
-NackGenerator::NackGenerator(const NackGeneratorConfig& cfg) : cfg_(cfg) {
-  missing_.reserve(cfg_.max_missing);
-}
+NackGenerator::NackGenerator(const NackGeneratorConfig& cfg) : cfg_(cfg) {}
 
 bool NackGenerator::on_packet(uint16_t seq, media::Micros now) {
+  // Reserved by the first packet, not the constructor: a session's receivers that never get media (an SDK
+  // client allocates several up front) cost nothing; afterwards the list never reallocates.
+  if (missing_.capacity() == 0) missing_.reserve(cfg_.max_missing);
   const bool first = !unwrap_.started();
   const int64_t s = unwrap_.unwrap(seq);
   if (first) {

@@ -1,8 +1,8 @@
 // The receiving side of RFC 4585 generic NACK for one incoming stream (the publisher's leg): notices gaps in
 // the sequence numbers, asks for each missing packet again at most `max_retries` times, spaced by about one
 // round trip, and gives up on packets too old to be of use (the jitter buffer downstream has moved on).
-// Sans-IO and allocation-free once constructed: the caller passes `now`, polls what to ask for and writes
-// the NACK itself.
+// Sans-IO and allocation-free after the first packet: the caller passes `now`, polls what to ask for and
+// writes the NACK itself.
 #pragma once
 
 #include <cstddef>

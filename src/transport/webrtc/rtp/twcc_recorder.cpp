@@ -5,6 +5,10 @@
 namespace atrium::webrtc {
 
 void TwccRecorder::on_packet(uint16_t transport_seq, media::Micros arrival) {
+  if (pending_.capacity() == 0) {
+    pending_.reserve(1024);
+    scratch_.reserve(kMaxPerFeedback);
+  }
   int64_t unwrapped;
   if (last_unwrapped_ < 0) {
     unwrapped = transport_seq;

@@ -17,10 +17,8 @@ class TwccRecorder {
  public:
   static constexpr size_t kMaxPerFeedback = 256;  // keeps one feedback packet well under the MTU
 
-  TwccRecorder() {
-    pending_.reserve(1024);
-    scratch_.reserve(kMaxPerFeedback);
-  }
+  // Nothing is allocated until the first packet: most sessions never receive transport-cc stamped media.
+  TwccRecorder() = default;
 
   void on_packet(uint16_t transport_seq, media::Micros arrival);
   bool has_pending() const { return !pending_.empty(); }

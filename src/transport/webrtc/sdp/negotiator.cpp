@@ -1,3 +1,6 @@
+// Offer -> answer. Over 600 lines on purpose: one answer is one pipeline (check the offer, plan each section:
+// codecs, extensions, streams; explain a refusal; write the answer), and its steps share SectionPlan, so the
+// reader follows it top to bottom in one file. Each step is its own function of under 100 lines.
 #include "transport/webrtc/sdp/negotiator.h"
 
 #include <algorithm>

@@ -44,11 +44,11 @@ void RtpSender::size_cache(media::Micros now, size_t bytes) {
   rate_bytes_ += bytes;
   const media::Micros elapsed = now - rate_start_;
   if (elapsed < kRateInterval) return;
-  // What one repair window of the last interval's rate takes, 10 % over and a packet more. The cache only
-  // grows, so a key frame or a higher layer later finds the room it had.
+  // What one repair window of the last interval's rate takes, and a packet more. The cache only grows, so
+  // a rate that falls back later (a paused layer, a still picture) keeps the room it had.
   const uint64_t per_second = rate_bytes_ * 1'000'000 / static_cast<uint64_t>(elapsed);
   const uint64_t window = per_second * static_cast<uint64_t>(repair_window()) / 1'000'000;
-  cache_.reserve(static_cast<size_t>(window * 11 / 10) + PacketCache::kMaxPacket);
+  cache_.reserve(static_cast<size_t>(window) + PacketCache::kMaxPacket);
   rate_start_ = now;
   rate_bytes_ = 0;
 }
