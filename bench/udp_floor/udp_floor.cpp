@@ -53,12 +53,17 @@ int main(int argc, char** argv) {
   const char* ip = "127.0.0.1";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i];
-    if (k == "-n") receivers = std::atoi(argv[i + 1]);
-    else if (k == "--pps") pps = std::atoi(argv[i + 1]);
-    else if (k == "--seconds") seconds = std::atof(argv[i + 1]);
-    else if (k == "--ip") ip = argv[i + 1];
+    if (k == "-n")
+      receivers = std::atoi(argv[i + 1]);
+    else if (k == "--pps")
+      pps = std::atoi(argv[i + 1]);
+    else if (k == "--seconds")
+      seconds = std::atof(argv[i + 1]);
+    else if (k == "--ip")
+      ip = argv[i + 1];
     else {
-      std::fprintf(stderr, "usage: udp_floor [-n receivers] [--pps input packets/s] [--seconds s] [--ip addr]\n");
+      std::fprintf(stderr,
+                   "usage: udp_floor [-n receivers] [--pps input packets/s] [--seconds s] [--ip addr]\n");
       return 2;
     }
   }
@@ -113,7 +118,8 @@ int main(int argc, char** argv) {
   auto next = start;
   while (std::chrono::steady_clock::now() - start < std::chrono::duration<double>(seconds)) {
     for (size_t off = 0; off < msgs.size();) {
-      const int n = sendmmsg(tx, msgs.data() + off, static_cast<unsigned>(std::min<size_t>(128, msgs.size() - off)), 0);
+      const int n =
+          sendmmsg(tx, msgs.data() + off, static_cast<unsigned>(std::min<size_t>(128, msgs.size() - off)), 0);
       if (n <= 0) break;
       off += static_cast<size_t>(n);
       sent += static_cast<uint64_t>(n);
@@ -128,9 +134,10 @@ int main(int argc, char** argv) {
   drain.join();
   const double per_user = (u1 - u0) / static_cast<double>(sent) * 1e6;
   const double per_sys = (s1 - s0) / static_cast<double>(sent) * 1e6;
-  std::printf("{\"receivers\": %d, \"pps\": %d, \"sent\": %llu, \"received\": %llu, "
-              "\"user_us_per_datagram\": %.3f, \"sys_us_per_datagram\": %.3f, \"cpu_us_per_datagram\": %.3f}\n",
-              receivers, pps, static_cast<unsigned long long>(sent), static_cast<unsigned long long>(received.load()),
-              per_user, per_sys, per_user + per_sys);
+  std::printf(
+      "{\"receivers\": %d, \"pps\": %d, \"sent\": %llu, \"received\": %llu, "
+      "\"user_us_per_datagram\": %.3f, \"sys_us_per_datagram\": %.3f, \"cpu_us_per_datagram\": %.3f}\n",
+      receivers, pps, static_cast<unsigned long long>(sent), static_cast<unsigned long long>(received.load()),
+      per_user, per_sys, per_user + per_sys);
   return 0;
 }

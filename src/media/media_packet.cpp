@@ -7,20 +7,28 @@ namespace atrium::media {
 
 std::string_view to_string(Codec c) {
   switch (c) {
-    case Codec::kOpus: return "opus";
-    case Codec::kVP8: return "VP8";
-    case Codec::kVP9: return "VP9";
-    case Codec::kH264: return "H264";
-    case Codec::kAV1: return "AV1";
-    case Codec::kUnknown: break;
+    case Codec::kOpus:
+      return "opus";
+    case Codec::kVP8:
+      return "VP8";
+    case Codec::kVP9:
+      return "VP9";
+    case Codec::kH264:
+      return "H264";
+    case Codec::kAV1:
+      return "AV1";
+    case Codec::kUnknown:
+      break;
   }
   return "unknown";
 }
 
 Codec codec_from_name(std::string_view name) {
   auto eq = [&](std::string_view want) {
-    return name.size() == want.size() && std::equal(name.begin(), name.end(), want.begin(), [](char a, char b) {
-             return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+    return name.size() == want.size() &&
+           std::equal(name.begin(), name.end(), want.begin(), [](char a, char b) {
+             return std::tolower(static_cast<unsigned char>(a)) ==
+                    std::tolower(static_cast<unsigned char>(b));
            });
   };
   if (eq("opus")) return Codec::kOpus;

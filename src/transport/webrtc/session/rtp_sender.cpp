@@ -36,8 +36,9 @@ RtpSender::RtpSender(const NegotiatedMedia& m, core::LocalTrackId track)
       ssrc_(m.send ? m.send->ssrc : 0),
       rtx_ssrc_(m.send ? m.send->rtx_ssrc : 0),
       clock_rate_(m.codecs.empty() ? 90000 : m.codecs.front().clock_rate),
-      cache_(m.kind == media::MediaKind::kVideo ? PacketCache(kCacheSlotsVideo, kCacheBytesVideo, kCacheMaxBytesVideo)
-                                                : PacketCache(kCacheSlotsAudio, kCacheBytesAudio, kCacheMaxBytesAudio)) {}
+      cache_(m.kind == media::MediaKind::kVideo
+                 ? PacketCache(kCacheSlotsVideo, kCacheBytesVideo, kCacheMaxBytesVideo)
+                 : PacketCache(kCacheSlotsAudio, kCacheBytesAudio, kCacheMaxBytesAudio)) {}
 
 void RtpSender::size_cache(media::Micros now, size_t bytes) {
   if (rate_start_ < 0) rate_start_ = now;
