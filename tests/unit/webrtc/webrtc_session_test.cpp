@@ -419,6 +419,29 @@ class WebRtcSessionTest : public ::testing::Test {
     }
   }
 
+  // The compact NTP time of our next sender report on `ssrc`, as the client would read it (ticks `now_`).
+  std::optional<uint32_t> next_sender_report(uint32_t ssrc, media::Micros after) {
+    now_ += after;
+    session_->on_tick(now_);
+    std::optional<uint32_t> lsr;
+    each_sent_rtcp([&](const media::RtcpHeader& h) {
+      if (auto sr = media::SenderReportView::parse(h); sr && sr->sender_ssrc() == ssrc)
+        lsr = media::ntp_compact(sr->sender_info().ntp_time);
+    });
+    return lsr;
+  }
+  // The client's receiver report on `ssrc` about that SR, held `dlsr` (1/65536 s) before sending it.
+  void deliver_receiver_report(uint32_t ssrc, uint32_t lsr, uint32_t dlsr, uint32_t jitter = 0) {
+    media::ReportBlock rb;
+    rb.ssrc = ssrc;
+    rb.last_sr = lsr;
+    rb.delay_since_last_sr = dlsr;
+    rb.jitter = jitter;
+    std::vector<uint8_t> rr(128);
+    rr.resize(media::write_receiver_report(rr, kClientRtcpSsrc, std::span(&rb, 1)));
+    deliver(client_, srtcp(std::move(rr)));
+  }
+
   const NegotiatedMedia& video_media() const { return session_->config().media[1]; }
   const NegotiatedMedia& audio_media() const { return session_->config().media[0]; }
 
@@ -1046,13 +1069,7 @@ TEST_F(WebRtcSessionTest, TheRepairWindowFollowsTheViewersRoundTripAndJitter) {
   take_sent();
 
   // Our sender report, as the viewer would read it.
-  now_ += 1'000'000;
-  session_->on_tick(now_);
-  std::optional<uint32_t> lsr;
-  each_sent_rtcp([&](const media::RtcpHeader& h) {
-    if (auto sr = media::SenderReportView::parse(h); sr && sr->sender_ssrc() == ssrc)
-      lsr = media::ntp_compact(sr->sender_info().ntp_time);
-  });
+  const auto lsr = next_sender_report(ssrc, 1'000'000);
   ASSERT_TRUE(lsr);
 
   // Before any receiver report: the 1 s window; 1.2 s after sending, too old.
@@ -1062,14 +1079,7 @@ TEST_F(WebRtcSessionTest, TheRepairWindowFollowsTheViewersRoundTripAndJitter) {
 
   // The viewer's report 0.7 s after the SR, having held it 0.1 s: a 0.6 s round trip, 20 ms jitter.
   now_ += 500'000;
-  media::ReportBlock rb;
-  rb.ssrc = ssrc;
-  rb.last_sr = *lsr;
-  rb.delay_since_last_sr = 65536 / 10;
-  rb.jitter = 90000 / 50;
-  std::vector<uint8_t> rr(128);
-  rr.resize(media::write_receiver_report(rr, kClientRtcpSsrc, std::span(&rb, 1)));
-  deliver(client_, srtcp(std::move(rr)));
+  deliver_receiver_report(ssrc, *lsr, 65536 / 10, 90000 / 50);
 
   // 1.75 s after sending: within 3 x 0.6 s + 4 x jitter (smoothed in from 0) - answered.
   now_ += 50'000;
@@ -1098,23 +1108,11 @@ TEST_F(WebRtcSessionTest, APeersMeasuredRoundTripPacesTheRetriesOfItsPublishingS
   p.payload = kVp8KeyFrame;
   session_->on_endpoint_event(now_, eev::LocalMedia{1, p});
   take_sent();
-  now_ += 1'000'000;
-  session_->on_tick(now_);
-  std::optional<uint32_t> lsr;
-  each_sent_rtcp([&](const media::RtcpHeader& h) {
-    if (auto sr = media::SenderReportView::parse(h); sr && sr->sender_ssrc() == ssrc)
-      lsr = media::ntp_compact(sr->sender_info().ntp_time);
-  });
+  const auto lsr = next_sender_report(ssrc, 1'000'000);
   ASSERT_TRUE(lsr);
   // The client's report 0.5 s after our SR, having held it 0.1 s: a 0.4 s round trip.
   now_ += 500'000;
-  media::ReportBlock rb;
-  rb.ssrc = ssrc;
-  rb.last_sr = *lsr;
-  rb.delay_since_last_sr = 65536 / 10;
-  std::vector<uint8_t> rr(128);
-  rr.resize(media::write_receiver_report(rr, kClientRtcpSsrc, std::span(&rb, 1)));
-  deliver(client_, srtcp(std::move(rr)));
+  deliver_receiver_report(ssrc, *lsr, 65536 / 10);
 
   // What it publishes loses 101 and 102: asked for once at once ...
   deliver(client_, srtp(96, 100, 90000, kVideoSsrc, true, kVp8KeyFrame));
