@@ -801,6 +801,30 @@ TEST_F(WebRtcSessionTest, SubscribersBitrateBecomesARembLimitForThePublisher) {
   EXPECT_EQ(session_->stats().remb_out, 3u);
 }
 
+// A simulcast browser sends every layer below the one the subscribers take: the limit covers them too, or the
+// browser drops the very layer they want (Firefox kept its 720p layer off under a limit of that layer alone).
+TEST_F(WebRtcSessionTest, ASimulcastPublishersLimitLeavesRoomForItsLowerLayers) {
+  open(SessionKind::kPublish, whip_simulcast_offer(client_cert_->fingerprint_sha256()));
+  connect();
+  join_publish();
+  const std::string mid = "1";
+  const std::string rid = "l";
+  const std::array<media::RtpExtension, 2> ext{
+      {{4, {reinterpret_cast<const uint8_t*>(mid.data()), mid.size()}},
+       {10, {reinterpret_cast<const uint8_t*>(rid.data()), rid.size()}}}};
+  deliver(client_, srtp(96, 10, 0, 0x100, true, kVp8KeyFrame, ext));
+  take_events();
+  take_sent();
+  session_->on_endpoint_event(now_, eev::BitrateHint{video_track_, 900'000});
+  std::vector<uint64_t> rembs;
+  each_sent_rtcp([&](const media::RtcpHeader& h) {
+    if (auto r = media::RembView::parse(h)) rembs.push_back(r->bitrate_bps());
+  });
+  ASSERT_EQ(rembs.size(), 1u);
+  // 900k for the layer taken, 300k and 100k for the two below, 64k for the audio.
+  EXPECT_NEAR(static_cast<double>(rembs[0]), 1'364'000, 2'000);
+}
+
 TEST_F(WebRtcSessionTest, APublishersLostPacketsAreAskedForAgain) {
   open(SessionKind::kPublish);
   connect();

@@ -20,7 +20,7 @@ uint64_t PublisherRemb::cap(std::span<const RtpReceiver> receivers) {
     const uint32_t hint = r.bitrate_hint();
     if (hint == 0 || hint == std::numeric_limits<uint32_t>::max()) return kNoCap;
     any_video = true;
-    video += std::max<uint64_t>(hint, kMinVideoCap);
+    video += with_lower_layers(std::max<uint64_t>(hint, kMinVideoCap), r.layers());
   }
   if (!any_video) return kNoCap;
   return video + audio_tracks * kAudioAllowance;

@@ -32,6 +32,19 @@ class PublisherRemb {
   // Only when every video track has subscribers that told what they can take; a track nobody watches yet,
   // or one a subscriber takes without limit, leaves the publisher's own estimate alone.
   static uint64_t cap(std::span<const RtpReceiver> receivers);
+  // A simulcast publisher sends every layer below the one a subscriber takes, so a cap of only that layer's
+  // rate makes the browser drop it: Firefox turned its 720p layer off for good under such a cap (the viewer
+  // could never measure what it was not sent). The hint counts as the top of `layers`, each below it a third
+  // of the next (a quarter of the pixels costs about a third of the bits): hint x (1 + 1/3 + 1/9 ...).
+  static uint64_t with_lower_layers(uint64_t hint, uint8_t layers) {
+    uint64_t total = hint;
+    uint64_t below = hint;
+    for (uint8_t i = 1; i < layers; ++i) {
+      below /= 3;
+      total += below;
+    }
+    return total;
+  }
   void send(media::Micros now, std::span<const RtpReceiver> receivers, SrtpOutput& output, uint32_t rtcp_ssrc,
             WebRtcSessionStats& stats);
 
