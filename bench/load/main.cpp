@@ -6,11 +6,14 @@
 //
 // Phases: publisher connects; subscribers join one after another; wait until every one receives media;
 // warm-up; the measured window (server CPU from /proc/PID/stat at both ends, packets the subscribers got,
-// latency from the send time in each payload); stop; loss from the sequence numbers of each subscriber.
+// latency from the send time in each payload); stop; loss from the sequence numbers of each subscriber. Each
+// subscriber's time to first video (its media connect to its first video RTP packet) is reported as p50, p99
+// and max over the subscribers.
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <future>
@@ -98,6 +101,14 @@ double percentile_us(const std::vector<uint64_t>& h, double p) {
     if (seen > want) return static_cast<double>(i) * 10 + 5;
   }
   return static_cast<double>(h.size()) * 10;
+}
+
+// Nearest-rank percentile of `v` (sorted in place), or -1 for none.
+double percentile(std::vector<double>& v, double p) {
+  if (v.empty()) return -1;
+  std::sort(v.begin(), v.end());
+  const auto rank = static_cast<size_t>(std::ceil(p * static_cast<double>(v.size())));
+  return v[std::clamp<size_t>(rank, 1, v.size()) - 1];
 }
 
 class Progress {
@@ -188,7 +199,7 @@ int run(const Options& o) {
     }
     const double join_s = std::chrono::duration<double>(Clock::now() - join_start).count();
 
-    // Every subscriber connected and receiving.
+    // Every subscriber connected and receiving, video included.
     const auto wait_limit = std::chrono::milliseconds(15000 + 50 * o.subscribers);
     const auto deadline = Clock::now() + wait_limit;
     for (;;) {
@@ -196,24 +207,39 @@ int run(const Options& o) {
       for (auto& s : subs) {
         if (s->failed()) throw std::runtime_error(s->failure());
         connected += s->connected();
-        receiving += s->received() > 0;
+        receiving += s->received() > 0 && s->first_video_ns() >= 0;
       }
       progress.line("connected " + std::to_string(connected) + "/" + std::to_string(subs.size()) +
-                    ", receiving " + std::to_string(receiving));
+                    ", receiving video " + std::to_string(receiving));
       if (receiving == o.subscribers) break;
       if (Clock::now() > deadline) {
         std::string who;
         for (auto& s : subs)
-          if (s->received() == 0)
+          if (s->received() == 0 || s->first_video_ns() < 0)
             who += (who.empty() ? "" : ", ") + s->name() + (s->connected() ? "" : " (not connected)");
         throw std::runtime_error(std::to_string(o.subscribers - receiving) + " of " +
-                                 std::to_string(o.subscribers) + " subscribers received nothing within " +
+                                 std::to_string(o.subscribers) + " subscribers received no video within " +
                                  std::to_string(wait_limit.count() / 1000) + " s: " + who.substr(0, 400));
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    progress.done(std::to_string(o.subscribers) + " subscribers joined in " +
-                  std::to_string(join_s).substr(0, 5) + " s and receive");
+    // Time to first video, per subscriber.
+    std::vector<double> first_video_ms;
+    for (auto& s : subs)
+      first_video_ms.push_back(static_cast<double>(s->first_video_ns()) / 1e6);
+    const double first_video_max =
+        first_video_ms.empty() ? -1 : *std::max_element(first_video_ms.begin(), first_video_ms.end());
+    const double first_video_p50 = percentile(first_video_ms, 0.50);
+    const double first_video_p99 = percentile(first_video_ms, 0.99);
+    {
+      std::ostringstream l;
+      l << std::fixed;
+      l.precision(1);
+      l << o.subscribers << " subscribers joined in " << std::to_string(join_s).substr(0, 5)
+        << " s and receive; first video after connect p50 " << first_video_p50 << " ms, p99 "
+        << first_video_p99 << " ms, max " << first_video_max << " ms";
+      progress.done(l.str());
+    }
     std::this_thread::sleep_for(std::chrono::duration<double>(o.warmup));
 
     // The measured window.
@@ -284,6 +310,10 @@ int run(const Options& o) {
     r["subscribers"] = o.subscribers;
     r["duration_s"] = window;
     r["join_s"] = join_s;
+    // From each subscriber's media connect (DTLS done) to its first video RTP packet, over the subscribers.
+    r["first_video_p50_ms"] = first_video_p50;
+    r["first_video_p99_ms"] = first_video_p99;
+    r["first_video_max_ms"] = first_video_max;
     r["video_kbps"] = o.media.video_kbps;
     r["video_pps"] = o.media.video_pps;
     r["audio"] = o.media.audio;
@@ -309,7 +339,8 @@ int run(const Options& o) {
     summary << o.server << " N=" << o.subscribers << ": " << r["forwarded_pps"].get<double>()
             << " pkt/s forwarded, loss " << 100 * r["loss_ratio"].get<double>() << " %, p50 "
             << r["latency_p50_us"].get<double>() / 1000 << " ms, p99 "
-            << r["latency_p99_us"].get<double>() / 1000 << " ms";
+            << r["latency_p99_us"].get<double>() / 1000 << " ms, first video p50 " << first_video_p50
+            << " ms, p99 " << first_video_p99 << " ms";
     if (r.contains("server_cpu_s"))
       summary << ", server CPU " << r["server_cpu_percent"].get<double>()
               << " % = " << r["server_cpu_us_per_forwarded_packet"].get<double>() << " us/packet";

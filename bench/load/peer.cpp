@@ -252,6 +252,7 @@ void Peer::on_connected() {
     fail("SRTP: " + error);
     return;
   }
+  connected_ns_ = steady_ns();
   connected_.store(true);
   if (role_ == Role::kPublisher) {
     const int64_t now = steady_ns();
@@ -381,6 +382,8 @@ void Peer::on_rtp(std::span<uint8_t> data) {
   auto pkt = media::RtpPacket::parse(data.first(len));
   if (!pkt) return;
   const int64_t now = steady_ns();
+  if (first_video_ns_.load(std::memory_order_relaxed) < 0 && pkt->payload_type() == remote_.video_pt)
+    first_video_ns_.store(now - connected_ns_, std::memory_order_relaxed);
   const uint32_t ssrc = pkt->ssrc();
   SeqTrack* t = nullptr;
   for (auto& s : tracks_)

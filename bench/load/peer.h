@@ -78,6 +78,9 @@ class Peer {
   uint64_t late() const;  // arrived after a later sequence number (reordered or duplicated)
   uint64_t sent() const { return sent_.load(std::memory_order_relaxed); }  // publisher
   uint64_t keyframes_requested() const { return keyframe_requests_.load(std::memory_order_relaxed); }
+  // Subscriber, from any thread: nanoseconds from its media connect (DTLS done, SRTP keys in place) to the
+  // first video RTP packet it received (the server's payload type), or -1 before that packet.
+  int64_t first_video_ns() const { return first_video_ns_.load(std::memory_order_relaxed); }
 
  private:
   struct SeqTrack {
@@ -150,6 +153,8 @@ class Peer {
   // subscriber
   std::vector<SeqTrack> tracks_;
   uint64_t rtp_seen_ = 0;
+  int64_t connected_ns_ = 0;
+  std::atomic<int64_t> first_video_ns_{-1};
   std::atomic<uint64_t> received_{0};
   std::atomic<uint64_t> window_received_{0};
 };

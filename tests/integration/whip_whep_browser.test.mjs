@@ -60,6 +60,9 @@ async function publishAndWatch(codec) {
       assert.equal((await viewerCodec(b))?.toLowerCase(), `video/${codec.toLowerCase()}`);
       assert.equal(await metric(server, 'atrium_webrtc_sessions'), 2);
       assert.ok(await metric(server, 'atrium_rtp_packets_sent_total') > 100);
+      // The viewer's time from its media connect to its first video packet: one observation (the publisher sends
+      // nothing to its client, so none for it).
+      assert.equal(await metric(server, 'atrium_viewer_first_video_seconds_count'), 1);
 
       // The publisher leaves: its session is gone and the viewer's media stops.
       await a.evaluate(async () => { await window.pub.stop(); });

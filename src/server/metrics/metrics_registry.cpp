@@ -53,7 +53,40 @@ std::string render_labels(const MetricLabels& labels) {
   return out + '}';
 }
 
+// A histogram series' labels with le="bound" added last.
+std::string with_le(const std::string& labels, const std::string& le) {
+  const std::string pair = "le=\"" + le + '"';
+  if (labels.empty()) return '{' + pair + '}';
+  return labels.substr(0, labels.size() - 1) + ',' + pair + '}';
+}
+
 }  // namespace
+
+Histogram::Histogram(std::vector<double> bounds)
+    : bounds_(std::move(bounds)),
+      counts_(std::make_unique<std::atomic<std::uint64_t>[]>(bounds_.size() + 1)) {
+  if (bounds_.empty()) throw std::invalid_argument("a histogram needs at least one bucket bound");
+  for (std::size_t i = 0; i < bounds_.size(); ++i) {
+    if (!std::isfinite(bounds_[i]) || (i > 0 && bounds_[i] <= bounds_[i - 1]))
+      throw std::invalid_argument("histogram bounds must be finite and strictly ascending");
+  }
+}
+
+void Histogram::observe(double value) {
+  if (std::isnan(value)) return;
+  std::size_t i = 0;
+  while (i < bounds_.size() && value > bounds_[i])
+    ++i;
+  counts_[i].fetch_add(1, std::memory_order_relaxed);
+  sum_.fetch_add(value, std::memory_order_relaxed);
+}
+
+std::uint64_t Histogram::count() const {
+  std::uint64_t n = 0;
+  for (std::size_t i = 0; i <= bounds_.size(); ++i)
+    n += bucket(i);
+  return n;
+}
 
 bool is_valid_metric_name(const std::string& name) {
   return is_valid_name(name, true);
@@ -77,7 +110,7 @@ MetricsRegistry::Series& MetricsRegistry::series_for(const std::string& name, co
   for (auto& series : family.series) {
     if (series.labels == rendered) return series;
   }
-  family.series.push_back(Series{rendered, nullptr, nullptr, {}});
+  family.series.push_back(Series{rendered, nullptr, nullptr, nullptr, {}});
   return family.series.back();
 }
 
@@ -98,8 +131,23 @@ Gauge& MetricsRegistry::gauge(const std::string& name, const std::string& help, 
   return *series.gauge;
 }
 
+Histogram& MetricsRegistry::histogram(const std::string& name, const std::string& help,
+                                      const std::vector<double>& bounds, const MetricLabels& labels) {
+  std::lock_guard lock(mutex_);
+  Series& series = series_for(name, help, MetricType::kHistogram, labels);
+  if (series.histogram) {
+    if (series.histogram->bounds() != bounds)
+      throw std::invalid_argument("histogram " + name + " registered again with other bounds");
+    return *series.histogram;
+  }
+  series.histogram = &histograms_.emplace_back(bounds);
+  return *series.histogram;
+}
+
 void MetricsRegistry::callback(const std::string& name, const std::string& help, MetricType type,
                                std::function<double()> read, const MetricLabels& labels) {
+  if (type == MetricType::kHistogram)
+    throw std::invalid_argument("histogram " + name + " cannot be a callback");
   std::lock_guard lock(mutex_);
   Series& series = series_for(name, help, type, labels);
   if (series.counter || series.gauge)
@@ -119,14 +167,37 @@ std::string MetricsRegistry::series_value(const Series& series) {
   }
 }
 
+void MetricsRegistry::render_histogram(std::string& out, const std::string& name, const Series& series) {
+  const Histogram& h = *series.histogram;
+  // One read of every bucket, so that the cumulative buckets, +Inf and _count agree.
+  std::vector<std::uint64_t> counts(h.bounds().size() + 1);
+  for (std::size_t i = 0; i < counts.size(); ++i)
+    counts[i] = h.bucket(i);
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    cumulative += counts[i];
+    const std::string le = i < h.bounds().size() ? format_metric_value(h.bounds()[i]) : "+Inf";
+    out += name + "_bucket" + with_le(series.labels, le) + ' ' + std::to_string(cumulative) + '\n';
+  }
+  out += name + "_sum" + series.labels + ' ' + format_metric_value(h.sum()) + '\n';
+  out += name + "_count" + series.labels + ' ' + std::to_string(cumulative) + '\n';
+}
+
 std::string MetricsRegistry::render() const {
   std::lock_guard lock(mutex_);
   std::string out;
   for (const auto& [name, family] : families_) {
+    const char* type = family.type == MetricType::kCounter ? " counter\n"
+                       : family.type == MetricType::kGauge ? " gauge\n"
+                                                           : " histogram\n";
     out += "# HELP " + name + ' ' + escape(family.help, false) + '\n';
-    out += "# TYPE " + name + (family.type == MetricType::kCounter ? " counter\n" : " gauge\n");
+    out += "# TYPE " + name + type;
     for (const auto& series : family.series) {
-      out += name + series.labels + ' ' + series_value(series) + '\n';
+      if (series.histogram) {
+        render_histogram(out, name, series);
+      } else {
+        out += name + series.labels + ' ' + series_value(series) + '\n';
+      }
     }
   }
   return out;

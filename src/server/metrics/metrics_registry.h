@@ -1,10 +1,12 @@
-// Named counters and gauges, rendered in the Prometheus text exposition format (version 0.0.4) for GET
-// /metrics. Modules add theirs with one line:
+// Named counters, gauges and histograms, rendered in the Prometheus text exposition format (version 0.0.4)
+// for GET /metrics. Modules add theirs with one line:
 //   auto& sent = registry.counter("atrium_rtp_packets_sent_total", "RTP packets sent", {{"worker", "0"}});
 //   sent.inc();                                              // hot path: one relaxed atomic add
 //   registry.gauge_callback("atrium_rooms", "Rooms on this node", [&] { return double(rooms.load()); });
-// Registration takes a lock and may allocate; updating a counter or gauge never does. Callbacks run at scrape
-// time on the HTTP thread, so they must only read thread-safe state (atomics).
+//   auto& wait = registry.histogram("atrium_wait_seconds", "Waits", {0.1, 0.5, 1});
+//   wait.observe(0.3);                                       // a few relaxed atomic adds
+// Registration takes a lock and may allocate; updating a counter, gauge or histogram never does. Callbacks
+// run at scrape time on the HTTP thread, so they must only read thread-safe state (atomics).
 #pragma once
 
 #include <atomic>
@@ -12,6 +14,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -40,7 +43,32 @@ class Gauge {
   std::atomic<double> value_{0};
 };
 
-enum class MetricType { kCounter, kGauge };
+// Observations counted into fixed buckets: upper bounds given once, strictly ascending and finite, plus the
+// +Inf bucket. observe() finds the bucket by a linear search over the bounds (a dozen or so) and does two
+// relaxed atomic adds; it never allocates or locks. A scrape may see an observation in count but not yet in
+// sum.
+class Histogram {
+ public:
+  // Throws std::invalid_argument for bounds that are empty, not finite or not strictly ascending.
+  explicit Histogram(std::vector<double> bounds);
+  Histogram(const Histogram&) = delete;
+  Histogram& operator=(const Histogram&) = delete;
+
+  // NaN is ignored; anything above the last bound lands in +Inf.
+  void observe(double value);
+  const std::vector<double>& bounds() const { return bounds_; }
+  // Observations in bucket i alone (not cumulative); i == bounds().size() is +Inf.
+  std::uint64_t bucket(std::size_t i) const { return counts_[i].load(std::memory_order_relaxed); }
+  std::uint64_t count() const;  // every bucket
+  double sum() const { return sum_.load(std::memory_order_relaxed); }
+
+ private:
+  std::vector<double> bounds_;
+  std::unique_ptr<std::atomic<std::uint64_t>[]> counts_;  // bounds_.size() + 1
+  std::atomic<double> sum_{0};
+};
+
+enum class MetricType { kCounter, kGauge, kHistogram };
 
 class MetricsRegistry {
  public:
@@ -49,6 +77,10 @@ class MetricsRegistry {
   // error).
   Counter& counter(const std::string& name, const std::string& help, const MetricLabels& labels = {});
   Gauge& gauge(const std::string& name, const std::string& help, const MetricLabels& labels = {});
+  // Rendered as <name>_bucket{le="..."} (cumulative), <name>_sum and <name>_count. The same series registered
+  // again must have the same bounds.
+  Histogram& histogram(const std::string& name, const std::string& help, const std::vector<double>& bounds,
+                       const MetricLabels& labels = {});
   // A series whose value is computed at scrape time.
   void callback(const std::string& name, const std::string& help, MetricType type,
                 std::function<double()> read, const MetricLabels& labels = {});
@@ -67,6 +99,7 @@ class MetricsRegistry {
     std::string labels;  // already rendered: {a="b",c="d"} or empty
     Counter* counter = nullptr;
     Gauge* gauge = nullptr;
+    Histogram* histogram = nullptr;
     std::function<double()> read;
   };
   struct Family {
@@ -76,6 +109,7 @@ class MetricsRegistry {
   };
 
   static std::string series_value(const Series& series);
+  static void render_histogram(std::string& out, const std::string& name, const Series& series);
   Series& series_for(const std::string& name, const std::string& help, MetricType type,
                      const MetricLabels& labels);
 
@@ -83,6 +117,7 @@ class MetricsRegistry {
   std::map<std::string, Family> families_;
   std::deque<Counter> counters_;  // deque: references stay valid as it grows
   std::deque<Gauge> gauges_;
+  std::deque<Histogram> histograms_;
 };
 
 // Helpers shared with the tests.

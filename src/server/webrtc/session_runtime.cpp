@@ -103,12 +103,24 @@ void SessionRuntime::tick(int64_t now) {
   table_.for_each([&](SessionEntry& e) {
     e.session->on_tick(now);
     if (e.pending && e.session->media_connected()) e.pending = {};
+    count_first_video(e);
     counter_sync_.sync(&e, e.session->counters());
     pending_.push_back(&e);
   });
   pump(now, nullptr);
   reap(now);
   table_.prune_recent(now);
+}
+
+void SessionRuntime::count_first_video(SessionEntry& e) {
+  // Both times are the transport's own (the `now` of the datagram and of the packet), so how late the tick
+  // looks does not matter; once per media connection (an SDK session that replaces its connection counts
+  // again).
+  const auto connected = e.session->connected_at();
+  const auto first = e.session->first_video_sent();
+  if (!connected || !first || e.first_video_counted == connected || !counters_.first_video) return;
+  e.first_video_counted = connected;
+  counters_.first_video->observe(static_cast<double>(*first - *connected) / 1e6);
 }
 
 void SessionRuntime::reap(int64_t now) {
@@ -120,6 +132,7 @@ void SessionRuntime::remove(int64_t now, SessionEntry& e) {
   if (table_.find(e.id) != &e) return;
   if (e.whip) e.whip->answer_if_decided(true);  // a POST still waiting: refused, or the session ended first
   send_batch();                                 // the batch may point into this session's queue
+  count_first_video(e);
   counter_sync_.sync(&e, e.session->counters());
   counter_sync_.forget(&e);
   spdlog::info("webrtc: session {} closed ({}): {}", e.id, e.description, e.session->close_reason());

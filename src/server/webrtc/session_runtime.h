@@ -56,6 +56,8 @@ class SessionRuntime {
  private:
   void on_datagram(int64_t now, const webrtc::SocketAddress& from, std::span<uint8_t> data);
   void tick(int64_t now);
+  // Adds the session's time to first video to the histogram, once it has one.
+  void count_first_video(SessionEntry& e);
 
   WorkerCore& core_;
   WebRtcCounters& counters_;

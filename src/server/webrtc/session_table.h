@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -36,6 +37,8 @@ struct SessionEntry {
   std::string description;        // for logs: "whip room/peer"
   PendingSessions::Slot pending;  // held until the session connects (dropped then, or with the entry)
   UdpPort::Outbox out;            // its datagrams in the port's send batch
+  // The media connection (its connected_at()) whose time to first video the histogram has counted.
+  std::optional<int64_t> first_video_counted;
 
   // The table's own: what it indexed this session under.
   std::string ufrag;

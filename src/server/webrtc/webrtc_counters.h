@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <unordered_map>
+#include <vector>
 
 #include "server/metrics/metrics_registry.h"
 #include "transport/webrtc/session/session_counters.h"
@@ -21,7 +22,13 @@ struct WebRtcCounters {
   std::atomic<uint64_t> unmatched{0};  // datagrams that matched no session
   // What every session of the worker counted, one total per webrtc::kSessionCounters entry.
   std::array<std::atomic<uint64_t>, webrtc::kSessionCounters.size()> session{};
+  // atrium_viewer_first_video_seconds, shared by every worker (set by WebRtcService; null: not counted).
+  Histogram* first_video = nullptr;
 };
+
+// Bucket bounds of atrium_viewer_first_video_seconds: from a viewer's media connect (ICE and DTLS done) to
+// its first video packet sent, i.e. mostly the wait for the publisher's next key frame.
+inline const std::vector<double> kFirstVideoBuckets = {0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10};
 
 // The worker's counters as Prometheus metrics, labelled with the worker.
 void register_webrtc_metrics(MetricsRegistry& metrics, const WebRtcCounters& c, const MetricLabels& worker);

@@ -108,9 +108,15 @@ WebRtcService::WebRtcService(const ServerConfig& config, MetricsRegistry& metric
   } else {
     candidate_ips_ = machine_addresses();
   }
+  Histogram& first_video = metrics.histogram(
+      "atrium_viewer_first_video_seconds",
+      "seconds from a session's media connect (ICE and DTLS done, SRTP keys in place) to its first video RTP "
+      "packet sent (WHEP viewers and SDK sessions that receive video)",
+      kFirstVideoBuckets);
   for (int i = 0; i < config.workers; ++i) {
     counters_.emplace_back();
     WebRtcCounters& c = counters_.back();
+    c.first_video = &first_video;
     register_webrtc_metrics(metrics, c, MetricLabels{{"worker", std::to_string(i)}});
   }
 }

@@ -82,6 +82,13 @@ class SdkSession final : public webrtc::UdpSession {
   const std::string& ice_ufrag() const override;
   bool closed() const override { return closed_; }
   bool media_connected() const override { return media_ && media_->media_connected(); }
+  // Of the current peer connection (a new offer on resume starts over).
+  std::optional<media::Micros> connected_at() const override {
+    return media_ ? media_->connected_at() : std::nullopt;
+  }
+  std::optional<media::Micros> first_video_sent() const override {
+    return media_ ? media_->first_video_sent() : std::nullopt;
+  }
   const std::string& close_reason() const override { return close_reason_; }
   webrtc::WebRtcSessionStats counters() const override;
 

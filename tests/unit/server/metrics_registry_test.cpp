@@ -3,6 +3,8 @@
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -92,6 +94,73 @@ TEST(MetricsRegistry, GaugeAddIsAtomic) {
   gauge.add(1.5);
   gauge.add(-0.5);
   EXPECT_DOUBLE_EQ(gauge.value(), 1.0);
+}
+
+TEST(MetricsRegistry, HistogramBucketsAreCumulativeWithSumAndCount) {
+  MetricsRegistry registry;
+  auto& h = registry.histogram("atrium_wait_seconds", "Waits", {0.25, 0.5, 2});
+  h.observe(0.125);
+  h.observe(0.25);  // on a bound: that bucket (le is "less or equal")
+  h.observe(0.375);
+  h.observe(7);             // past the last bound: +Inf only
+  h.observe(std::nan(""));  // ignored
+  EXPECT_EQ(h.count(), 4u);
+  EXPECT_EQ(h.bucket(0), 2u);
+  EXPECT_EQ(h.bucket(3), 1u);
+  EXPECT_EQ(registry.render(),
+            "# HELP atrium_wait_seconds Waits\n"
+            "# TYPE atrium_wait_seconds histogram\n"
+            "atrium_wait_seconds_bucket{le=\"0.25\"} 2\n"
+            "atrium_wait_seconds_bucket{le=\"0.5\"} 3\n"
+            "atrium_wait_seconds_bucket{le=\"2\"} 3\n"
+            "atrium_wait_seconds_bucket{le=\"+Inf\"} 4\n"
+            "atrium_wait_seconds_sum 7.75\n"
+            "atrium_wait_seconds_count 4\n");
+}
+
+TEST(MetricsRegistry, HistogramLabelsComeBeforeLe) {
+  MetricsRegistry registry;
+  auto& h = registry.histogram("h", "H", {1}, {{"worker", "0"}});
+  EXPECT_EQ(&registry.histogram("h", "H", {1}, {{"worker", "0"}}), &h);
+  h.observe(0.5);
+  EXPECT_EQ(registry.render(),
+            "# HELP h H\n"
+            "# TYPE h histogram\n"
+            "h_bucket{worker=\"0\",le=\"1\"} 1\n"
+            "h_bucket{worker=\"0\",le=\"+Inf\"} 1\n"
+            "h_sum{worker=\"0\"} 0.5\n"
+            "h_count{worker=\"0\"} 1\n");
+}
+
+TEST(MetricsRegistry, HistogramRejectsBadBoundsAndConflicts) {
+  MetricsRegistry registry;
+  EXPECT_THROW(registry.histogram("a", "x", {}), std::invalid_argument);
+  EXPECT_THROW(registry.histogram("b", "x", {1, 1}), std::invalid_argument);
+  EXPECT_THROW(registry.histogram("c", "x", {2, 1}), std::invalid_argument);
+  EXPECT_THROW(registry.histogram("d", "x", {1, std::numeric_limits<double>::infinity()}),
+               std::invalid_argument);
+  registry.histogram("h", "x", {1, 2});
+  EXPECT_THROW(registry.histogram("h", "x", {1, 3}), std::invalid_argument);
+  EXPECT_THROW(registry.gauge("h", "x"), std::invalid_argument);
+  EXPECT_THROW(registry.callback("k", "x", MetricType::kHistogram, [] { return 0.0; }),
+               std::invalid_argument);
+}
+
+TEST(MetricsRegistry, HistogramObservesFromManyThreads) {
+  MetricsRegistry registry;
+  auto& h = registry.histogram("h", "H", {0.5, 1.5});
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 10000; ++i)
+        h.observe(i % 2 == 0 ? 0.25 : 1.0);
+    });
+  for (auto& t : threads)
+    t.join();
+  EXPECT_EQ(h.count(), 40000u);
+  EXPECT_EQ(h.bucket(0), 20000u);
+  EXPECT_EQ(h.bucket(1), 20000u);
+  EXPECT_DOUBLE_EQ(h.sum(), 25000.0);
 }
 
 }  // namespace

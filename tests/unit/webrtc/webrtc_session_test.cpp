@@ -941,6 +941,43 @@ TEST_F(WebRtcSessionTest, LocalMediaBecomesRtpWithTheNegotiatedPayloadTypeAndOur
   EXPECT_EQ(session_->stats().codec_mismatch, 1u);
 }
 
+TEST_F(WebRtcSessionTest, ConnectTimeAndFirstVideoSentAreTheTransportsNow) {
+  open(SessionKind::kSubscribe);
+  EXPECT_FALSE(session_->connected_at());
+  connect();
+  take_events();
+  ASSERT_TRUE(session_->connected_at());
+  EXPECT_EQ(*session_->connected_at(), now_);
+  const Micros connected = now_;
+  media::MediaPacket p;
+  // Audio first: not video, so not the first video packet.
+  now_ += 40'000;
+  p.codec = media::Codec::kOpus;
+  p.payload = kOpusFrame;
+  session_->on_endpoint_event(now_, eev::LocalMedia{1, p});
+  EXPECT_EQ(take_sent().size(), 1u);
+  EXPECT_FALSE(session_->first_video_sent());
+  // A video packet in a codec the viewer did not accept is not sent either.
+  now_ += 10'000;
+  p.codec = media::Codec::kH264;
+  p.payload = kVp8KeyFrame;
+  session_->on_endpoint_event(now_, eev::LocalMedia{2, p});
+  EXPECT_FALSE(session_->first_video_sent());
+  now_ += 250'000;
+  p.codec = media::Codec::kVP8;
+  p.keyframe = true;
+  p.seq = 10;
+  session_->on_endpoint_event(now_, eev::LocalMedia{2, p});
+  EXPECT_EQ(take_sent().size(), 1u);
+  ASSERT_TRUE(session_->first_video_sent());
+  EXPECT_EQ(*session_->first_video_sent() - connected, 300'000);
+  // Later packets leave it as it was.
+  now_ += 33'000;
+  p.seq = 11;
+  session_->on_endpoint_event(now_, eev::LocalMedia{2, p});
+  EXPECT_EQ(*session_->first_video_sent() - connected, 300'000);
+}
+
 TEST_F(WebRtcSessionTest, ViewerFeedbackDrivesTheEstimateAndProbingPadsOnTheRtxStream) {
   open(SessionKind::kSubscribe, whep_twcc_offer(client_cert_->fingerprint_sha256()));
   connect();

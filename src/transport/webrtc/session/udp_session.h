@@ -34,6 +34,11 @@ class UdpSession {
   virtual bool closed() const = 0;
   // ICE and DTLS are done (SRTP keys in place): the runtime stops counting it as a pending session.
   virtual bool media_connected() const = 0;
+  // When media connected (the `now` of the DTLS datagram that put the SRTP keys in place), and when the first
+  // video RTP packet left after that: the runtime's time-to-first-video histogram is the difference. Unset
+  // until then; a session that sends no video never sets the second.
+  virtual std::optional<media::Micros> connected_at() const = 0;
+  virtual std::optional<media::Micros> first_video_sent() const = 0;
   virtual const std::string& close_reason() const = 0;
   // For the runtime's metrics: the session's counters so far (see WebRtcSessionStats).
   virtual struct WebRtcSessionStats counters() const = 0;

@@ -214,6 +214,7 @@ void WebRtcSession::on_dtls(media::Micros now, const SocketAddress&, std::span<u
     }
     output_.set_srtp(srtp_.get());
     state_ = SessionState::kConnected;
+    connected_at_ = now;
     maybe_publish();
     // Anything sent before SRTP was up was lost; start every local track on a key frame.
     for (const auto& s : senders_)
@@ -351,7 +352,10 @@ void WebRtcSession::on_report_block(media::Micros now, const media::ReportBlock&
 
 void WebRtcSession::send_media(media::Micros now, const core::eev::LocalMedia& m) {
   if (!srtp_ || m.id == 0 || m.id > senders_.size()) return;
-  senders_[m.id - 1].send(now, m.packet, output_, stats_);
+  RtpSender& sender = senders_[m.id - 1];
+  sender.send(now, m.packet, output_, stats_);
+  if (!first_video_sent_ && sender.sent_any() && sender.media().kind == media::MediaKind::kVideo)
+    first_video_sent_ = now;
 }
 
 void WebRtcSession::request_keyframe(core::RemoteTrackId id, uint8_t layer) {

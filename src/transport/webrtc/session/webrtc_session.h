@@ -92,6 +92,8 @@ class WebRtcSession final : public UdpSession {
   const std::string& ice_ufrag() const override { return ice_.local().ufrag; }
   bool closed() const override { return state_ == SessionState::kClosed; }
   bool media_connected() const override { return state_ == SessionState::kConnected; }
+  std::optional<media::Micros> connected_at() const override { return connected_at_; }
+  std::optional<media::Micros> first_video_sent() const override { return first_video_sent_; }
   const std::string& close_reason() const override { return close_reason_; }
   WebRtcSessionStats counters() const override { return stats_; }
 
@@ -151,6 +153,8 @@ class WebRtcSession final : public UdpSession {
   SessionState state_ = SessionState::kNew;
   std::string close_reason_;
   media::Micros created_;
+  std::optional<media::Micros> connected_at_;
+  std::optional<media::Micros> first_video_sent_;
   bool joined_ = false;
   bool join_failed_ = false;
   core::ErrorCode join_error_ = core::ErrorCode::kInvalidArgument;
