@@ -96,11 +96,14 @@ void BitrateAllocator::rebuild_ladder(Track& t) {
     for (int tl = 0; tl <= max_t; ++tl)
       add(static_cast<uint8_t>(s), static_cast<uint8_t>(tl), row[static_cast<size_t>(tl)]);
   }
-  std::sort(t.ladder.begin(), t.ladder.begin() + t.ladder_size, [](const Rung& a, const Rung& b) {
-    if (a.bps != b.bps) return a.bps < b.bps;
-    if (a.layer.spatial != b.layer.spatial) return a.layer.spatial < b.layer.spatial;
-    return a.layer.temporal < b.layer.temporal;
-  });
+  // The rungs stay in the publisher's order (spatial layers as its rids rank them, temporal layers within),
+  // not sorted by measured bitrate: a layer measured too low (it has barely started, or its encoder is
+  // starved for a moment) must not become the cheap first rung. A rung costs at least what the one below it
+  // costs, so climbing never looks free.
+  for (int i = 1; i < t.ladder_size; ++i) {
+    auto& rung = t.ladder[static_cast<size_t>(i)];
+    rung.bps = std::max(rung.bps, t.ladder[static_cast<size_t>(i - 1)].bps);
+  }
 }
 
 void BitrateAllocator::set_estimate(media::Micros now, uint64_t bps) {

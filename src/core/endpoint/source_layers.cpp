@@ -35,24 +35,17 @@ bool SourceLayers::any_seen() const {
 
 int SourceLayers::highest_arriving(media::Micros now) const {
   for (int s = kMaxSpatialLayers - 1; s > 0; --s)
-    if (seen_[static_cast<size_t>(s)] && now - last_seen_[static_cast<size_t>(s)] < kLayerGone) return s;
+    if (steady(now, s)) return s;
   return 0;
 }
 
 LayerBitrates SourceLayers::bitrates(media::Micros now, bool per_temporal) {
   LayerBitrates out;
   for (size_t s = 0; s < kMaxSpatialLayers; ++s) {
+    if (!steady(now, static_cast<int>(s))) continue;
     uint32_t cumulative = 0;
     for (size_t t = 0; t < kMaxTemporalLayers; ++t) {
-      uint32_t bps = meter_.bps(now, static_cast<uint8_t>(s), static_cast<uint8_t>(t));
-      if (bps > 0) {
-        remembered_.bps[s][t] = bps;
-        remembered_at_[s][t] = now;
-      } else if (remembered_.bps[s][t] > 0 && now - remembered_at_[s][t] < kRememberBitrate) {
-        bps = remembered_.bps[s][t];
-      } else {
-        remembered_.bps[s][t] = 0;
-      }
+      const uint32_t bps = meter_.bps(now, static_cast<uint8_t>(s), static_cast<uint8_t>(t));
       if (bps == 0) continue;
       measured_ = true;
       cumulative += bps;

@@ -38,13 +38,17 @@ class LayerMeter {
 
 class SourceLayers {
  public:
-  // A spatial layer with no packet for this long is not "arriving" any more (the publisher stopped it).
-  static constexpr media::Micros kLayerGone = 2'000'000;
-  // A layer that stopped arriving keeps its last measured bitrate this long: an estimate is better than 0.
-  static constexpr media::Micros kRememberBitrate = 5'000'000;
+  // A spatial layer with no packet for this long has stopped (the publisher turned it off): it leaves the
+  // ladder at once. A browser sends every layer at 7.5 fps or more, so this is several frames' silence.
+  static constexpr media::Micros kLayerStopped = 500'000;
+  // A layer (re)joins only once it has arrived without a stop this long: its bitrate is then measured over
+  // a full meter window, so a layer that just started (or just came back) is never taken for a cheap one,
+  // and a new viewer starts on a layer that is really flowing (the lowest, until the others are steady).
+  static constexpr media::Micros kSteadyAfter = 1'000'000;
 
   void on_packet(media::Micros now, uint8_t spatial, uint8_t temporal, size_t bytes) {
     meter_.add(now, spatial, temporal, bytes);
+    if (!seen_[spatial] || now - last_seen_[spatial] >= kLayerStopped) run_start_[spatial] = now;
     last_seen_[spatial] = now;
     seen_[spatial] = true;
     if (temporal > max_temporal_[spatial]) max_temporal_[spatial] = temporal;
@@ -52,13 +56,18 @@ class SourceLayers {
   void reset() { *this = SourceLayers{}; }
 
   bool any_seen() const;
-  // The highest spatial layer still arriving (0 when none is).
+  // Arriving, and steadily for kSteadyAfter.
+  bool steady(media::Micros now, int spatial) const {
+    const auto s = static_cast<size_t>(spatial);
+    return seen_[s] && now - last_seen_[s] < kLayerStopped && now - run_start_[s] >= kSteadyAfter;
+  }
+  // The highest spatial layer arriving steadily (0 when none is: the lowest is the safe first choice).
   int highest_arriving(media::Micros now) const;
   uint8_t max_temporal(int spatial) const { return max_temporal_[static_cast<size_t>(spatial)]; }
 
   // Cumulative over temporal layers; with `per_temporal` false each spatial layer's total sits in t = 0 (the
-  // subscriber does not accept a lower frame rate, see LocalTrackLimits). Layers absent for longer than
-  // kRememberBitrate are 0, which the allocator does not offer.
+  // subscriber does not accept a lower frame rate, see LocalTrackLimits). Layers that are not steady() are 0,
+  // which the allocator does not offer.
   LayerBitrates bitrates(media::Micros now, bool per_temporal);
   // Some layer has had a bitrate.
   bool measured() const { return measured_; }
@@ -66,11 +75,10 @@ class SourceLayers {
  private:
   LayerMeter meter_;
   std::array<media::Micros, kMaxSpatialLayers> last_seen_{};
+  std::array<media::Micros, kMaxSpatialLayers> run_start_{};  // first packet since the layer last stopped
   std::array<bool, kMaxSpatialLayers> seen_{};
   std::array<uint8_t, kMaxSpatialLayers> max_temporal_{};
   bool measured_ = false;
-  LayerBitrates remembered_;
-  std::array<std::array<media::Micros, kMaxTemporalLayers>, kMaxSpatialLayers> remembered_at_{};
 };
 
 }  // namespace atrium::core

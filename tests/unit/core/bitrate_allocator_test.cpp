@@ -46,6 +46,20 @@ TEST(BitrateAllocator, AudioSurvivesATinyBudgetWhileVideoPauses) {
   EXPECT_EQ(a.current(1), std::nullopt);
 }
 
+// The rungs follow the publisher's layer order, not the measured bitrates: a top layer that measures low (it
+// has just started) is not the cheap first rung, and costs at least what the layers below it cost.
+TEST(BitrateAllocator, TheLadderKeepsThePublishersLayerOrder) {
+  BitrateAllocator a;
+  a.add_track(7, MediaKind::kVideo, 100, LayerBitrates::spatial({150'000, 500'000, 20'000}));
+  a.set_estimate(0, 100'000);
+  EXPECT_TRUE(drain(a).empty()) << "the 20 kbps top layer is not offered below the lowest";
+  EXPECT_EQ(a.current(7), std::nullopt);
+  a.set_estimate(kSecond, 300'000);
+  auto up = drain(a);
+  ASSERT_EQ(up.size(), 1u);
+  EXPECT_EQ(up[0].layer, spatial(0));
+}
+
 TEST(BitrateAllocator, PausedWhenEvenTheLowestLayerDoesNotFit) {
   BitrateAllocator a;
   a.add_track(7, MediaKind::kVideo, 100, kSimulcast);

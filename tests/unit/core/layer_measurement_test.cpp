@@ -23,7 +23,7 @@ media::MediaPacket packet(uint8_t spatial, uint8_t temporal, uint16_t seq) {
   return p;
 }
 
-TEST(LayerMeasurement, CumulativePerTemporalLayerAndRememberedWhenALayerStops) {
+TEST(LayerMeasurement, CumulativePerTemporalLayerAndGoneAsSoonAsALayerStops) {
   LocalTrack t(1);
   t.set_limits(LocalTrackLimits{.lower_frame_rate = true});  // per temporal layer
   media::Micros now = 10'000'000;
@@ -42,19 +42,41 @@ TEST(LayerMeasurement, CumulativePerTemporalLayerAndRememberedWhenALayerStops) {
   EXPECT_EQ(lb.bps[0][2], 0u) << "absent";
   EXPECT_NEAR(lb.bps[1][0], 160'000, 20'000);
 
-  // Layer 1 stops (the publisher paused it): its last value stands for a few seconds, then it is gone.
-  for (int i = 0; i < 300; ++i, now += 10'000) {
+  // Layer 1 stops (the publisher paused it): still there within a few frames' silence, gone after 0.5 s.
+  for (int i = 0; i < 30; ++i, now += 10'000) {
+    if (i % 10 == 0) t.on_media(now, packet(0, 0, seq++));
+    if (i % 10 == 5) t.on_media(now, packet(0, 1, seq++));
+  }
+  EXPECT_GT(t.layer_bitrates(now).bps[1][0], 0u) << "0.3 s without a packet: a pause between frames";
+  for (int i = 0; i < 30; ++i, now += 10'000) {
     if (i % 10 == 0) t.on_media(now, packet(0, 0, seq++));
     if (i % 10 == 5) t.on_media(now, packet(0, 1, seq++));
   }
   lb = t.layer_bitrates(now);
-  EXPECT_NEAR(lb.bps[1][0], 160'000, 20'000) << "an estimate is better than 0";
-  for (int i = 0; i < 300; ++i, now += 10'000)
-    if (i % 10 == 0) t.on_media(now, packet(0, 0, seq++));
-  lb = t.layer_bitrates(now);
-  EXPECT_EQ(lb.bps[1][0], 0u);
-  EXPECT_NEAR(lb.bps[0][1], 160'000, 20'000) << "TL1 stopped only 3 s ago";
+  EXPECT_EQ(lb.bps[1][0], 0u) << "stopped: not offered to the allocator any more";
+  EXPECT_NEAR(lb.bps[0][1], 160'000, 20'000);
   EXPECT_NEAR(lb.bps[0][0], 80'000, 10'000);
+}
+
+// A layer that has just started (or come back) is measured over a fraction of the meter's window, so it
+// looks cheap; it is offered only once it has flowed for a second.
+TEST(LayerMeasurement, ALayerIsOfferedOnlyOnceSteady) {
+  LocalTrack t(1);
+  media::Micros now = 0;
+  t.attach(now, "p", "video");
+  uint16_t seq = 0;
+  for (int i = 0; i < 100; ++i, now += 10'000)
+    if (i % 5 == 0) t.on_media(now, packet(0, 0, seq++));
+  for (int i = 0; i < 50; ++i, now += 10'000) {  // layer 1 starts: half a second
+    if (i % 5 == 0) t.on_media(now, packet(0, 0, seq++));
+    if (i % 2 == 0) t.on_media(now, packet(1, 0, seq++));
+  }
+  EXPECT_EQ(t.layer_bitrates(now).bps[1][0], 0u) << "half a second old";
+  for (int i = 0; i < 60; ++i, now += 10'000) {
+    if (i % 5 == 0) t.on_media(now, packet(0, 0, seq++));
+    if (i % 2 == 0) t.on_media(now, packet(1, 0, seq++));
+  }
+  EXPECT_NEAR(t.layer_bitrates(now).bps[1][0], 400'000, 40'000) << "steady: measured over the full window";
 }
 
 TEST(LayerMeasurement, SvcLayersCountAsOne) {

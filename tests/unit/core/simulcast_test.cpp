@@ -4,6 +4,7 @@
 // estimate drives downgrades at once and upgrades after the dwell time.
 #include <algorithm>
 
+#include "core/endpoint/source_layers.h"
 #include "core_harness.h"
 
 namespace atrium::core::testing {
@@ -118,17 +119,36 @@ struct Fixture {
     return out;
   }
   const LocalTrack& track() { return *h.hub.endpoint(sub)->local_track(7); }
+  // The first `frames` frames, the viewer moved up to the top layer: it starts on the lowest, the layers are
+  // steady after a second, and it switches at the top layer's next key frame (which it has asked for).
+  void warm_up(int frames = 40) {
+    const int steady = static_cast<int>(SourceLayers::kSteadyAfter / kFrame) + 1;
+    src.run(h, pub, 1, steady);
+    src.send_key = {true, true, true};
+    src.run(h, pub, 1, frames - steady);
+  }
 };
 
-TEST(Simulcast, WithoutAnEstimateTheHighestArrivingLayerIsForwarded) {
+TEST(Simulcast, ANewViewerStartsLowAndWithoutAnEstimateGetsTheHighestSteadyLayer) {
   Fixture f;
   EXPECT_EQ(f.requested_layers(), (std::vector<uint8_t>{kAnySpatialLayer}))
       << "the attach does not know the layers yet: any";
   f.src.run(f.h, f.pub, 1, 10);
+  EXPECT_EQ(f.track().forwarded_spatial(), 0) << "the layers are not steady yet: the lowest is the safe start";
+  auto first = f.h.take<eev::LocalMedia>(f.sub);
+  ASSERT_EQ(first.size(), 20u) << "from the first frame";
+  EXPECT_TRUE(first[0].packet.keyframe);
+  EXPECT_TRUE(f.requested_layers().empty());
+
+  f.src.run(f.h, f.pub, 1, 21);  // past a second: every layer steady
+  EXPECT_EQ(f.requested_layers(), (std::vector<uint8_t>{2}));
+  f.src.send_key[2] = true;
+  f.src.run(f.h, f.pub, 1, 10);
   EXPECT_EQ(f.track().forwarded_spatial(), 2);
   auto got = f.h.take<eev::LocalMedia>(f.sub);
   ASSERT_FALSE(got.empty());
-  expect_continuous(got, "default rule");
+  first.insert(first.end(), got.begin(), got.end());
+  expect_continuous(first, "default rule");
   EXPECT_EQ(got.back().packet.spatial_layer, 2);
   EXPECT_TRUE(
       std::all_of(got.end() - 10, got.end(), [](const auto& m) { return m.packet.spatial_layer == 2; }));
@@ -137,15 +157,26 @@ TEST(Simulcast, WithoutAnEstimateTheHighestArrivingLayerIsForwarded) {
   EXPECT_EQ(changes.back().spatial, 2);
   EXPECT_EQ(changes.back().temporal, 255) << "every temporal layer";
 
-  // The publisher stops its top layer: after a while the track asks for layer 1 and moves there.
+  // The publisher stops its top layer: within half a second the track asks for layer 1 and moves there.
   f.src.enabled[2] = false;
-  f.src.run(f.h, f.pub, 1, 70);
+  f.src.run(f.h, f.pub, 1, 10);
+  EXPECT_TRUE(f.requested_layers().empty()) << "a third of a second: a pause between frames";
+  f.src.run(f.h, f.pub, 1, 6);
   EXPECT_EQ(f.requested_layers(), (std::vector<uint8_t>{1}));
   EXPECT_EQ(f.track().forwarded_spatial(), 2) << "no key frame on layer 1 yet";
   f.src.send_key[1] = true;
   f.src.run(f.h, f.pub, 1, 2);
   EXPECT_EQ(f.track().forwarded_spatial(), 1);
   expect_continuous(f.h.take<eev::LocalMedia>(f.sub), "after the top layer stopped");
+
+  // It comes back: the viewer returns to it once it has flowed for a second, not at its first packet.
+  f.src.enabled[2] = true;
+  f.src.send_key[2] = true;
+  f.src.run(f.h, f.pub, 1, 20);
+  EXPECT_EQ(f.track().forwarded_spatial(), 1);
+  EXPECT_TRUE(f.requested_layers().empty());
+  f.src.run(f.h, f.pub, 1, 15);
+  EXPECT_EQ(f.requested_layers(), (std::vector<uint8_t>{2}));
 }
 
 // An estimate under half the current layer's bitrate means the link is overflowing: the current layer stops
@@ -154,7 +185,7 @@ TEST(Simulcast, WithoutAnEstimateTheHighestArrivingLayerIsForwarded) {
 TEST(Simulcast, AnEstimateFarBelowTheCurrentLayerCutsItOffAtOnce) {
   Fixture f;
   f.src.temporal = false;
-  f.src.run(f.h, f.pub, 1, 40);  // ~96, ~288 and ~720 kbps
+  f.warm_up();  // ~96, ~288 and ~720 kbps
   ASSERT_EQ(f.track().forwarded_spatial(), 2);
   f.h.clear();
 
@@ -174,7 +205,7 @@ TEST(Simulcast, AnEstimateFarBelowTheCurrentLayerCutsItOffAtOnce) {
 TEST(Simulcast, EstimateDowngradesAtOnceAndUpgradesAfterTheDwell) {
   Fixture f;
   f.src.temporal = false;
-  f.src.run(f.h, f.pub, 1, 40);  // layers measured: 2 x 200 B, 2 x 600 B, 2 x 1500 B per frame at 30 fps
+  f.warm_up();  // layers measured: 2 x 200 B, 2 x 600 B, 2 x 1500 B per frame at 30 fps
   ASSERT_EQ(f.track().forwarded_spatial(), 2);
   f.h.clear();
   const uint64_t switches = f.track().stats().layer_switches;
@@ -219,7 +250,7 @@ TEST(Simulcast, EstimateDowngradesAtOnceAndUpgradesAfterTheDwell) {
 TEST(Simulcast, TooLittleBandwidthKeepsTheOnlyVideoOnItsLowestLayer) {
   Fixture f;
   f.src.temporal = false;
-  f.src.run(f.h, f.pub, 1, 40);
+  f.warm_up();
   auto sent = f.h.take<eev::LocalMedia>(f.sub);
   ASSERT_EQ(f.track().forwarded_spatial(), 2);
   f.h.clear();
@@ -451,7 +482,7 @@ TEST(Simulcast, KeyFrameRequestsAreMergedPerLayer) {
   f.src.temporal = false;
   auto other = f.h.join("r", "other");
   f.h.send(other, tev::Attach{1, "pub", "video"});
-  f.src.run(f.h, f.pub, 1, 20);
+  f.warm_up(60);  // the key frame request of the move to layer 2 is a second old
   f.h.clear();
   f.h.send(f.sub, tev::RequestKeyFrame{7});  // lost its picture on layer 2
   f.h.send(other, tev::RequestKeyFrame{1});  // the other viewer too
@@ -459,7 +490,7 @@ TEST(Simulcast, KeyFrameRequestsAreMergedPerLayer) {
 
   f.h.send(f.sub, tev::BandwidthEstimate{150'000});  // layer 0 only: a different layer is not merged
   EXPECT_EQ(f.requested_layers(), (std::vector<uint8_t>{0}));
-  f.h.advance(500'000);
+  f.src.run(f.h, f.pub, 1, 16);  // half a second, with no key frame
   EXPECT_EQ(f.requested_layers(), (std::vector<uint8_t>{2})) << "the merged request for layer 2, when due";
   const auto& stats = f.h.hub.endpoint(f.pub)->remote_track(1)->stats();
   EXPECT_GE(stats.keyframe_requests_forwarded, 3u);
