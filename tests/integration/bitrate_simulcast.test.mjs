@@ -5,7 +5,8 @@
 //     layer (frameWidth drops) and never waits over 1 s for a frame; cap lifted: the top layer again within 15 s
 //     (by design: a probe that failed on the thin link pauses probing for 4 s, the climb from 300 kbit/s to the
 //     top layer's 1.8 Mbit/s takes about 3 s, the allocator waits 3 s between two upgrades of a track, and the
-//     switch waits for a key frame).
+//     switch waits for a key frame). The same with Firefox ESR as the publisher (its BiDi port bridged into its
+//     namespace, lib/netns.mjs launchFirefox), watched by Chromium.
 //  2. Two viewers, one behind 400 kbit/s and one unlimited: each gets its own layer; once the unlimited one
 //     leaves, nobody can take the top layer and the publisher stops sending it (atrium's REMB limit).
 // A layer is named by comparing the viewer's frameWidth with the widths the publisher encodes at that moment (a
@@ -79,13 +80,16 @@ async function withDiagnostics(topo, server, browsers, body) {
   }
 }
 
-test(`a viewer behind ${CAP_KBIT} kbit/s gets the low layer within 8 s, and the top layer back within 15 s of the cap lifting`, { skip: unsupported ?? false, timeout: 360_000 }, (t) => twice('bitrate_simulcast', async () => {
+for (const publisherKind of ['chromium', 'firefox']) {
+  const what = publisherKind === 'chromium' ? 'bitrate_simulcast' : 'bitrate_simulcast_firefox';
+  test(`${publisherKind} publisher: a viewer behind ${CAP_KBIT} kbit/s gets the low layer within 8 s, and the top layer back within 15 s of the cap lifting`, { skip: unsupported ?? false, timeout: 360_000 }, (t) => twice(what, async () => {
   const topo = await createTopology({ clients: ['pub', 'sub1'] });
   t.after(() => topo.destroy());
-  const server = await topo.startServer({ name: 'bitrate-simulcast', args: ['--log-level', 'debug'] });
+  const server = await topo.startServer({ name: what.replaceAll('_', '-'), args: ['--log-level', 'debug'] });
   const browsers = {};
   await withDiagnostics(topo, server, browsers, async () => {
-    [browsers.pub, browsers.sub1] = await Promise.all([topo.launchBrowser('pub'), topo.launchBrowser('sub1')]);
+    [browsers.pub, browsers.sub1] = await Promise.all([
+      publisherKind === 'chromium' ? topo.launchBrowser('pub') : topo.launchFirefox('pub'), topo.launchBrowser('sub1')]);
     const publisher = await startPublisher({ browser: browsers.pub, origin: await topo.origin('pub'), room: 'sim', simulcast: true });
     const viewer = await startViewer({ browser: browsers.sub1, origin: await topo.origin('sub1'), room: 'sim' });
     await viewer.waitForFrames(20, 20_000);
@@ -93,7 +97,7 @@ test(`a viewer behind ${CAP_KBIT} kbit/s gets the low layer within 8 s, and the 
     // Unconstrained, the estimate climbs (probing) until the top layer fits.
     const up0 = await watchUntil(viewer, publisher, (layer) => layer === 'h', 40_000, 'top layer at the start');
 
-    console.log(`bitrate_simulcast: link capped at ${new Date().toISOString()} (server log ${server.logFile})`);
+    console.log(`${what}: link capped at ${new Date().toISOString()} (server log ${server.logFile})`);
     topo.capLink('sub1', CAP_KBIT);
     const down = await watchUntil(viewer, publisher, (layer) => layer === 'l', 8_000, `low layer under ${CAP_KBIT} kbit/s`);
     // Stay capped a while: the picture keeps coming on the low layer.
@@ -103,7 +107,7 @@ test(`a viewer behind ${CAP_KBIT} kbit/s gets the low layer within 8 s, and the 
     const during = await viewer.stats();
 
     topo.uncapLink('sub1');
-    console.log(`bitrate_simulcast: link uncapped at ${new Date().toISOString()}`);
+    console.log(`${what}: link uncapped at ${new Date().toISOString()}`);
     const up = await watchUntil(viewer, publisher, (layer) => layer === 'h', 15_000, 'top layer after the cap lifted');
     const summary = {
       capKbit: CAP_KBIT,
@@ -118,14 +122,15 @@ test(`a viewer behind ${CAP_KBIT} kbit/s gets the low layer within 8 s, and the 
       probesSent: await metric(server, 'atrium_probe_packets_sent_total'),
       twccFeedback: await metric(server, 'atrium_twcc_feedback_received_total'),
     };
-    console.log(`bitrate_simulcast: ${JSON.stringify(summary)}`);
+    console.log(`${what}: ${JSON.stringify(summary)}`);
     assert.ok(down.longestStallMs <= 1000, `a freeze of ${down.longestStallMs} ms while adapting down: ${down.trail.join(' ')}`);
     assert.ok(stallWhileCapped <= 1000, `a freeze of ${stallWhileCapped} ms on the capped link`);
     assert.ok(up.longestStallMs <= 1000, `a freeze of ${up.longestStallMs} ms while adapting up: ${up.trail.join(' ')}`);
     await viewer.stop();
     await publisher.stop();
   });
-}));
+  }));
+}
 
 test('two viewers, thin and fat, get their own layers; when the fat one leaves the publisher pauses its top layer', { skip: unsupported ?? false, timeout: 360_000 }, (t) => twice('bitrate_two_viewers', async () => {
   const topo = await createTopology({ clients: ['pub', 'sub1', 'sub2'] });

@@ -65,6 +65,11 @@ export async function launchFirefox({ executablePath = FIREFOX_PATH, timeoutMs =
     await fs.rm(userDataDir, { recursive: true, force: true });
     throw new Error(`firefox-esr did not start (${executablePath}): ${error.message}`);
   }
+  return wrapFirefox(browser, () => fs.rm(userDataDir, { recursive: true, force: true }));
+}
+
+/** What launchFirefox returns, around a connected puppeteer browser; `cleanup` runs after it closes. */
+export function wrapFirefox(browser, cleanup = async () => {}) {
   const consoleLines = [];
   return {
     name: 'firefox',
@@ -78,9 +83,26 @@ export async function launchFirefox({ executablePath = FIREFOX_PATH, timeoutMs =
     },
     async close() {
       await browser.close().catch(() => {});
-      await fs.rm(userDataDir, { recursive: true, force: true });
+      await cleanup();
     },
   };
+}
+
+// Prefs puppeteer sets when it launches Firefox itself that a test run needs too: no first-run or default-browser
+// pages, no prompts on close.
+export const FIREFOX_STARTUP_PREFS = {
+  'browser.shell.checkDefaultBrowser': false,
+  'browser.startup.homepage_override.mstone': 'ignore',
+  'browser.startup.page': 0,
+  'browser.aboutwelcome.enabled': false,
+  'datareporting.policy.firstRunURL': '',
+  'browser.tabs.warnOnClose': false,
+  'dom.disable_open_during_load': false,
+};
+
+/** A profile's user.js that sets `prefs`. */
+export function userJs(prefs) {
+  return Object.entries(prefs).map(([k, v]) => `user_pref(${JSON.stringify(k)}, ${JSON.stringify(v)});`).join('\n') + '\n';
 }
 
 /** Runs `fn(firefox)` with a fresh firefox; prints the pages' console on failure and always closes it. */

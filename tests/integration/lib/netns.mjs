@@ -27,7 +27,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import puppeteer from 'puppeteer-core';
+
 import { launchBrowser } from './browser.mjs';
+import { FIREFOX_PATH, FIREFOX_PREFS, FIREFOX_STARTUP_PREFS, userJs, wrapFirefox } from './firefox.mjs';
 import { forward } from './nsforward.mjs';
 import { startServer } from './server.mjs';
 
@@ -319,6 +322,53 @@ export class Topology {
     const browser = await launchBrowser({ tmpDir: this.tmp, ...options, netns: this.ns(role) });
     this.closers.push(() => browser.close());
     return browser;
+  }
+
+  /**
+   * lib/firefox.mjs's Firefox inside a client's namespace. Puppeteer cannot launch it there (it connects to the
+   * WebDriver BiDi port Firefox opens on its own loopback, which is the namespace's), so Firefox is started here
+   * through `ip netns exec`, and its BiDi port is joined to this namespace by a unix socket (nsforward inside,
+   * a TCP listener outside). Closed by destroy() at the latest.
+   */
+  async launchFirefox(role, { timeoutMs = 60_000 } = {}) {
+    const profile = fs.mkdtempSync(path.join(this.tmp, `firefox-${role}-`));
+    fs.writeFileSync(path.join(profile, 'user.js'), userJs({ ...FIREFOX_STARTUP_PREFS, ...FIREFOX_PREFS }));
+    const proc = spawn('ip', ['netns', 'exec', this.ns(role), FIREFOX_PATH, '--headless', '--no-remote', '--profile', profile,
+      '--remote-debugging-port', '0', 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.procs.add(proc);
+    let err = '';
+    const port = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`firefox in ${this.ns(role)} did not open its BiDi port: ${err.slice(-2000)}`)), timeoutMs);
+      proc.stderr.setEncoding('utf8').on('data', (c) => {
+        err += c;
+        const m = err.match(/WebDriver BiDi listening on ws:\/\/127\.0\.0\.1:(\d+)/);
+        if (m) {
+          clearTimeout(timer);
+          resolve(Number(m[1]));
+        }
+      });
+      proc.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`firefox in ${this.ns(role)} exited (${code}): ${err.slice(-2000)}`));
+      });
+    });
+    const sock = path.join(this.tmp, `firefox-${role}.sock`);
+    const inside = await startForward(this.ns(role), `unix:${sock}`, `tcp:127.0.0.1:${port}`);
+    this.procs.add(inside.proc);
+    const outside = await forward({ host: '127.0.0.1', port: 0 }, { path: sock });
+    const browser = await puppeteer.connect({
+      browserWSEndpoint: `ws://127.0.0.1:${outside.address().port}/session`,
+      protocol: 'webDriverBiDi',
+      // Firefox refuses a WebSocket upgrade whose Host names another port (400): say the one it listens on.
+      headers: { Host: `127.0.0.1:${port}` },
+      protocolTimeout: timeoutMs,
+    });
+    const firefox = wrapFirefox(browser, async () => {
+      outside.close();
+      proc.kill('SIGKILL');
+    });
+    this.closers.push(() => firefox.close());
+    return firefox;
   }
 
   /** {ns, dev} of the client's own veth end: where capLink shapes what that client sends (its uplink). */
