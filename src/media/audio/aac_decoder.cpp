@@ -10,6 +10,7 @@ extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavutil/error.h>
 #include <libavutil/frame.h>
+#include <libavutil/log.h>
 #include <libavutil/mem.h>
 }
 
@@ -51,6 +52,9 @@ AudioStatus AacDecoder::configure(std::span<const uint8_t> asc) {
   if (!ctx->extradata) return AudioStatus::failure("AAC: out of memory creating the decoder");
   std::memcpy(ctx->extradata, asc.data(), asc.size());
   ctx->extradata_size = static_cast<int>(asc.size());
+  // No logging inside: libavcodec would print every broken frame to stderr. The offset moves this context's
+  // messages (errors included) to debug level, which a runtime that wants them can still turn on.
+  ctx->log_level_offset = AV_LOG_DEBUG;
   if (const int rc = avcodec_open2(ctx.get(), codec, nullptr); rc < 0)
     return AudioStatus::failure("AAC: the decoder refused the AudioSpecificConfig: " + av_error_text(rc));
 

@@ -115,7 +115,7 @@ std::string_view aac_object_type_name(uint8_t object_type) {
 AudioResult<AudioSpecificConfig> parse_audio_specific_config(std::span<const uint8_t> bytes) {
   using R = AudioResult<AudioSpecificConfig>;
   if (bytes.size() < 2)
-    return R::failure(unsupported(std::to_string(bytes.size()) + " bytes, at least 2 are needed"));
+    return R::failure(unsupported("it is shorter than 2 bytes"));
   BitReader r(bytes);
   AudioSpecificConfig c;
   if (!read_object_type(r, c.object_type)) return R::failure(unsupported("it ends inside the object type"));
