@@ -111,7 +111,8 @@ AudioStatus AacDecoder::take_frame() {
   if (f.nb_samples <= 0) return AudioStatus::success();
   const int ch = f.ch_layout.nb_channels;
   if (ch < 1 || ch > kMaxChannels)
-    return AudioStatus::failure("AAC: " + std::to_string(ch) + " decoded channels are not supported (at most " +
+    return AudioStatus::failure("AAC: " + std::to_string(ch) +
+                                " decoded channels are not supported (at most " +
                                 std::to_string(kMaxChannels) + ")");
   if (f.sample_rate <= 0) return AudioStatus::failure("AAC: the decoder gave no sampling rate");
   const auto n = static_cast<size_t>(f.nb_samples);

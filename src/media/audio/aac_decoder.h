@@ -1,8 +1,8 @@
-// Raw AAC access units (no ADTS header, as FLV and RTP carry them) to interleaved float PCM, with libavcodec's
-// AAC decoder configured from the AudioSpecificConfig as extradata. The codec context, frame and packet are
-// allocated once by configure() and reused for every frame; the PCM buffer is sized for the largest frame
-// up front, so decoding allocates nothing of ours once configured. libavcodec's messages about broken frames
-// are moved to its debug level (the error comes back as a sentence instead).
+// Raw AAC access units (no ADTS header, as FLV and RTP carry them) to interleaved float PCM, with
+// libavcodec's AAC decoder configured from the AudioSpecificConfig as extradata. The codec context, frame and
+// packet are allocated once by configure() and reused for every frame; the PCM buffer is sized for the
+// largest frame up front, so decoding allocates nothing of ours once configured. libavcodec's messages about
+// broken frames are moved to its debug level (the error comes back as a sentence instead).
 #pragma once
 
 #include <cstddef>

@@ -44,7 +44,8 @@ AudioStatus AacToOpus::push(std::span<const uint8_t> aac_frame, int64_t timestam
   if (!resampler_.configured() || resampler_.in_rate() != decoder_.sample_rate() ||
       resampler_.in_channels() != decoder_.channels()) {
     if (resampler_.configured()) ++counters_.format_changes;
-    if (auto s = resampler_.configure(decoder_.sample_rate(), decoder_.channels(), out_channels_); !s) return s;
+    if (auto s = resampler_.configure(decoder_.sample_rate(), decoder_.channels(), out_channels_); !s)
+      return s;
   }
   auto pcm = resampler_.convert(decoder_.pcm());
   if (!pcm) return AudioStatus::failure(pcm.error());

@@ -34,10 +34,10 @@ struct OpusPacket {
 };
 
 struct AacToOpusCounters {
-  uint64_t frames_in = 0;          // push() calls after configure()
-  uint64_t decode_errors = 0;      // frames the AAC decoder refused (their audio is missing)
-  uint64_t packets_out = 0;        // Opus packets produced
-  uint64_t packets_dropped = 0;    // produced but pushed out of the full queue before pop()
+  uint64_t frames_in = 0;        // push() calls after configure()
+  uint64_t decode_errors = 0;    // frames the AAC decoder refused (their audio is missing)
+  uint64_t packets_out = 0;      // Opus packets produced
+  uint64_t packets_dropped = 0;  // produced but pushed out of the full queue before pop()
   uint64_t encode_errors = 0;
   uint64_t timestamp_resyncs = 0;  // the output timeline jumped to the input's
   uint64_t samples_dropped = 0;    // PCM (per channel, 48 kHz) dropped by the full frame FIFO
@@ -46,7 +46,7 @@ struct AacToOpusCounters {
 
 class AacToOpus {
  public:
-  static constexpr size_t kMaxQueuedPackets = 50;           // 1 s of Opus waiting for pop()
+  static constexpr size_t kMaxQueuedPackets = 50;  // 1 s of Opus waiting for pop()
   static constexpr int64_t kResyncThresholdMs = 500;
   static constexpr size_t kFifoCapacitySamples = 48000 / 5;  // 200 ms per channel at 48 kHz
 

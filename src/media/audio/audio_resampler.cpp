@@ -36,8 +36,8 @@ AudioStatus AudioResampler::configure(int in_rate, int in_channels, int out_chan
   av_channel_layout_default(&in_layout, in_channels);
   av_channel_layout_default(&out_layout, out_channels);
   SwrContext* raw = nullptr;
-  int rc = swr_alloc_set_opts2(&raw, &out_layout, AV_SAMPLE_FMT_FLT, kOutputRate, &in_layout, AV_SAMPLE_FMT_FLT,
-                               in_rate, 0, nullptr);
+  int rc = swr_alloc_set_opts2(&raw, &out_layout, AV_SAMPLE_FMT_FLT, kOutputRate, &in_layout,
+                               AV_SAMPLE_FMT_FLT, in_rate, 0, nullptr);
   std::unique_ptr<SwrContext, SwrFree> swr(raw);
   av_channel_layout_uninit(&in_layout);
   av_channel_layout_uninit(&out_layout);

@@ -1,7 +1,8 @@
 // Interleaved float PCM at any rate and channel count to interleaved float at 48 kHz (Opus's rate), mono or
-// stereo: mono stays mono, stereo stays stereo, more channels are downmixed to stereo (libswresample's matrix:
-// centre and surrounds at -3 dB, normalised so it does not clip). Reused by whatever feeds Opus from PCM.
-// The output buffer grows to the largest input seen and is then reused: no allocation per call once warm.
+// stereo: mono stays mono, stereo stays stereo, more channels are downmixed to stereo (libswresample's
+// matrix: centre and surrounds at -3 dB, normalised so it does not clip). Reused by whatever feeds Opus from
+// PCM. The output buffer grows to the largest input seen and is then reused: no allocation per call once
+// warm.
 #pragma once
 
 #include <cstddef>

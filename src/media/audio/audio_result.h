@@ -1,6 +1,6 @@
 // What the audio wrappers return instead of throwing or logging: a value, or a sentence a user can read
-// ("AAC: unsupported AudioSpecificConfig: ..."). The runtime decides whether and how to log it. The sentence is
-// built only on failure, so the success path allocates nothing.
+// ("AAC: unsupported AudioSpecificConfig: ..."). The runtime decides whether and how to log it. The sentence
+// is built only on failure, so the success path allocates nothing.
 #pragma once
 
 #include <optional>

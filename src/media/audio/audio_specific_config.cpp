@@ -8,7 +8,7 @@ namespace atrium::media::audio {
 namespace {
 
 constexpr std::array<uint32_t, 13> kSampleRates = {96000, 88200, 64000, 48000, 44100, 32000, 24000,
-                                                    22050, 16000, 12000, 11025, 8000,  7350};
+                                                   22050, 16000, 12000, 11025, 8000,  7350};
 
 class BitReader {
  public:
@@ -55,7 +55,8 @@ std::string read_frequency(BitReader& r, uint8_t& index, uint32_t& rate) {
     if (!r.read(24, rate)) return unsupported("it ends inside the explicit sampling frequency");
     if (rate < kMinAacSampleRate || rate > kMaxAacSampleRate)
       return unsupported("sampling frequency " + std::to_string(rate) + " Hz is outside " +
-                         std::to_string(kMinAacSampleRate) + " to " + std::to_string(kMaxAacSampleRate) + " Hz");
+                         std::to_string(kMinAacSampleRate) + " to " + std::to_string(kMaxAacSampleRate) +
+                         " Hz");
     return {};
   }
   if (v >= kSampleRates.size())
@@ -114,8 +115,7 @@ std::string_view aac_object_type_name(uint8_t object_type) {
 
 AudioResult<AudioSpecificConfig> parse_audio_specific_config(std::span<const uint8_t> bytes) {
   using R = AudioResult<AudioSpecificConfig>;
-  if (bytes.size() < 2)
-    return R::failure(unsupported("it is shorter than 2 bytes"));
+  if (bytes.size() < 2) return R::failure(unsupported("it is shorter than 2 bytes"));
   BitReader r(bytes);
   AudioSpecificConfig c;
   if (!read_object_type(r, c.object_type)) return R::failure(unsupported("it ends inside the object type"));
@@ -132,7 +132,8 @@ AudioResult<AudioSpecificConfig> parse_audio_specific_config(std::span<const uin
       return R::failure(unsupported("it ends inside the core object type of SBR/PS"));
   }
 
-  if (!decodable(c.object_type)) return R::failure(unsupported(describe(c.object_type) + " is not supported"));
+  if (!decodable(c.object_type))
+    return R::failure(unsupported(describe(c.object_type) + " is not supported"));
   if (!decodable(c.core_object_type) || c.core_object_type == 5 || c.core_object_type == 29)
     return R::failure(unsupported(describe(c.core_object_type) + " under SBR/PS is not supported"));
 

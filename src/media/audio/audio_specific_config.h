@@ -13,11 +13,11 @@
 namespace atrium::media::audio {
 
 struct AudioSpecificConfig {
-  uint8_t object_type = 0;       // 2 = AAC-LC, 5 = SBR (HE-AAC), 29 = PS (HE-AACv2), ... (escape 31 resolved)
-  uint8_t frequency_index = 0;   // 0..12, or 15 when the frequency is written out
-  uint32_t sample_rate = 0;      // Hz, of the core AAC stream
-  uint8_t channel_config = 0;    // 1..7, 11, 12, 14
-  uint8_t channels = 0;          // what channel_config means (7 -> 8, 11 -> 7, 12 and 14 -> 8)
+  uint8_t object_type = 0;      // 2 = AAC-LC, 5 = SBR (HE-AAC), 29 = PS (HE-AACv2), ... (escape 31 resolved)
+  uint8_t frequency_index = 0;  // 0..12, or 15 when the frequency is written out
+  uint32_t sample_rate = 0;     // Hz, of the core AAC stream
+  uint8_t channel_config = 0;   // 1..7, 11, 12, 14
+  uint8_t channels = 0;         // what channel_config means (7 -> 8, 11 -> 7, 12 and 14 -> 8)
   // Explicit SBR/PS signalling (object type 5 or 29): the rate after SBR and the core's object type.
   uint32_t extension_sample_rate = 0;  // 0 when not signalled
   uint8_t core_object_type = 0;        // the object type under SBR/PS, else object_type

@@ -6,28 +6,27 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 
 #include "media/audio/audio_result.h"
-
-struct OpusDecoder;  // libopus's; ours below is atrium::media::audio::OpusDecoder
 
 namespace atrium::media::audio {
 
 class OpusDecoder {
  public:
   static constexpr int kSampleRate = 48000;
-  static constexpr size_t kFrameSamples = 960;     // 20 ms, what conceal() fills by default
+  static constexpr size_t kFrameSamples = 960;      // 20 ms, what conceal() fills by default
   static constexpr size_t kMaxFrameSamples = 5760;  // 120 ms, the longest Opus packet, per channel
 
-  OpusDecoder() = default;
+  OpusDecoder();
   ~OpusDecoder();
   OpusDecoder(const OpusDecoder&) = delete;
   OpusDecoder& operator=(const OpusDecoder&) = delete;
 
   // channels 1 or 2: what decode() puts out, whatever the packets carry (libopus mixes down or duplicates).
   AudioStatus configure(int channels);
-  bool configured() const { return dec_ != nullptr; }
+  bool configured() const { return state_ != nullptr; }
   int channels() const { return channels_; }
 
   // Decodes one packet into `out` (interleaved; room for kMaxFrameSamples x channels() is always enough).
@@ -37,7 +36,13 @@ class OpusDecoder {
   AudioResult<size_t> conceal(std::span<float> out, size_t samples = kFrameSamples);
 
  private:
-  ::OpusDecoder* dec_ = nullptr;
+  // libopus's state, kept out of this header: libopus names its type OpusDecoder too, in the global
+  // namespace.
+  struct State;
+  struct StateFree {
+    void operator()(State* s) const;
+  };
+  std::unique_ptr<State, StateFree> state_;
   int channels_ = 0;
 };
 

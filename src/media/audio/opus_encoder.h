@@ -5,11 +5,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 
 #include "media/audio/audio_result.h"
-
-struct OpusEncoder;  // libopus's; ours below is atrium::media::audio::OpusEncoder
 
 namespace atrium::media::audio {
 
@@ -24,7 +23,7 @@ class OpusEncoder {
   static constexpr int kMinBitrate = 6000;
   static constexpr int kMaxBitrate = 510000;
 
-  OpusEncoder() = default;
+  OpusEncoder();
   ~OpusEncoder();
   OpusEncoder(const OpusEncoder&) = delete;
   OpusEncoder& operator=(const OpusEncoder&) = delete;
@@ -33,7 +32,7 @@ class OpusEncoder {
   // speech alike, as an RTMP source carries).
   AudioStatus configure(int channels, int bitrate_bps = 0);
   AudioStatus set_bitrate(int bitrate_bps);
-  bool configured() const { return enc_ != nullptr; }
+  bool configured() const { return state_ != nullptr; }
   int channels() const { return channels_; }
   int bitrate() const { return bitrate_; }
 
@@ -42,7 +41,13 @@ class OpusEncoder {
   AudioResult<size_t> encode(std::span<const float> pcm, std::span<uint8_t> out);
 
  private:
-  ::OpusEncoder* enc_ = nullptr;
+  // libopus's state, kept out of this header: libopus names its type OpusEncoder too, in the global
+  // namespace.
+  struct State;
+  struct StateFree {
+    void operator()(State* s) const;
+  };
+  std::unique_ptr<State, StateFree> state_;
   int channels_ = 0;
   int bitrate_ = 0;
 };

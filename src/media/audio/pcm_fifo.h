@@ -34,9 +34,9 @@ class PcmFifo {
  private:
   std::vector<float> ring_;  // capacity_ * channels_
   size_t channels_ = 1;
-  size_t capacity_ = 0;      // samples per channel
+  size_t capacity_ = 0;  // samples per channel
   size_t frame_samples_ = kDefaultFrameSamples;
-  size_t head_ = 0;          // index (samples per channel) of the oldest
+  size_t head_ = 0;  // index (samples per channel) of the oldest
   size_t size_ = 0;
   uint64_t dropped_ = 0;
 };

@@ -133,7 +133,7 @@ TEST(AacToOpus, GarbageFramesAreCountedAndTheStreamGoesOn) {
   ASSERT_TRUE(dec.configure(2));
 
   std::vector<std::vector<uint8_t>> garbage;
-  garbage.emplace_back();                                           // empty
+  garbage.emplace_back();                                            // empty
   garbage.emplace_back(AacDecoder::kMaxFrameBytes + 1, uint8_t{7});  // too large
   garbage.emplace_back(300, uint8_t{0xFF});
   uint32_t x = 12345;

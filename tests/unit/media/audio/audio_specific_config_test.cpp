@@ -104,9 +104,10 @@ void expect_error(const std::vector<uint8_t>& asc, const std::string& sentence) 
 }
 
 TEST(AudioSpecificConfig, ChannelConfigZeroIsRefused) {
-  expect_error({0x12, 0x00},
-               "AAC: unsupported AudioSpecificConfig: channel configuration 0 (program config element) is not "
-               "supported");
+  expect_error(
+      {0x12, 0x00},
+      "AAC: unsupported AudioSpecificConfig: channel configuration 0 (program config element) is not "
+      "supported");
 }
 
 TEST(AudioSpecificConfig, ReservedFrequencyIndexIsRefused) {
@@ -132,7 +133,8 @@ TEST(AudioSpecificConfig, UnsupportedObjectTypesAreNamed) {
                "AAC: unsupported AudioSpecificConfig: USAC (xHE-AAC) (object type 42) is not supported");
   Bits zero;
   zero.put(0, 5).put(3, 4).put(2, 4);
-  expect_error(zero.bytes(), "AAC: unsupported AudioSpecificConfig: object type 0 is not an audio object type");
+  expect_error(zero.bytes(),
+               "AAC: unsupported AudioSpecificConfig: object type 0 is not an audio object type");
 }
 
 TEST(AudioSpecificConfig, ReservedChannelConfigIsRefused) {
@@ -146,7 +148,8 @@ TEST(AudioSpecificConfig, TruncatedIsRefused) {
   expect_error({0x12}, "AAC: unsupported AudioSpecificConfig: it is shorter than 2 bytes");
   Bits b;  // explicit frequency cut short
   b.put(2, 5).put(15, 4).put(1, 7);
-  expect_error(b.bytes(), "AAC: unsupported AudioSpecificConfig: it ends inside the explicit sampling frequency");
+  expect_error(b.bytes(),
+               "AAC: unsupported AudioSpecificConfig: it ends inside the explicit sampling frequency");
 }
 
 }  // namespace

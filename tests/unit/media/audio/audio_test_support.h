@@ -82,8 +82,8 @@ inline std::vector<float> sine(int rate, int channels, double freq, double ampli
   std::vector<float> v(samples * static_cast<size_t>(channels));
   for (size_t i = 0; i < samples; ++i)
     for (int c = 0; c < channels; ++c)
-      v[i * static_cast<size_t>(channels) + static_cast<size_t>(c)] =
-          static_cast<float>(amplitude * std::sin(2 * std::numbers::pi * freq * static_cast<double>(start + i) / rate));
+      v[i * static_cast<size_t>(channels) + static_cast<size_t>(c)] = static_cast<float>(
+          amplitude * std::sin(2 * std::numbers::pi * freq * static_cast<double>(start + i) / rate));
   return v;
 }
 
