@@ -2,6 +2,7 @@
 #include "media/audio/aac_to_opus.h"
 
 #include <cstdlib>
+#include <string>
 
 namespace atrium::media::audio {
 
@@ -35,6 +36,11 @@ AudioStatus AacToOpus::push(std::span<const uint8_t> aac_frame, int64_t timestam
   if (!configured_)
     return AudioStatus::failure("AAC: a frame arrived before a valid sequence header (AudioSpecificConfig)");
   ++counters_.frames_in;
+  if (timestamp_ms > kMaxTimestampMs || timestamp_ms < -kMaxTimestampMs) {
+    ++counters_.decode_errors;
+    return AudioStatus::failure("AAC: frame timestamp " + std::to_string(timestamp_ms) +
+                                " ms is out of range");
+  }
   if (auto s = decoder_.decode(aac_frame); !s) {
     ++counters_.decode_errors;
     return s;

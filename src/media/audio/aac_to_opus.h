@@ -48,7 +48,8 @@ class AacToOpus {
  public:
   static constexpr size_t kMaxQueuedPackets = 50;  // 1 s of Opus waiting for pop()
   static constexpr int64_t kResyncThresholdMs = 500;
-  static constexpr size_t kFifoCapacitySamples = 48000 / 5;  // 200 ms per channel at 48 kHz
+  static constexpr int64_t kMaxTimestampMs = int64_t{1} << 40;  // |timestamp_ms| beyond this is refused
+  static constexpr size_t kFifoCapacitySamples = 48000 / 5;     // 200 ms per channel at 48 kHz
 
   struct Options {
     int bitrate_bps = 0;  // 0: OpusEncoder's default (64 kbit/s stereo, 32 kbit/s mono)

@@ -184,6 +184,11 @@ TEST(AacToOpus, FrameBeforeConfigureAndBadConfigAreErrors) {
             "AAC: unsupported AudioSpecificConfig: channel configuration 0 (program config element) is not "
             "supported");
   EXPECT_FALSE(p.configured());
+
+  ASSERT_TRUE(p.configure(std::vector<uint8_t>{0x12, 0x10}));
+  auto t = p.push(frame, AacToOpus::kMaxTimestampMs + 1);
+  ASSERT_FALSE(t);
+  EXPECT_EQ(t.error(), "AAC: frame timestamp 1099511627777 ms is out of range");
 }
 
 TEST(AacToOpus, TimestampJumpResyncsTheOutputTimeline) {
