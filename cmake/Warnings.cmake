@@ -13,9 +13,21 @@ function(atrium_warnings target)
 endfunction()
 
 # A static library made of every .cpp below the calling folder (a file per idea; helpers add files, not CMake lines).
+# A subfolder with a CMakeLists.txt of its own is a separate library (e.g. media/audio, which needs libav): its
+# files are left out here.
 function(atrium_module name)
   cmake_parse_arguments(M "" "" "DEPS" ${ARGN})
   file(GLOB_RECURSE srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp)
+  file(GLOB_RECURSE nested CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*/CMakeLists.txt)
+  foreach(lists ${nested})
+    get_filename_component(sub ${lists} DIRECTORY)
+    foreach(src ${srcs})
+      cmake_path(IS_PREFIX sub ${src} NORMALIZE inside)
+      if(inside)
+        list(REMOVE_ITEM srcs ${src})
+      endif()
+    endforeach()
+  endforeach()
   if(NOT srcs)  # a module still being written: headers only for now
     add_library(${name} INTERFACE)
     target_include_directories(${name} INTERFACE ${PROJECT_SOURCE_DIR}/src)

@@ -11,7 +11,8 @@ profile=${1:-build}
 
 build_pkgs=(build-essential cmake ninja-build pkg-config git
   libssl-dev libboost1.81-dev nlohmann-json3-dev libspdlog-dev libcli11-dev libsrtp2-dev libusrsctp-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libnats-dev node-typescript)
+  libgtest-dev libgmock-dev libbenchmark-dev libnats-dev node-typescript
+  libavcodec-dev libavutil-dev libswresample-dev libopus-dev)
 test_pkgs=(clang libclang-rt-14-dev lld nodejs npm chromium firefox-esr curl procps iproute2 nftables nats-server
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
   gstreamer1.0-libav gstreamer1.0-nice python3-gst-1.0 gir1.2-gst-plugins-bad-1.0)

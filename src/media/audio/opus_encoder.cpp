@@ -1,0 +1,59 @@
+// libopus behind OpusEncoder.
+#include "media/audio/opus_encoder.h"
+
+#include <opus.h>
+
+#include <algorithm>
+#include <string>
+
+namespace atrium::media::audio {
+
+struct OpusEncoder::State {
+  ::OpusEncoder* enc = nullptr;
+};
+
+void OpusEncoder::StateFree::operator()(State* s) const {
+  if (s->enc) opus_encoder_destroy(s->enc);
+  delete s;
+}
+
+OpusEncoder::OpusEncoder() = default;
+OpusEncoder::~OpusEncoder() = default;
+
+AudioStatus OpusEncoder::configure(int channels, int bitrate_bps) {
+  state_.reset();
+  if (channels != 1 && channels != 2) return AudioStatus::failure("Opus: only mono or stereo can be encoded");
+  int err = OPUS_OK;
+  ::OpusEncoder* enc = opus_encoder_create(kSampleRate, channels, OPUS_APPLICATION_AUDIO, &err);
+  if (!enc || err != OPUS_OK)
+    return AudioStatus::failure(std::string("Opus: the encoder could not be created: ") + opus_strerror(err));
+  state_.reset(new State{enc});
+  channels_ = channels;
+  return set_bitrate(bitrate_bps);
+}
+
+AudioStatus OpusEncoder::set_bitrate(int bitrate_bps) {
+  if (!state_) return AudioStatus::failure("Opus: the encoder is not configured");
+  if (bitrate_bps == 0) bitrate_bps = channels_ == 2 ? kDefaultStereoBitrate : kDefaultMonoBitrate;
+  if (bitrate_bps < kMinBitrate || bitrate_bps > kMaxBitrate)
+    return AudioStatus::failure("Opus: bitrate " + std::to_string(bitrate_bps) + " bit/s is outside " +
+                                std::to_string(kMinBitrate) + " to " + std::to_string(kMaxBitrate));
+  const int rc = opus_encoder_ctl(state_->enc, OPUS_SET_BITRATE(bitrate_bps));
+  if (rc != OPUS_OK) return AudioStatus::failure(std::string("Opus: bitrate refused: ") + opus_strerror(rc));
+  bitrate_ = bitrate_bps;
+  return AudioStatus::success();
+}
+
+AudioResult<size_t> OpusEncoder::encode(std::span<const float> pcm, std::span<uint8_t> out) {
+  using R = AudioResult<size_t>;
+  if (!state_) return R::failure("Opus: the encoder is not configured");
+  if (pcm.size() != kFrameSamples * static_cast<size_t>(channels_))
+    return R::failure("Opus: a frame must be 20 ms (960 samples per channel)");
+  const auto cap = static_cast<opus_int32>(std::min(out.size(), size_t{kMaxPacketBytes}));
+  const opus_int32 n =
+      opus_encode_float(state_->enc, pcm.data(), static_cast<int>(kFrameSamples), out.data(), cap);
+  if (n < 0) return R::failure(std::string("Opus: encoding failed: ") + opus_strerror(n));
+  return static_cast<size_t>(n);
+}
+
+}  // namespace atrium::media::audio

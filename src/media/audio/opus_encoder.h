@@ -1,0 +1,55 @@
+// libopus encoding of 20 ms frames at 48 kHz, mono or stereo, for WebRTC (RFC 7587: the RTP clock is 48 kHz
+// whatever the content). The encoder state is created once by configure(); encode() writes into the caller's
+// buffer, so nothing is allocated per frame.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "media/audio/audio_result.h"
+
+namespace atrium::media::audio {
+
+class OpusEncoder {
+ public:
+  static constexpr int kSampleRate = 48000;
+  static constexpr size_t kFrameSamples = 960;  // 20 ms, per channel
+  // Largest packet encode() writes (one 20 ms Opus frame is at most 1275 bytes + the TOC).
+  static constexpr size_t kMaxPacketBytes = 1276;
+  static constexpr int kDefaultStereoBitrate = 64000;
+  static constexpr int kDefaultMonoBitrate = 32000;
+  static constexpr int kMinBitrate = 6000;
+  static constexpr int kMaxBitrate = 510000;
+
+  OpusEncoder();
+  ~OpusEncoder();
+  OpusEncoder(const OpusEncoder&) = delete;
+  OpusEncoder& operator=(const OpusEncoder&) = delete;
+
+  // channels 1 or 2; bitrate_bps 0 = the default for the channel count. Application "audio" (music and
+  // speech alike, as an RTMP source carries).
+  AudioStatus configure(int channels, int bitrate_bps = 0);
+  AudioStatus set_bitrate(int bitrate_bps);
+  bool configured() const { return state_ != nullptr; }
+  int channels() const { return channels_; }
+  int bitrate() const { return bitrate_; }
+
+  // Encodes one frame: kFrameSamples x channels() interleaved floats (nominally -1..1). Returns the packet's
+  // size written at the start of `out` (which should hold kMaxPacketBytes).
+  AudioResult<size_t> encode(std::span<const float> pcm, std::span<uint8_t> out);
+
+ private:
+  // libopus's state, kept out of this header: libopus names its type OpusEncoder too, in the global
+  // namespace.
+  struct State;
+  struct StateFree {
+    void operator()(State* s) const;
+  };
+  std::unique_ptr<State, StateFree> state_;
+  int channels_ = 0;
+  int bitrate_ = 0;
+};
+
+}  // namespace atrium::media::audio
