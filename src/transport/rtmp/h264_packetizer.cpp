@@ -21,8 +21,13 @@ H264Packetizer::H264Packetizer(size_t max_payload) : max_payload_(std::max(max_p
 
 void H264Packetizer::set_parameter_sets(const std::vector<std::vector<uint8_t>>& sps,
                                         const std::vector<std::vector<uint8_t>>& pps) {
-  sps_ = sps;
-  pps_ = pps;
+  // Only real parameter sets: anything else in the record would make packets no receiver can read.
+  sps_.clear();
+  pps_.clear();
+  for (const auto& s : sps)
+    if (!s.empty() && (s[0] & 0x1F) == media::kH264NalSps) sps_.push_back(s);
+  for (const auto& p : pps)
+    if (!p.empty() && (p[0] & 0x1F) == media::kH264NalPps) pps_.push_back(p);
 }
 
 void H264Packetizer::begin_packet() {

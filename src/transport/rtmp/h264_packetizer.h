@@ -37,7 +37,8 @@ class H264Packetizer {
 
   explicit H264Packetizer(size_t max_payload = kDefaultMaxRtpPayload);
 
-  // From the AVCDecoderConfigurationRecord (FLV's AVC sequence header). Replaces what was stored.
+  // From the AVCDecoderConfigurationRecord (FLV's AVC sequence header). Replaces what was stored; entries
+  // that are not NAL type 7 (SPS) / 8 (PPS) are left out.
   void set_parameter_sets(const std::vector<std::vector<uint8_t>>& sps,
                           const std::vector<std::vector<uint8_t>>& pps);
   bool has_parameter_sets() const { return !sps_.empty() && !pps_.empty(); }

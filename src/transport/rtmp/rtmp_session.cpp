@@ -413,13 +413,19 @@ void RtmpSession::on_video(const RtmpMessage& m) {
         ++counters_.dropped_tags;
         return;
       }
-      const bool changed = !video_configured_ || config->sps != packetizer_.sps() ||
-                           config->pps != packetizer_.pps() || config->nal_length_size != nal_length_size_;
+      const bool changed = !video_configured_ || !std::equal(tag->data.begin(), tag->data.end(),
+                                                             avc_config_.begin(), avc_config_.end());
       packetizer_.set_parameter_sets(config->sps, config->pps);
+      if (!packetizer_.has_parameter_sets()) {  // no NAL of type 7 or 8 in the record
+        video_configured_ = false;
+        ++counters_.dropped_tags;
+        return;
+      }
+      avc_config_.assign(tag->data.begin(), tag->data.end());
       nal_length_size_ = config->nal_length_size;
       video_configured_ = true;
       if (changed) {
-        const auto& sps = config->sps.front();
+        const auto& sps = packetizer_.sps().front();
         push(VideoConfigured{sps.size() >= 4
                                  ? hex3(sps[1], sps[2], sps[3])
                                  : hex3(config->profile, config->profile_compatibility, config->level)});

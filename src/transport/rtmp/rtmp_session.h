@@ -158,6 +158,7 @@ class RtmpSession {
   bool ever_published_ = false;
   bool video_configured_ = false;
   uint8_t nal_length_size_ = 4;
+  std::vector<uint8_t> avc_config_;  // the last AVCDecoderConfigurationRecord, to report changes only
   bool audio_configured_ = false;
   bool video_unsupported_sent_ = false;
   bool audio_unsupported_sent_ = false;
