@@ -19,6 +19,7 @@
 #include "server/fd_budget.h"
 #include "server/host_port.h"
 #include "server/logging.h"
+#include "server/rtmp/rtmp_service.h"
 #include "server/server.h"
 #include "server/server_config.h"
 #include "server/static_files.h"
@@ -26,13 +27,15 @@
 #include "server/worker_core.h"
 
 // `atrium token --secret S --room R [--peer P] [--ttl SECONDS] [--publish] [--subscribe] [--admin]` prints an
-// access token; without a permission flag the token may publish and subscribe.
+// access token; without a permission flag the token may publish and subscribe. With --rtmp it prints the RTMP
+// URL that publishes with it instead (the token as the stream key: docs/rtmp.md).
 int token_command(int argc, char** argv) {
   using namespace atrium::server;
   CLI::App app{"Print an access token for the room SDK, WHIP and WHEP (JWT, HS256)", "atrium token"};
   std::string secret, room, peer;
   int64_t ttl = 3600;
-  bool publish = false, subscribe = false, admin = false;
+  bool publish = false, subscribe = false, admin = false, rtmp = false;
+  std::string rtmp_host = "127.0.0.1:1935";
   app.add_option("--secret", secret, "the server's --auth-secret")->required();
   app.add_option("--room", room, "the room the token opens ('*': any room)")->required();
   app.add_option("--peer", peer, "the only peer id the token may use (default: any)");
@@ -41,6 +44,8 @@ int token_command(int argc, char** argv) {
   app.add_flag("--publish", publish, "may publish");
   app.add_flag("--subscribe", subscribe, "may subscribe");
   app.add_flag("--admin", admin, "may do anything");
+  app.add_flag("--rtmp", rtmp, "print rtmp://HOST:PORT/live/ROOM/TOKEN, the URL to publish to (OBS, ffmpeg)");
+  app.add_option("--rtmp-host", rtmp_host, "the server's --rtmp address, for --rtmp")->capture_default_str();
   try {
     app.parse(argc - 1, argv + 1);
   } catch (const CLI::ParseError& e) {
@@ -56,7 +61,16 @@ int token_command(int argc, char** argv) {
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
               .count() +
           ttl};
-  std::printf("%s\n", make_access_token(secret, claims).c_str());
+  const std::string token = make_access_token(secret, claims);
+  if (rtmp) {
+    if (room == "*") {
+      std::fprintf(stderr, "atrium token: --rtmp needs one room, not '*'\n");
+      return 2;
+    }
+    std::printf("rtmp://%s/live/%s/%s\n", rtmp_host.c_str(), room.c_str(), token.c_str());
+    return 0;
+  }
+  std::printf("%s\n", token.c_str());
   return 0;
 }
 
@@ -140,6 +154,7 @@ int main(int argc, char** argv) {
     WebRtcService webrtc(server.config(), server.metrics());
     webrtc.add_routes(server.router(), server.workers());
     webrtc.add_sdk_routes(server.router(), server.workers());
+    RtmpService rtmp(server.config(), server.metrics(), server.workers());
     {
       // The pages are read once, here: no request touches the filesystem (docs/security.md).
       const std::string web_root =
@@ -164,7 +179,7 @@ int main(int argc, char** argv) {
       }
     }
     const bool clustered = !server.config().cluster.empty();
-    server.start([cores, &webrtc, udp_errors, clustered, nats](Worker& w) {
+    server.start([cores, &webrtc, &rtmp, udp_errors, clustered, nats](Worker& w) {
       WorkerCore* made = nullptr;
       if (clustered) {
         auto options = nats;
@@ -181,6 +196,7 @@ int main(int argc, char** argv) {
       }
       auto& core = *made;
       auto error = webrtc.start_worker(w, core);
+      if (error.empty()) error = rtmp.start_worker(w, core);  // after WebRTC's: its runtime drains the hub
       std::lock_guard lock(cores->mutex);
       cores->all.push_back(&core);
       if (!error.empty()) udp_errors->push_back(error);
@@ -199,6 +215,7 @@ int main(int argc, char** argv) {
     spdlog::info("atrium {} listening on http://{} ({} workers); media on UDP {}:{} advertised as {}",
                  ATRIUM_VERSION, format_host_port(server.http_endpoint()), server.workers().size(),
                  server.config().bind, ports, ips);
+    if (rtmp.enabled()) spdlog::info("atrium: RTMP ingest on rtmp://{}/live/ROOM/PEER", rtmp.listening());
     if (clustered) spdlog::info("atrium: cluster node '{}' on NATS {}", nats.node_id, nats.servers);
     if (server.config().auth_secret.empty())
       spdlog::warn("atrium: no --auth-secret: anyone who reaches the API can publish and watch");

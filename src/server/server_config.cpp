@@ -112,6 +112,15 @@ std::string validate_config(const ServerConfig& config) {
     return "--max-pending-per-address: expected at least 1, got " +
            std::to_string(config.max_pending_per_address);
   }
+  if (config.rtmp != "off" && !config.rtmp.empty() && !parse_host_port(config.rtmp))
+    return "--rtmp: expected address:port (e.g. 127.0.0.1:1935) or off, got '" + config.rtmp + "'";
+  if (config.rtmp_max_publishers < 1)
+    return "--rtmp-max-publishers: expected at least 1, got " + std::to_string(config.rtmp_max_publishers);
+  if (config.rtmp_max_pending < 1)
+    return "--rtmp-max-pending: expected at least 1, got " + std::to_string(config.rtmp_max_pending);
+  if (config.rtmp_max_pending_per_address < 1)
+    return "--rtmp-max-pending-per-address: expected at least 1, got " +
+           std::to_string(config.rtmp_max_pending_per_address);
   boost::system::error_code ec;
   boost::asio::ip::make_address(config.bind, ec);
   if (ec) return "--bind: expected an IP address (e.g. 0.0.0.0 or 127.0.0.1), got '" + config.bind + "'";
@@ -130,6 +139,14 @@ std::string validate_config(const ServerConfig& config) {
     if (ec) return "--public-ip: '" + ip + "' is not an IP address";
   }
   return {};
+}
+
+std::string rtmp_address(const ServerConfig& config) {
+  if (config.rtmp == "off") return {};
+  if (!config.rtmp.empty()) return config.rtmp;
+  auto http = parse_host_port(config.http);
+  if (!http) return {};
+  return format_host_port(boost::asio::ip::tcp::endpoint(http->address(), 1935));
 }
 
 ConfigParseResult parse_command_line(const std::vector<std::string>& args) {

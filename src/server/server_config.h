@@ -30,6 +30,12 @@ struct ServerConfig {
   std::string auth_secret;  // when set, WHIP/WHEP need "Authorization: Bearer <secret>"
   std::string web_root;     // directory served at / (the example page); empty: the built-in default
 
+  // RTMP ingest (docs/rtmp.md).
+  std::string rtmp;  // address:port of the RTMP listener; empty: --http's host, port 1935; "off": none
+  int rtmp_max_publishers = 100;         // RTMP streams publishing at once; beyond, publish is refused
+  int rtmp_max_pending = 64;             // RTMP connections that have not started publishing yet
+  int rtmp_max_pending_per_address = 8;  // the same, per client IP address
+
   // Cluster.
   std::string cluster;  // comma-separated nats:// URLs; empty: the embedded single-node bus
   std::string node_id;  // this node's name in the cluster; empty: the host name
@@ -67,6 +73,15 @@ void visit_settings(ServerConfig& config, Visitor&& visit) {
   visit("auth-secret", config.auth_secret,
         "when set, WHIP/WHEP requests need 'Authorization: Bearer <secret>'; empty: open");
   visit("web-root", config.web_root, "directory of the pages served under /web/ (/ leads to the room demo)");
+  visit("rtmp", config.rtmp,
+        "address:port of the RTMP ingest listener (OBS, ffmpeg); default: --http's host with port 1935; 'off' "
+        "disables it");
+  visit("rtmp-max-publishers", config.rtmp_max_publishers,
+        "RTMP streams publishing at once; beyond, publish is refused with NetStream.Publish.Rejected");
+  visit("rtmp-max-pending", config.rtmp_max_pending,
+        "RTMP connections still in handshake/connect (10 s to start publishing); beyond, new ones are closed");
+  visit("rtmp-max-pending-per-address", config.rtmp_max_pending_per_address,
+        "RTMP connections not publishing yet from one client IP address; beyond, new ones are closed");
   visit("cluster", config.cluster,
         "comma-separated NATS URLs (nats://host:4222) to run as one node of a cluster; empty: single node");
   visit("node-id", config.node_id, "this node's name in the cluster (default: the host name)");
@@ -88,5 +103,8 @@ ConfigParseResult parse_command_line(int argc, const char* const* argv);
 // Checks values that neither CLI11 nor JSON typing can (address syntax, ranges, names); returns an error
 // sentence or an empty string.
 std::string validate_config(const ServerConfig& config);
+
+// The RTMP listener's address:port as configured, or resolved from --http's host (port 1935); "" when off.
+std::string rtmp_address(const ServerConfig& config);
 
 }  // namespace atrium::server

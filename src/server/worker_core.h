@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include <boost/asio/steady_timer.hpp>
 
@@ -31,6 +32,15 @@ struct ClusterStats {
   size_t directory_entries = 0;
   uint64_t reconnects = 0;
   uint64_t dead_nodes = 0;
+};
+
+// A transport runtime other than WebRTC's (RTMP, SIP) that owns some of the hub's endpoints: the hub's
+// outputs addressed to them are handed to it. It may feed the hub from inside the call (the caller goes on
+// draining the hub's queue after it returns, so what that sets off is delivered too, in order).
+class EndpointOwner {
+ public:
+  virtual ~EndpointOwner() = default;
+  virtual void on_endpoint_event(int64_t now, core::EndpointId id, const core::EndpointEvent& event) = 0;
 };
 
 class WorkerCore {
@@ -56,6 +66,22 @@ class WorkerCore {
   // payloads are views into the bus's messages until the next delivery).
   void set_after_bus(std::function<void(int64_t now)> fn) { after_bus_ = std::move(fn); }
 
+  // The hub's outputs go to WebRTC sessions (SessionRuntime drains the hub, so it sets the pump) or to the
+  // owner registered for the endpoint. A runtime that fed the hub calls pump() to get them delivered.
+  void set_pump(std::function<void(int64_t now)> fn) { pump_ = std::move(fn); }
+  void pump(int64_t now) {
+    if (pump_) pump_(now);
+  }
+  void own(core::EndpointId id, EndpointOwner& owner) { owners_[id] = &owner; }
+  void disown(core::EndpointId id) { owners_.erase(id); }
+  // Hands `out` to its owner; false when the endpoint has none.
+  bool deliver(int64_t now, const core::HubOutput& out) {
+    auto it = owners_.find(out.to);
+    if (it == owners_.end()) return false;
+    it->second->on_endpoint_event(now, out.to, out.event);
+    return true;
+  }
+
  private:
   void schedule();
   void on_bus_wake();
@@ -66,6 +92,8 @@ class WorkerCore {
   boost::asio::steady_timer timer_;
   std::function<void(int64_t)> after_tick_;
   std::function<void(int64_t)> after_bus_;
+  std::function<void(int64_t)> pump_;
+  std::unordered_map<core::EndpointId, EndpointOwner*> owners_;
   std::atomic<size_t> rooms_{0}, peers_{0}, tracks_{0};
   // The wake callback runs on a libnats thread and may outlive nothing: it only posts, and checks this flag.
   std::shared_ptr<std::atomic<bool>> alive_ = std::make_shared<std::atomic<bool>>(true);

@@ -66,9 +66,12 @@ function removeTile(peer, group) {
   tiles.delete(k);
 }
 
-// A remote track goes into its tile: video tracks other than 'camera' get a tile of their own (e.g. 'screen').
+// A remote track goes into its tile: video tracks other than the peer's picture get a tile of their own (e.g.
+// 'screen'). The picture is 'camera' from a browser, 'video' from RTMP (OBS, ffmpeg) and WHIP publishers.
+const groupOf = (track, kind) => (kind === 'video' && track !== 'camera' && track !== 'video' ? track : 'camera');
+
 async function show(peer, track, kind) {
-  const group = kind === 'video' ? track : 'camera';
+  const group = groupOf(track, kind);
   const t = tile(peer, group);
   try {
     const media = await room.subscribe(peer, track);
@@ -90,7 +93,7 @@ async function show(peer, track, kind) {
 }
 
 function hide(peer, track, kind) {
-  const group = kind === 'video' ? track : 'camera';
+  const group = groupOf(track, kind);
   if (group !== 'camera') return removeTile(peer, group);
   const t = tiles.get(`${peer}/camera`);
   if (!t) return;

@@ -23,11 +23,13 @@ SessionRuntime::SessionRuntime(Worker& worker, WorkerCore& core, WebRtcCounters&
     pump(now, nullptr);
     reap(now);
   });
+  core_.set_pump([this](int64_t now) { pump(now, nullptr); });
 }
 
 SessionRuntime::~SessionRuntime() {
   core_.set_after_tick({});
   core_.set_after_bus({});
+  core_.set_pump({});
   const int64_t now = WorkerCore::now();
   table_.for_each([&](SessionEntry& e) {
     e.session->close(now, "server shutting down");
@@ -71,7 +73,10 @@ void SessionRuntime::pump(int64_t now, SessionEntry* first) {
     }
     while (auto out = hub.pop_output()) {
       SessionEntry* e = table_.by_endpoint(out->to);
-      if (!e) continue;
+      if (!e) {
+        core_.deliver(now, *out);  // another transport's endpoint (RTMP, ...)
+        continue;
+      }
       if (const auto* l = std::get_if<core::eev::LocalTrackLayerChanged>(&out->event))
         spdlog::debug("webrtc: session {} track {} now forwards layer {}/{}", e->id, l->id, l->spatial,
                       l->temporal);

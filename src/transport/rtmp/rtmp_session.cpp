@@ -339,10 +339,10 @@ void RtmpSession::accept_publish() {
 
 void RtmpSession::reject_publish(std::string description, PublishRejection reason) {
   if (closing()) return;
-  send_on_status(
-      publish_stream_id_, "error",
-      reason == PublishRejection::kBadName ? "NetStream.Publish.BadName" : "NetStream.Publish.Rejected",
-      description);
+  const char* code = reason == PublishRejection::kBadName           ? "NetStream.Publish.BadName"
+                     : reason == PublishRejection::kConnectRejected ? "NetConnection.Connect.Rejected"
+                                                                    : "NetStream.Publish.Rejected";
+  send_on_status(publish_stream_id_, "error", code, description);
   state_ = State::kClosing;
 }
 
