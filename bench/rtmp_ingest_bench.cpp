@@ -1,10 +1,11 @@
 // What one RTMP publisher costs the server, split into the video passthrough (RTMP chunks -> FLV tags -> H264
 // RFC 6184 payloads -> core events) and the audio transcode (AAC -> PCM -> 48 kHz -> Opus), on a real stream:
-// 10 s that Debian's ffmpeg encodes once at start (1280x720 30 fps H264 baseline at 2.5 Mbit/s, a key frame every
-// 2 s, AAC 44.1 kHz stereo 128 kbit/s), replayed through RtmpPublisher as RTMP messages, one receive() per message
-// as a socket read would hand them in. Reported per second of media (us_per_media_s: CPU microseconds one
-// publisher costs per second it streams), and the processing latency of one access unit (receive() to its
-// packets out as core events), p50/p99. Sans-IO: no sockets, so this is the server's own work only.
+// 10 s that Debian's ffmpeg encodes once at start (1280x720 30 fps H264 baseline at 2.5 Mbit/s, a key frame
+// every 2 s, AAC 44.1 kHz stereo 128 kbit/s), replayed through RtmpPublisher as RTMP messages, one receive()
+// per message as a socket read would hand them in. Reported per second of media (us_per_media_s: CPU
+// microseconds one publisher costs per second it streams), and the processing latency of one access unit
+// (receive() to its packets out as core events), p50/p99. Sans-IO: no sockets, so this is the server's own
+// work only.
 #include <benchmark/benchmark.h>
 
 #include <time.h>
@@ -46,7 +47,8 @@ const std::vector<Tag>& stream() {
     const std::string cmd =
         "ffmpeg -hide_banner -loglevel error -y -f lavfi -i testsrc2=size=1280x720:rate=30 -f lavfi -i "
         "sine=frequency=1000:sample_rate=44100 -t 10 -c:v libx264 -pix_fmt yuv420p -profile:v baseline -bf 0 "
-        "-g 60 -b:v 2500k -maxrate 2500k -bufsize 2500k -tune zerolatency -preset veryfast -c:a aac -ar 44100 "
+        "-g 60 -b:v 2500k -maxrate 2500k -bufsize 2500k -tune zerolatency -preset veryfast -c:a aac -ar "
+        "44100 "
         "-ac 2 -b:a 128k -f flv " +
         path;
     if (std::system(cmd.c_str()) != 0) return out;
@@ -55,11 +57,12 @@ const std::vector<Tag>& stream() {
     size_t pos = 9 + 4;  // FLV header, PreviousTagSize0
     while (pos + 11 <= b.size()) {
       const uint32_t size = (uint32_t{b[pos + 1]} << 16) | (uint32_t{b[pos + 2]} << 8) | b[pos + 3];
-      const uint32_t ts =
-          (uint32_t{b[pos + 7]} << 24) | (uint32_t{b[pos + 4]} << 16) | (uint32_t{b[pos + 5]} << 8) | b[pos + 6];
+      const uint32_t ts = (uint32_t{b[pos + 7]} << 24) | (uint32_t{b[pos + 4]} << 16) |
+                          (uint32_t{b[pos + 5]} << 8) | b[pos + 6];
       if (pos + 11 + size > b.size()) break;
-      out.push_back({b[pos], ts, Bytes(b.begin() + static_cast<std::ptrdiff_t>(pos + 11),
-                                       b.begin() + static_cast<std::ptrdiff_t>(pos + 11 + size))});
+      out.push_back({b[pos], ts,
+                     Bytes(b.begin() + static_cast<std::ptrdiff_t>(pos + 11),
+                           b.begin() + static_cast<std::ptrdiff_t>(pos + 11 + size))});
       pos += 11 + size + 4;
     }
     return out;
@@ -169,7 +172,8 @@ void run(benchmark::State& state, int kinds) {
       drain(p, events);
       if (first)
         (w.is_video[i] ? video_us : audio_us)
-            .push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+            .push_back(
+                std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
     }
     cpu += cpu_us() - c0;
     benchmark::DoNotOptimize(events);

@@ -73,13 +73,15 @@ void visit_settings(ServerConfig& config, Visitor&& visit) {
   visit("auth-secret", config.auth_secret,
         "when set, WHIP/WHEP requests need 'Authorization: Bearer <secret>'; empty: open");
   visit("web-root", config.web_root, "directory of the pages served under /web/ (/ leads to the room demo)");
-  visit("rtmp", config.rtmp,
-        "address:port of the RTMP ingest listener (OBS, ffmpeg); default: --http's host with port 1935; 'off' "
-        "disables it");
+  visit(
+      "rtmp", config.rtmp,
+      "address:port of the RTMP ingest listener (OBS, ffmpeg); default: --http's host with port 1935; 'off' "
+      "disables it");
   visit("rtmp-max-publishers", config.rtmp_max_publishers,
         "RTMP streams publishing at once; beyond, publish is refused with NetStream.Publish.Rejected");
-  visit("rtmp-max-pending", config.rtmp_max_pending,
-        "RTMP connections still in handshake/connect (10 s to start publishing); beyond, new ones are closed");
+  visit(
+      "rtmp-max-pending", config.rtmp_max_pending,
+      "RTMP connections still in handshake/connect (10 s to start publishing); beyond, new ones are closed");
   visit("rtmp-max-pending-per-address", config.rtmp_max_pending_per_address,
         "RTMP connections not publishing yet from one client IP address; beyond, new ones are closed");
   visit("cluster", config.cluster,

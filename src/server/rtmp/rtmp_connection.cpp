@@ -2,9 +2,9 @@
 
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
-#include <spdlog/spdlog.h>
 
 #include "server/rtmp/rtmp_worker.h"
 
@@ -12,7 +12,10 @@ namespace atrium::server {
 
 RtmpConnection::RtmpConnection(RtmpWorker& worker, boost::asio::ip::tcp::socket socket,
                                std::unique_ptr<rtmp::RtmpPublisher> publisher, int64_t now)
-    : worker_(worker), socket_(std::move(socket)), publisher_(std::move(publisher)), started_(now),
+    : worker_(worker),
+      socket_(std::move(socket)),
+      publisher_(std::move(publisher)),
+      started_(now),
       last_read_(now) {
   boost::system::error_code ec;
   const auto peer = socket_.remote_endpoint(ec);
@@ -32,10 +35,9 @@ void RtmpConnection::start() {
 void RtmpConnection::read() {
   if (reading_ || moving_ || finished_) return;
   reading_ = true;
-  socket_.async_read_some(boost::asio::buffer(buffer_),
-                          [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
-                            self->on_read(ec, n);
-                          });
+  socket_.async_read_some(
+      boost::asio::buffer(buffer_),
+      [self = shared_from_this()](const boost::system::error_code& ec, size_t n) { self->on_read(ec, n); });
 }
 
 void RtmpConnection::on_read(const boost::system::error_code& ec, size_t n) {
@@ -66,9 +68,10 @@ void RtmpConnection::process(int64_t now) {
     if (auto request = publisher_->take_publish_request()) {
       auto route = worker_.service().route(*request);
       if (!route.ok) {
-        spdlog::warn("rtmp: refused a publish from {} (app '{}', key '{}'): {}", address_, request->app,
-                     request->stream_key.size() > 40 ? request->stream_key.substr(0, 40) + "..." : request->stream_key,
-                     route.sentence);
+        spdlog::warn(
+            "rtmp: refused a publish from {} (app '{}', key '{}'): {}", address_, request->app,
+            request->stream_key.size() > 40 ? request->stream_key.substr(0, 40) + "..." : request->stream_key,
+            route.sentence);
         publisher_->refuse(route.status, route.sentence);
         close(now, route.sentence, route.counter);
       } else {
@@ -159,7 +162,8 @@ void RtmpConnection::write() {
     return;
   }
   if (out.size() > kMaxUnsent) {
-    close(WorkerCore::now(), "the client does not read what it is sent", &worker_.service().counters().slow_writers);
+    close(WorkerCore::now(), "the client does not read what it is sent",
+          &worker_.service().counters().slow_writers);
     finish(WorkerCore::now());
     return;
   }
@@ -201,16 +205,17 @@ void RtmpConnection::move_to(Worker& target) {
     service.counters().connections.fetch_sub(1, std::memory_order_relaxed);
     return;
   }
-  target.post([&target, &service, fd, peer, publisher = std::move(publisher), route = std::move(route)]() mutable {
-    auto* w = target.find<RtmpWorker>();
-    if (!w) {
-      ::close(fd);
-      service.release_publisher();
-      service.counters().connections.fetch_sub(1, std::memory_order_relaxed);
-      return;
-    }
-    w->adopt(fd, peer, std::move(publisher), std::move(route));
-  });
+  target.post(
+      [&target, &service, fd, peer, publisher = std::move(publisher), route = std::move(route)]() mutable {
+        auto* w = target.find<RtmpWorker>();
+        if (!w) {
+          ::close(fd);
+          service.release_publisher();
+          service.counters().connections.fetch_sub(1, std::memory_order_relaxed);
+          return;
+        }
+        w->adopt(fd, peer, std::move(publisher), std::move(route));
+      });
 }
 
 void RtmpConnection::close(int64_t now, const std::string& why, std::atomic<uint64_t>* counter) {
@@ -251,7 +256,8 @@ void RtmpConnection::finish(int64_t now) {
   socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
   if (endpoint_) {
-    boost::asio::post(socket_.get_executor(), [self = shared_from_this()] { self->finish_endpoint(WorkerCore::now()); });
+    boost::asio::post(socket_.get_executor(),
+                      [self = shared_from_this()] { self->finish_endpoint(WorkerCore::now()); });
   }
   if (route_) worker_.service().release_publisher();
   worker_.service().counters().connections.fetch_sub(1, std::memory_order_relaxed);

@@ -41,7 +41,7 @@ class RtmpService {
     core::JoinParams join;
     Worker* worker = nullptr;
     rtmp::PublishRejection status = rtmp::PublishRejection::kRejected;  // the onStatus code when refused
-    std::string sentence;  // why, for the client and the log
+    std::string sentence;                                               // why, for the client and the log
     std::atomic<uint64_t>* counter = nullptr;
   };
   Route route(const rtmp::PublishTarget& target);

@@ -33,8 +33,8 @@ class RtmpWorker final : public EndpointOwner {
   uint16_t listen_port() const;
 
   // A connection that asked to publish to a room of this worker, moved here with its session.
-  void adopt(int fd, const boost::asio::ip::tcp::endpoint& peer, std::unique_ptr<rtmp::RtmpPublisher> publisher,
-             RtmpService::Route route);
+  void adopt(int fd, const boost::asio::ip::tcp::endpoint& peer,
+             std::unique_ptr<rtmp::RtmpPublisher> publisher, RtmpService::Route route);
 
   void on_endpoint_event(int64_t now, core::EndpointId id, const core::EndpointEvent& event) override;
 

@@ -64,8 +64,8 @@ std::optional<std::string> RtmpPublisher::pop_notice() {
 void RtmpPublisher::on_session_event(media::Micros now, RtmpEvent&& event) {
   std::visit(core::Overloaded{
                  [&](PublishRequested& r) {
-                   if (!request_taken_) request_ = PublishTarget{std::move(r.app), std::move(r.stream_key),
-                                                                 std::move(r.tc_url)};
+                   if (!request_taken_)
+                     request_ = PublishTarget{std::move(r.app), std::move(r.stream_key), std::move(r.tc_url)};
                  },
                  [&](const MetadataReceived& m) {
                    if (m.width && m.height)
@@ -86,7 +86,8 @@ void RtmpPublisher::on_session_event(media::Micros now, RtmpEvent&& event) {
                  [&](const UnsupportedMedia& u) { notices_.push(u.sentence); },
                  [&](const PublishEnded&) { end(EndReason::kUnpublished, "the client stopped publishing"); },
                  [&](const SessionFailed& f) {
-                   end(f.sentence == kBFramesSentence ? EndReason::kBFrames : EndReason::kProtocol, f.sentence);
+                   end(f.sentence == kBFramesSentence ? EndReason::kBFrames : EndReason::kProtocol,
+                       f.sentence);
                  },
              },
              event);
@@ -130,8 +131,9 @@ void RtmpPublisher::on_audio_config(const AudioConfigured& c) {
   audio_refused_ = false;
   const auto& asc = audio_->config();
   audio_info_ = "AAC " + std::to_string(asc.output_sample_rate()) + " Hz " +
-                (asc.output_channels() == 1 ? "mono" : asc.output_channels() == 2 ? "stereo"
-                                                                                  : std::to_string(asc.output_channels()) + " channels") +
+                (asc.output_channels() == 1   ? "mono"
+                 : asc.output_channels() == 2 ? "stereo"
+                                              : std::to_string(asc.output_channels()) + " channels") +
                 " -> Opus " + (audio_->channels() == 1 ? "mono" : "stereo");
   description_ = (video_info_.empty() ? "" : video_info_ + " + ") + audio_info_;
   if (joined_) publish_tracks();
@@ -186,7 +188,8 @@ void RtmpPublisher::on_endpoint_event(media::Micros, const core::EndpointEvent& 
                    const bool taken = e.error.code == core::ErrorCode::kPeerIdTaken;
                    const std::string sentence =
                        std::string(core::to_string(e.error.code)) + ": " + e.error.message;
-                   session_.reject_publish(sentence, taken ? PublishRejection::kBadName : PublishRejection::kRejected);
+                   session_.reject_publish(sentence,
+                                           taken ? PublishRejection::kBadName : PublishRejection::kRejected);
                    end(taken ? EndReason::kPeerTaken : EndReason::kJoinFailed, sentence);
                  },
                  [&](const core::eev::RequestKeyFrame&) { ++counters_.keyframe_requests; },

@@ -60,8 +60,8 @@ struct RtmpSessionConfig {
 
 // How reject_publish() answers (onStatus code, level "error").
 enum class PublishRejection : uint8_t {
-  kBadName,   // NetStream.Publish.BadName: the stream key names no room/peer we accept, or it is taken
-  kRejected,  // NetStream.Publish.Rejected: anything else (not allowed, server busy)
+  kBadName,          // NetStream.Publish.BadName: the stream key names no room/peer we accept, or it is taken
+  kRejected,         // NetStream.Publish.Rejected: anything else (not allowed, server busy)
   kConnectRejected,  // NetConnection.Connect.Rejected: a missing or bad token in the stream key
 };
 
