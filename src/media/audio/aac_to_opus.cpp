@@ -1,6 +1,8 @@
 // The AAC -> Opus pipeline's glue: timeline, resync and the bounded output queue.
 #include "media/audio/aac_to_opus.h"
 
+#include "media/audio/audio_level.h"
+
 #include <cstdlib>
 #include <string>
 
@@ -95,6 +97,7 @@ void AacToOpus::encode_ready_frames() {
     }
     slot.size = *n;
     slot.rtp_timestamp = static_cast<uint32_t>(ts);
+    slot.level = dbov_level(frame_);
     ++queue_size_;
     ++counters_.packets_out;
   }
@@ -105,7 +108,7 @@ std::optional<OpusPacket> AacToOpus::pop() {
   const Slot& slot = queue_[queue_head_];
   queue_head_ = (queue_head_ + 1) % kMaxQueuedPackets;
   --queue_size_;
-  return OpusPacket{std::span<const uint8_t>(slot.bytes).first(slot.size), slot.rtp_timestamp};
+  return OpusPacket{std::span<const uint8_t>(slot.bytes).first(slot.size), slot.rtp_timestamp, slot.level};
 }
 
 }  // namespace atrium::media::audio

@@ -31,6 +31,7 @@ namespace atrium::media::audio {
 struct OpusPacket {
   std::span<const uint8_t> data;  // valid until the next push(), configure() or destruction
   uint32_t rtp_timestamp = 0;     // 48 kHz
+  uint8_t level = 127;  // of the frame's PCM, RFC 6464 -dBov (0 loudest, 127 silence): audio_level.h
 };
 
 struct AacToOpusCounters {
@@ -82,6 +83,7 @@ class AacToOpus {
     std::array<uint8_t, OpusEncoder::kMaxPacketBytes> bytes{};
     size_t size = 0;
     uint32_t rtp_timestamp = 0;
+    uint8_t level = 127;
   };
   void encode_ready_frames();
 

@@ -157,6 +157,7 @@ void RtmpPublisher::on_audio(media::Micros now, const AudioFrame& f) {
     mp.seq = audio_seq_++;
     mp.timestamp = packet->rtp_timestamp;
     mp.keyframe = true;
+    mp.audio_level = static_cast<int8_t>(packet->level);  // from the PCM: RTMP has no level extension
     mp.arrival = now;
     mp.payload = keep(packet->data);
     emit_media(kAudioTrack, mp);

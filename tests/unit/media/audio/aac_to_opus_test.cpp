@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "media/audio/audio_level.h"
 #include "media/audio/audio_test_support.h"
 #include "media/audio/opus_decoder.h"
 
@@ -105,6 +106,28 @@ TEST(AacToOpus, Mono48000SineComesOutAsMonoOpus) {
   expect_continuous(out.timestamps);
   EXPECT_NEAR(static_cast<double>(out.timestamps.size()), aac.frames.size() * 1024 / 960.0, 1.5);
   EXPECT_EQ(p.counters().timestamp_resyncs, 0u);
+}
+
+// Each packet carries its frame's level in RFC 6464 units, as a WebRTC publisher's extension would: a sine at
+// amplitude 0.5 has an RMS of 0.354, -9 dBov; amplitude 0.05 is 20 dB quieter.
+TEST(AacToOpus, PacketsCarryTheLevelOfTheirPcm) {
+  for (const auto& [amplitude, expected] : {std::pair{0.5, 9}, std::pair{0.05, 29}}) {
+    const EncodedAac aac = test::encode_sine_aac(48000, 1, 1000, amplitude, 1.0);
+    AacToOpus p;
+    ASSERT_TRUE(p.configure(aac.asc));
+    std::vector<int> levels;
+    for (size_t i = 0; i < aac.frames.size(); ++i) {
+      ASSERT_TRUE(p.push(aac.frames[i], aac.timestamps_ms[i]));
+      while (auto pkt = p.pop())
+        levels.push_back(pkt->level);
+    }
+    ASSERT_GT(levels.size(), 20u);
+    // After the codec's start-up the level is steady.
+    for (size_t i = 10; i < levels.size() - 2; ++i)
+      EXPECT_NEAR(levels[i], expected, 1) << "amplitude " << amplitude << ", packet " << i;
+  }
+  EXPECT_EQ(dbov_level(std::vector<float>(960, 0.0f)), kSilentLevel);
+  EXPECT_EQ(dbov_level(std::vector<float>(960, 1.0f)), 0);
 }
 
 TEST(AacToOpus, QueueIsBoundedAndDropsTheOldest) {
