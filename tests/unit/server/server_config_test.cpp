@@ -112,6 +112,25 @@ TEST(ServerConfig, ConfigFileErrors) {
                         "/nonexistent/atrium.json");
 }
 
+// RTMP follows --http's host unless told otherwise, and can be turned off.
+TEST(ServerConfig, RtmpListensOnTheHttpHostByDefault) {
+  auto parsed = parse_command_line(std::vector<std::string>{"--http", "0.0.0.0:9000"});
+  ASSERT_TRUE(parsed.config);
+  EXPECT_EQ(rtmp_address(*parsed.config), "0.0.0.0:1935");
+  parsed = parse_command_line(std::vector<std::string>{"--http", "[::1]:9000"});
+  ASSERT_TRUE(parsed.config);
+  EXPECT_EQ(rtmp_address(*parsed.config), "[::1]:1935");
+  parsed = parse_command_line(std::vector<std::string>{"--rtmp", "127.0.0.1:19350"});
+  ASSERT_TRUE(parsed.config);
+  EXPECT_EQ(rtmp_address(*parsed.config), "127.0.0.1:19350");
+  parsed = parse_command_line(std::vector<std::string>{"--rtmp", "off"});
+  ASSERT_TRUE(parsed.config);
+  EXPECT_EQ(rtmp_address(*parsed.config), "");
+  expect_one_line_error(parse_command_line(std::vector<std::string>{"--rtmp", "localhost:1935"}), "--rtmp");
+  expect_one_line_error(parse_command_line(std::vector<std::string>{"--rtmp-max-pending", "0"}),
+                        "--rtmp-max-pending");
+}
+
 TEST(HostPort, ParsesAndFormats) {
   auto v4 = parse_host_port("127.0.0.1:8080");
   ASSERT_TRUE(v4);
