@@ -145,8 +145,10 @@ TEST(AudioMixer, JoiningAndLeavingInputsDoNotClick) {
   config.max_loudest = 2;
   Harness h(config);
   h.add_source(1, 440, 0.3);
-  auto& s2 = h.add_source(2, 1000, 0.25);
-  h.add_source(3, 700, 0.1);  // playing, but the third loudest: not mixed
+  // Phases chosen so that at the frame edges (after Opus's 312-sample delay) 2 and 3 are at a peak: cutting
+  // or starting them there without a fade would step by their amplitude.
+  auto& s2 = h.add_source(2, 1000, 0.25, std::numbers::pi / 2);
+  h.add_source(3, 700, 0.1, 1.6 * std::numbers::pi);  // playing, but the third loudest: not mixed
   h.add_listener(10, MixCodec::kOpus);
   h.run(50);
   EXPECT_FALSE(h.mixer.input_stats(3)->mixed);
