@@ -1,6 +1,8 @@
 // G.711 from the standard's segment rules (ITU-T G.711 tables 1a and 2a), and the 48 -> 8 kHz decimator.
 #include "media/mixer/g711.h"
 
+#include "media/mixer/dsp_loop.h"
+
 #include <algorithm>
 #include <cmath>
 #include <numbers>
@@ -142,7 +144,7 @@ Decimate48To8::Decimate48To8() {
   (void)taps();  // build the shared filter now, not on the first frame
 }
 
-void Decimate48To8::process(std::span<const float> in, std::span<float> out) {
+ATRIUM_DSP_LOOP void Decimate48To8::process(std::span<const float> in, std::span<float> out) {
   constexpr size_t kHist = kTaps - 1;
   std::copy(in.begin(), in.begin() + kInSamples, history_.begin() + kHist);
   const auto& h = taps().h;

@@ -1,6 +1,8 @@
 // The look-ahead limiter (header): running minimum, release, box average, delay line.
 #include "media/mixer/limiter.h"
 
+#include "media/mixer/dsp_loop.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -21,7 +23,7 @@ void Limiter::reset() {
   held_ = gain_ = 1.0f;
 }
 
-void Limiter::process(std::span<float> pcm) {
+ATRIUM_DSP_LOOP void Limiter::process(std::span<float> pcm) {
   constexpr size_t L = kLookahead;
   for (float& x : pcm) {
     const float in = std::isfinite(x) ? x : 0.0f;
