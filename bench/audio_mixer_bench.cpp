@@ -11,6 +11,7 @@
 #include <numbers>
 #include <vector>
 
+#include "media/audio/opus_decoder.h"
 #include "media/audio/opus_encoder.h"
 #include "media/mixer/audio_mixer.h"
 
@@ -100,5 +101,63 @@ void Args(benchmark::internal::Benchmark* b) {
   b->Args({50, static_cast<int64_t>(MixCodec::kOpus), 0, 0});
 }
 BENCHMARK(BM_MixerTick)->Apply(Args)->Unit(benchmark::kMicrosecond);
+
+// The pieces of one frame, to see where a tick goes.
+void BM_OpusDecodeFrame(benchmark::State& state) {
+  const auto packets = tone_packets(440, 0.3);
+  audio::OpusDecoder dec;
+  (void)dec.configure(1);
+  std::vector<float> out(audio::OpusDecoder::kMaxFrameSamples);
+  size_t i = 0;
+  for (auto _ : state)
+    benchmark::DoNotOptimize(dec.decode(packets[i++ % packets.size()], out));
+}
+BENCHMARK(BM_OpusDecodeFrame)->Unit(benchmark::kMicrosecond);
+
+void BM_OpusEncodeFrame(benchmark::State& state) {
+  audio::OpusEncoder enc;
+  (void)enc.configure(1);
+  (void)enc.set_complexity(static_cast<int>(state.range(0)));
+  std::vector<float> pcm(960);
+  std::vector<uint8_t> out(audio::OpusEncoder::kMaxPacketBytes);
+  size_t at = 0;
+  for (auto _ : state) {
+    for (size_t i = 0; i < 960; ++i)
+      pcm[i] = static_cast<float>(0.3 *
+                                  std::sin(2 * std::numbers::pi * 440 * static_cast<double>(at + i) / 48000));
+    at += 960;
+    benchmark::DoNotOptimize(enc.encode(pcm, out));
+  }
+}
+BENCHMARK(BM_OpusEncodeFrame)->Arg(0)->Arg(5)->Arg(10)->Unit(benchmark::kMicrosecond);
+
+void BM_LimiterFrame(benchmark::State& state) {
+  Limiter lim;
+  std::vector<float> pcm(960);
+  for (size_t i = 0; i < 960; ++i)
+    pcm[i] = static_cast<float>(static_cast<double>(state.range(0)) / 10 *
+                                std::sin(2 * std::numbers::pi * 440 * static_cast<double>(i) / 48000));
+  for (auto _ : state) {
+    auto frame = pcm;
+    lim.process(frame);
+    benchmark::DoNotOptimize(frame.data());
+  }
+}
+// Argument: the amplitude x 10 (5: under the ceiling, the fast path; 15: limiting all the time).
+BENCHMARK(BM_LimiterFrame)->Arg(5)->Arg(15)->Unit(benchmark::kMicrosecond);
+
+void BM_G711Frame(benchmark::State& state) {
+  Decimate48To8 dec;
+  std::vector<float> pcm(960), narrow(160);
+  std::vector<uint8_t> out(160);
+  for (size_t i = 0; i < 960; ++i)
+    pcm[i] = static_cast<float>(0.5 * std::sin(2 * std::numbers::pi * 440 * static_cast<double>(i) / 48000));
+  for (auto _ : state) {
+    dec.process(pcm, narrow);
+    encode_ulaw(narrow, out);
+    benchmark::DoNotOptimize(out.data());
+  }
+}
+BENCHMARK(BM_G711Frame)->Unit(benchmark::kMicrosecond);
 
 }  // namespace

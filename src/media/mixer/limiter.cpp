@@ -20,11 +20,29 @@ void Limiter::reset() {
   box_.fill(1.0f);
   box_sum_ = kLookahead;
   min_head_ = min_size_ = 0;
-  held_ = gain_ = 1.0f;
+  reduction_ = 0;
+  gain_ = 1.0f;
 }
 
 ATRIUM_DSP_LOOP void Limiter::process(std::span<float> pcm) {
   constexpr size_t L = kLookahead;
+  // Fast path, the usual case: nothing over the ceiling now or within the window, gain 1: only the delay.
+  if (reduction_ == 0.0f && box_sum_ == static_cast<double>(L) &&
+      std::all_of(pcm.begin(), pcm.end(), [this](float x) { return std::fabs(x) <= ceiling_; })) {
+    for (float& x : pcm) {
+      const size_t slot = n_ % L;
+      delay_[slot] = x;
+      x = delay_[(slot + 1) % L];
+      ++n_;
+    }
+    // Every r in the window is 1 (no reduction means the minimum was 1): the queue is just the newest.
+    min_head_ = 0;
+    min_size_ = 1;
+    min_at_[0] = n_ - 1;
+    min_r_[0] = 1.0f;
+    gain_ = 1.0f;
+    return;
+  }
   for (float& x : pcm) {
     const float in = std::isfinite(x) ? x : 0.0f;
     const float a = std::fabs(in);
@@ -40,11 +58,16 @@ ATRIUM_DSP_LOOP void Limiter::process(std::span<float> pcm) {
       --min_size_;
     }
     const float m = min_r_[min_head_];
-    held_ = std::min(m, 1.0f - (1.0f - held_) * release_);
+    // The reduction (1 - gain) is what decays: kept near 0 it has float precision to spare, where a gain
+    // near 1 would stop moving once a release step is under half a float step.
+    reduction_ = std::max(1.0f - m, reduction_ * release_);
+    if (reduction_ < kUnityEpsilon)
+      reduction_ = 0;  // released all the way (-0.001 dB): back to the fast path
+    const float held = 1.0f - reduction_;
     // Box average over the last L held values.
     const size_t slot = n_ % L;
-    box_sum_ += static_cast<double>(held_) - box_[slot];
-    box_[slot] = held_;
+    box_sum_ += static_cast<double>(held) - box_[slot];
+    box_[slot] = held;
     gain_ = static_cast<float>(std::min(box_sum_ / L, 1.0));
     // The delayed sample (n - L + 1) is the one every minimum in the box included.
     delay_[slot] = in;

@@ -23,6 +23,8 @@ class Limiter {
   static constexpr float kDefaultReleaseMs = 80.0f;
   static constexpr size_t kLookahead = 48;  // 1 ms at 48 kHz; the delay is one less
   static constexpr int kSampleRate = 48000;
+  // A released gain this close to 1 is 1 (-0.001 dB), so the limiter gets back to its pass-through path.
+  static constexpr float kUnityEpsilon = 1e-4f;
 
   explicit Limiter(float ceiling = kDefaultCeiling, float release_ms = kDefaultReleaseMs);
 
@@ -46,7 +48,7 @@ class Limiter {
   std::array<float, kLookahead> min_r_{};
   size_t min_head_ = 0;
   size_t min_size_ = 0;
-  float held_ = 1.0f;  // the released minimum
+  float reduction_ = 0;  // 1 - the released minimum
   float gain_ = 1.0f;
 };
 

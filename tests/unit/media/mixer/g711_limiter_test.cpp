@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <numbers>
 #include <vector>
 
 #include "media/mixer/g711.h"
@@ -131,6 +132,32 @@ TEST(Limiter, SumOfFullScaleTonesStaysUnderTheCeilingWithoutFlatTops) {
   // ... only delayed by kLookahead - 1 samples.
   for (size_t i = Limiter::kLookahead - 1; i < q.size(); ++i)
     ASSERT_EQ(q[i], orig[i - (Limiter::kLookahead - 1)]);
+}
+
+TEST(Limiter, QuietLoudQuietIsContinuous) {
+  // 5 frames under the ceiling (the fast path), 5 over it, then 40 under: no jump where the paths switch, the
+  // ceiling holds, and once the gain is back at 1 the output is the input, delayed.
+  std::vector<float> in;
+  for (int f = 0; f < 50; ++f) {
+    const double amp = f >= 5 && f < 10 ? 1.5 : 0.5;
+    const auto s = audio::test::sine(48000, 1, 440, amp, 960, static_cast<size_t>(f) * 960);
+    in.insert(in.end(), s.begin(), s.end());
+  }
+  auto out = in;
+  Limiter lim;
+  for (size_t at = 0; at < out.size(); at += 960)
+    lim.process(std::span<float>(out).subspan(at, 960));
+  float peak = 0;
+  for (float v : out)
+    peak = std::max(peak, std::fabs(v));
+  const double clean = 1.5 * 2 * std::numbers::pi * 440 / 48000;
+  std::printf("limiter quiet/loud/quiet: peak %.4f, max step %.4f (a 1.5 sine's %.4f)\n", peak,
+              test::max_step(out), clean);
+  EXPECT_LE(peak, lim.ceiling() * 1.000001f);
+  EXPECT_LE(test::max_step(out), clean);
+  EXPECT_EQ(lim.gain(), 1.0f);
+  for (size_t i = 45 * 960; i < out.size(); ++i)
+    ASSERT_EQ(out[i], in[i - (Limiter::kLookahead - 1)]) << i;
 }
 
 }  // namespace
