@@ -158,7 +158,8 @@ class AudioMixer {
   // Produces the frames due by `now` (0 to kMaxCatchUpFrames) and returns how many. Drops what was not
   // polled.
   size_t tick(media::Micros now);
-  // The next queued frame (listeners in the order added, frames in time order), or nothing.
+  // The next queued frame, or nothing: frame by frame in time order, and within a frame listeners in the
+  // order they were added.
   std::optional<MixedFrame> poll();
 
   // The input's last frame level in dBov (0..127), or nothing for an unknown input.

@@ -310,6 +310,25 @@ TEST(AudioMixer, StalledInputLeavesAndComesBack) {
             30);
 }
 
+TEST(AudioMixer, InterarrivalJitterIsMeasured) {
+  AudioMixer m;
+  ASSERT_TRUE(m.add_input(1));
+  test::OpusSine sine(440, 0.3);
+  // Packets sent every 20 ms arrive alternately 5 ms late and on time: |D| = 5 ms each time (RFC 3550 6.4.1).
+  for (uint16_t k = 0; k < 100; ++k) {
+    const media::Micros now = k * 20000 + (k % 2 ? 5000 : 0);
+    m.push(1, k, 7777u + k * 960u, sine.next(), now);
+    m.tick(now);
+    while (m.poll()) {
+    }
+  }
+  const auto stats = m.input_stats(1);
+  ASSERT_TRUE(stats);
+  EXPECT_NEAR(stats->jitter_ms, 5.0, 0.1);
+  EXPECT_TRUE(stats->playing);
+  EXPECT_FALSE(m.input_stats(2));
+}
+
 TEST(AudioMixer, RefusesWhatItCannotDo) {
   MixerConfig bad;
   bad.max_loudest = 0;
