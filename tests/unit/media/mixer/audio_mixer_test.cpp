@@ -329,6 +329,71 @@ TEST(AudioMixer, InterarrivalJitterIsMeasured) {
   EXPECT_FALSE(m.input_stats(2));
 }
 
+TEST(AudioMixer, StereoSourceIsMixedAsMono) {
+  // A browser may send stereo Opus: libopus decodes it to the mixer's mono.
+  audio::OpusEncoder enc;
+  ASSERT_TRUE(enc.configure(2));
+  AudioMixer m;
+  ASSERT_TRUE(m.add_input(1));
+  ASSERT_TRUE(m.add_listener(10, MixCodec::kPcmu));
+  std::vector<float> out;
+  std::vector<uint8_t> packet(audio::OpusEncoder::kMaxPacketBytes);
+  for (uint16_t k = 0; k < 50; ++k) {
+    const auto pcm = audio::test::sine(48000, 2, 1000, 0.4, 960, k * 960u);
+    auto n = enc.encode(pcm, packet);
+    ASSERT_TRUE(n);
+    m.push(1, k, k * 960u, std::span<const uint8_t>(packet.data(), *n), k * 20000);
+    m.tick(k * 20000);
+    while (auto f = m.poll()) {
+      std::vector<float> narrow(f->payload.size());
+      decode_ulaw(f->payload, narrow);
+      out.insert(out.end(), narrow.begin(), narrow.end());
+    }
+  }
+  const auto tail = std::span<const float>(out).last(4000);
+  EXPECT_NEAR(rms(tail), 0.4 / std::sqrt(2), 0.02);
+  EXPECT_GT(db(goertzel_power(tail, 8000, 1000) / goertzel_power(tail, 8000, 2500)), 30);
+}
+
+TEST(AudioMixer, ListenersAndInputsComeAndGoBetweenTicks) {
+  Harness h;
+  h.add_source(1, 440, 0.3);
+  h.add_source(2, 1000, 0.3);
+  h.add_listener(10, MixCodec::kOpus, 1);
+  h.add_listener(11, MixCodec::kPcma, 2);
+  h.run(20);
+  // Removing a listener with frames still queued: its frames are not handed out, the others' are.
+  h.mixer.tick(h.now);
+  h.mixer.remove_listener(11);
+  size_t got = 0;
+  while (auto f = h.mixer.poll()) {
+    EXPECT_EQ(f->listener, 10u);
+    ++got;
+  }
+  EXPECT_EQ(got, 1u);
+  h.outputs.erase(11);
+  h.now += AudioMixer::kFrameDuration;
+  // The listener's own input goes and comes back under the same id: still left out of its mix.
+  h.mixer.remove_input(1);
+  ASSERT_TRUE(h.mixer.add_input(1));
+  EXPECT_EQ(h.mixer.input_count(), 2u);
+  h.run(30);
+  const auto a = h.tail(10, 0.4);
+  EXPECT_GT(db(goertzel_power(a, kRate, 1000) / goertzel_power(a, kRate, 440)), 30);
+  EXPECT_TRUE(h.mixer.input_stats(1)->playing);
+  // A removed and re-added listener starts a new timeline from its options.
+  h.mixer.remove_listener(10);
+  ASSERT_TRUE(
+      h.mixer.add_listener(10, MixCodec::kPcmu, std::nullopt, {.first_seq = 65535, .first_rtp_ts = 42}));
+  h.mixer.tick(h.now);
+  auto f = h.mixer.poll();
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->seq, 65535);
+  EXPECT_EQ(f->rtp_ts, 42u);
+  EXPECT_EQ(f->payload.size(), 160u);
+  EXPECT_EQ(h.mixer.stream_count(), 1u);
+}
+
 TEST(AudioMixer, RefusesWhatItCannotDo) {
   MixerConfig bad;
   bad.max_loudest = 0;
