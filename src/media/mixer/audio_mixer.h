@@ -16,22 +16,20 @@
 // not.
 //
 // One frame:
-//   1. every input's jitter buffer (jitter_buffer.h) gives 20 ms of 48 kHz mono (decoded, concealed, or
-//   silence);
+//   1. each input's jitter buffer (jitter_buffer.h) gives 20 ms of 48 kHz mono (decoded, PLC or silence);
 //   2. its level, RMS in dBov (RFC 6464's unit: 0 loudest, 127 silence), is level(id);
 //   3. the K (max_loudest) loudest active inputs are chosen: ranked by a level held at its peak and falling
 //      kScoreDecayDbPerFrame per frame (so the gaps between words do not drop a talker), with kHysteresisDb
-//      in favour of inputs already mixed (so two similar talkers do not swap every frame); ties keep the
-//      earlier added input. Inactive (no slot): not playing (prefilling, stalled) or quieter than
-//      silence_level;
+//      in favour of inputs already mixed (so two similar talkers do not swap every frame); exact ties go to
+//      the input mixed last frame, then to the earlier added. Inactive (no slot): not playing (prefilling,
+//      stalled) or quieter than silence_level;
 //   4. an input that enters the K set fades in over the frame (gain ramp 0 -> 1), one that leaves it (or is
 //      removed) fades out (1 -> 0), so nobody clicks in or out;
-//   5. per output stream: the sum of the chosen inputs less the listener's own input, the limiter (limiter.h,
-//      -1 dBFS ceiling), then the codec: Opus (one encoder per stream, mono, opus_bitrate) or G.711 (48 -> 8
-//      kHz decimation, g711.h, 160 bytes per 20 ms);
+//   5. per output stream: the sum of the chosen inputs less the listener's own input, the limiter
+//      (limiter.h, -1 dBFS ceiling), then the codec: Opus (one encoder per stream, mono, opus_bitrate) or
+//      G.711 (48 -> 8 kHz decimation, g711.h, 160 bytes per 20 ms);
 //   6. one MixedFrame per listener: its own sequence numbers (+1 per frame) and RTP timestamps (48 kHz for
-//   Opus,
-//      8 kHz for G.711; +960 / +160 per frame), continuous for the listener's life.
+//      Opus, 8 kHz for G.711; +960 / +160 per frame), continuous for the listener's life.
 //
 // Output streams: with share_encoders (default), listeners with the same codec and the same own input (most
 // often: none, e.g. SIP or WHEP viewers) share one stream: one sum, one limiter, one encode. Every listener
@@ -165,7 +163,7 @@ class AudioMixer {
   // The input's last frame level in dBov (0..127), or nothing for an unknown input.
   std::optional<uint8_t> level(MixInputId id) const;
   std::optional<MixInputStats> input_stats(MixInputId id) const;
-  // Inputs in the K set after the last frame, in no particular order; valid until the next call.
+  // Inputs in the K set after the last frame, in ranking order; valid until the next tick().
   std::span<const MixInputId> mixed_inputs() const { return mixed_ids_; }
 
   MixerCounters counters() const;
