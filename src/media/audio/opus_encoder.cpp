@@ -44,6 +44,16 @@ AudioStatus OpusEncoder::set_bitrate(int bitrate_bps) {
   return AudioStatus::success();
 }
 
+AudioStatus OpusEncoder::set_complexity(int complexity) {
+  if (!state_) return AudioStatus::failure("Opus: the encoder is not configured");
+  if (complexity < 0 || complexity > 10)
+    return AudioStatus::failure("Opus: complexity " + std::to_string(complexity) + " is outside 0 to 10");
+  const int rc = opus_encoder_ctl(state_->enc, OPUS_SET_COMPLEXITY(complexity));
+  if (rc != OPUS_OK)
+    return AudioStatus::failure(std::string("Opus: complexity refused: ") + opus_strerror(rc));
+  return AudioStatus::success();
+}
+
 AudioResult<size_t> OpusEncoder::encode(std::span<const float> pcm, std::span<uint8_t> out) {
   using R = AudioResult<size_t>;
   if (!state_) return R::failure("Opus: the encoder is not configured");

@@ -32,6 +32,9 @@ class OpusEncoder {
   // speech alike, as an RTMP source carries).
   AudioStatus configure(int channels, int bitrate_bps = 0);
   AudioStatus set_bitrate(int bitrate_bps);
+  // libopus's complexity, 0 (cheapest) to 10 (libopus's default, the best); the mixer uses less to encode
+  // one stream per listener.
+  AudioStatus set_complexity(int complexity);
   bool configured() const { return state_ != nullptr; }
   int channels() const { return channels_; }
   int bitrate() const { return bitrate_; }

@@ -37,6 +37,10 @@ TEST(OpusCodec, DefaultsAndLimits) {
   auto bad = enc.set_bitrate(1000);
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error(), "Opus: bitrate 1000 bit/s is outside 6000 to 510000");
+  EXPECT_TRUE(enc.set_complexity(5));
+  auto bad_complexity = enc.set_complexity(11);
+  ASSERT_FALSE(bad_complexity);
+  EXPECT_EQ(bad_complexity.error(), "Opus: complexity 11 is outside 0 to 10");
   EXPECT_FALSE(enc.configure(3));
   OpusDecoder dec;
   EXPECT_FALSE(dec.configure(0));
