@@ -308,6 +308,7 @@ void NatsClusterBus::on_tick(media::Micros now) {
     for (auto& [owner, interest] : r.interest)
       if (interest.last_seen == kUnstamped) interest.last_seen = now;
   expire_claims(now);
+  router_.on_tick(now);  // active speakers: local levels (and what the relay heard) decide on every node
   if (abandoned_ || !conn_) return;
   // Set-up that failed is retried once per kRetryInterval (on the RequestThread, as every JetStream call).
   const bool retry = now >= retry_at_;
