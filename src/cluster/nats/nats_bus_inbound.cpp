@@ -77,6 +77,10 @@ void NatsClusterBus::process(InboxItem& item) {
       on_message(item.msg.get());
       item.msg.reset();
       break;
+    case InboxKind::kLevels:
+      on_levels(item.msg.get());
+      item.msg.reset();
+      break;
     case InboxKind::kDisconnected:
       break;
     case InboxKind::kReconnected:
@@ -165,6 +169,56 @@ void NatsClusterBus::on_message(natsMsg* msg) {
   if (!room_name) return;
   if (const RoomDirectory* dir = router_.room(*room_name))
     dir->deliver_message(fields[1], fields[2], fields[3], router_.out());
+}
+
+void NatsClusterBus::on_levels(natsMsg* msg) {
+  auto summary = decode_levels(data_of(msg));
+  if (!summary) {
+    ++relay_errors_;
+    return;
+  }
+  if (summary->owner == owner_) return;  // ours: the detector has them already
+  const std::string subject(natsMsg_GetSubject(msg));
+  auto room_name = decode_token(std::string_view(subject).substr(subject.rfind('.') + 1));
+  if (!room_name) return;
+  auto rit = hosted_.find(*room_name);
+  core::ActiveSpeakerDetector* speakers = router_.speakers(*room_name);
+  if (rit == hosted_.end() || !speakers) return;
+  for (const auto& p : summary->peers) {
+    auto [it, added] = rit->second.remote_speakers.try_emplace(p.peer);
+    if (added) it->second.slot = speakers->add_source(p.peer, true);
+    it->second.last_heard = now_;
+    for (const auto& bin : p.bins)
+      speakers->push_bin(it->second.slot, now_, bin);
+  }
+}
+
+void NatsClusterBus::relay_levels(media::Micros now) {
+  if (now - last_levels_ < kLevelInterval) return;
+  last_levels_ = now;
+  LevelSummary summary;
+  summary.owner = owner_;
+  for (auto& [name, r] : hosted_) {
+    core::ActiveSpeakerDetector* speakers = router_.speakers(name);
+    if (!speakers) continue;
+    std::erase_if(r.remote_speakers, [&](const auto& kv) {
+      if (now - kv.second.last_heard < kRemoteSpeakerTtl) return false;
+      speakers->remove_source(kv.second.slot);
+      return true;
+    });
+    auto closed = speakers->take_closed();
+    if (closed.empty()) continue;
+    summary.peers.clear();
+    for (auto& [peer, bin] : closed) {  // in the order closed: bins of one peer stay in time order
+      auto pit = std::find_if(summary.peers.begin(), summary.peers.end(),
+                              [&](const PeerLevels& l) { return l.peer == peer; });
+      if (pit == summary.peers.end()) pit = summary.peers.insert(summary.peers.end(), PeerLevels{peer, {}});
+      pit->bins.push_back(bin);
+    }
+    encode_levels(summary, frame_);
+    natsConnection_Publish(conn_, levels_subject(name).c_str(), frame_.data(),
+                           static_cast<int>(frame_.size()));
+  }
 }
 
 void NatsClusterBus::note_owner(const std::string& owner) {
@@ -315,6 +369,7 @@ void NatsClusterBus::on_tick(media::Micros now) {
   if (resync_pending_ && retry) resync();
   if (!connected()) return;  // nothing below can reach anybody, and silence now proves nothing
   retry_give_backs(now);
+  relay_levels(now);
   if (now - last_heartbeat_ >= options_.heartbeat_interval) {
     heartbeat();
     last_heartbeat_ = now;

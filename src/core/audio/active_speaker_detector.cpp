@@ -68,7 +68,11 @@ void ActiveSpeakerDetector::close_bins(media::Micros now) {
       s.level_dbov = static_cast<uint8_t>(127 - std::min<uint32_t>(127, b.loudness / b.packets));
     }
     push(p, s);
-    if (record_) closed_.emplace_back(p.name, s);
+    if (record_) {
+      if (closed_.size() >= kMaxRecorded)  // nobody took them (the relay is disconnected): keep the newest
+        closed_.erase(closed_.begin(), closed_.begin() + static_cast<std::ptrdiff_t>(kMaxRecorded / 2));
+      closed_.emplace_back(p.name, s);
+    }
     p.current = Bin{};
   }
 }

@@ -62,6 +62,7 @@ class ActiveSpeakerDetector {
   static constexpr int kLevelStep = 10;
   static constexpr media::Micros kMinInterval = 250'000;
   static constexpr media::Micros kRemoteStale = 1'000'000;
+  static constexpr size_t kMaxRecorded = 4096;  // closed bins kept for a relay that does not take them
 
   // One closed bin: the share of packets that were speech (0..255 = 0..1) and their mean level in dBov.
   struct BinSummary {

@@ -1,0 +1,150 @@
+// Active speakers in a real room: three demo pages (web/room, which joins through the SDK), each in its own
+// chromium with its own fake microphone (--use-file-for-fake-audio-capture is process-wide). The WAVs are
+// written here: 48 kHz 16-bit mono, 60 s (no loop within the test), scheduled on each capture's own clock:
+//   Ann: a 440 Hz tone at -6 dBFS for 0-25 s, then near silence;
+//   Ben: near silence for 0-27 s, then the tone;
+//   Cat: near silence throughout.
+// Asserts: every page names Ann (room.activeSpeakers[0]) within 2 s of its join, her tile has the `speaking`
+// class (screenshot kept in ${ATRIUM_BUILD_DIR}/artifacts/active-speaker.png), and when Ben's tone starts every
+// page follows to Ben within 3 s. A capture's clock starts when its getUserMedia resolves (recorded by an init
+// script), so "Ben starts" is that moment + 27 s (to ~0.1 s: when chromium's file source starts reading).
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+
+import { launchBrowser } from './lib/browser.mjs';
+import { sleep } from './lib/sdk.mjs';
+import { withServer } from './lib/server.mjs';
+
+const RATE = 48_000;
+
+// A mono 16-bit PCM WAV of `seconds`; `loud(t)` says whether second t carries the tone.
+function writeWav(file, seconds, loud) {
+  const n = RATE * seconds;
+  const buf = Buffer.alloc(44 + n * 2);
+  buf.write('RIFF', 0);
+  buf.writeUInt32LE(36 + n * 2, 4);
+  buf.write('WAVE', 8);
+  buf.write('fmt ', 12);
+  buf.writeUInt32LE(16, 16);
+  buf.writeUInt16LE(1, 20); // PCM
+  buf.writeUInt16LE(1, 22); // mono
+  buf.writeUInt32LE(RATE, 24);
+  buf.writeUInt32LE(RATE * 2, 28);
+  buf.writeUInt16LE(2, 32);
+  buf.writeUInt16LE(16, 34);
+  buf.write('data', 36);
+  buf.writeUInt32LE(n * 2, 40);
+  let seed = 12345;
+  const noise = () => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return (seed % 7) - 3; }; // ±3 LSB
+  for (let i = 0; i < n; i += 1) {
+    const t = i / RATE;
+    const v = loud(t) ? Math.round(0.5 * 32767 * Math.sin(2 * Math.PI * 440 * t)) : noise(); // -6 dBFS
+    buf.writeInt16LE(v, 44 + i * 2);
+  }
+  fs.writeFileSync(file, buf);
+}
+
+// When getUserMedia resolved, on this page's clock (Date.now, the same machine's as the test's).
+const RECORD_CAPTURE = () => {
+  const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getUserMedia = async (c) => {
+    const s = await original(c);
+    if (c?.audio) window.captureStartedAt = Date.now();
+    return s;
+  };
+};
+
+const speakerOf = (page) => page.evaluate(() => ({
+  first: window.demo?.room?.activeSpeakers?.[0]?.peer ?? null,
+  list: window.demo?.room?.activeSpeakers ?? [],
+  highlighted: [...document.querySelectorAll('#tiles .tile.speaking')].map((t) => t.dataset.peer),
+}));
+
+// Polls every 50 ms until every page names `peer` first and highlights its tile; the time each page got there.
+async function untilNamed(pages, peer, timeoutMs) {
+  const at = new Array(pages.length).fill(null);
+  const deadline = Date.now() + timeoutMs;
+  let last = [];
+  while (at.includes(null) && Date.now() < deadline) {
+    last = await Promise.all(pages.map(speakerOf));
+    last.forEach((s, i) => {
+      if (at[i] === null && s.first === peer && s.highlighted.length === 1 && s.highlighted[0] === peer) at[i] = Date.now();
+    });
+    await sleep(50);
+  }
+  return { at, last };
+}
+
+test('active speakers: the loud page is named and highlighted everywhere, and the name follows the voice', { timeout: 180_000 }, async () => {
+  const artifacts = path.join(process.env.ATRIUM_BUILD_DIR ?? os.tmpdir(), 'artifacts');
+  fs.mkdirSync(artifacts, { recursive: true });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atrium-speaker-'));
+  const ANN_UNTIL = 25;
+  const BEN_FROM = 27;
+  const people = [
+    { name: 'Ann', loud: (t) => t < ANN_UNTIL },
+    { name: 'Ben', loud: (t) => t >= BEN_FROM },
+    { name: 'Cat', loud: () => false },
+  ];
+  for (const p of people) {
+    p.wav = path.join(dir, `${p.name}.wav`);
+    writeWav(p.wav, 60, p.loud);
+  }
+  const browsers = [];
+  try {
+    await withServer({ name: 'active-speaker', args: ['--bind', '127.0.0.1', '--udp-port', '0'] }, async (server) => {
+      const pages = [];
+      for (const p of people) {
+        const browser = await launchBrowser({ extraArgs: [`--use-file-for-fake-audio-capture=${p.wav}`] });
+        browsers.push(browser);
+        const page = await browser.newPage();
+        await page.addInitScript(RECORD_CAPTURE);
+        await page.setViewportSize({ width: 1280, height: 720 });
+        await page.goto(`${server.browserUrl}/`);
+        await page.fill('#room', 'speakers');
+        await page.fill('#name', p.name);
+        await page.click('#join-button');
+        await page.waitForFunction(() => window.demo?.room?.state === 'connected', null, { timeout: 15_000 });
+        p.joinedAt = Date.now();
+        p.peer = await page.evaluate(() => window.demo.room.peerId);
+        p.captureAt = await page.evaluate(() => window.captureStartedAt);
+        pages.push(page);
+      }
+      const [ann, ben] = people;
+      const byPeer = Object.fromEntries(people.map((p) => [p.peer, p.name]));
+
+      // Ann is named (and her tile outlined) on every page within 2 s of that page's join.
+      const first = await untilNamed(pages, ann.peer, 5000);
+      const toName = first.at.map((t, i) => (t === null ? null : t - people[i].joinedAt));
+      console.log(`Ann named, ms after each page joined: ${JSON.stringify(toName)}; lists: ${JSON.stringify(first.last.map((s) => s.list))}`);
+      toName.forEach((ms, i) => assert.ok(ms !== null && ms <= 2000,
+        `${people[i].name}'s page: speaker ${JSON.stringify(first.last[i])} (Ann is ${ann.peer}), ${ms} ms`));
+      const shot = path.join(artifacts, 'active-speaker.png');
+      await pages[1].screenshot({ path: shot, fullPage: true });
+      console.log(`screenshot: ${shot}`);
+      assert.ok(Date.now() < ann.captureAt + ANN_UNTIL * 1000, 'the pages joined before Ann went quiet');
+
+      // Ben's tone starts BEN_FROM s into his capture (Ann went quiet at ANN_UNTIL s into hers): every page
+      // follows within 3 s of Ben's start.
+      const benStarts = ben.captureAt + BEN_FROM * 1000;
+      await sleep(Math.max(0, benStarts - Date.now() - 500));
+      const before = await Promise.all(pages.map(speakerOf));
+      before.forEach((s, i) => assert.equal(s.first, ann.peer, `${people[i].name}'s page still names Ann just before Ben speaks`));
+      const second = await untilNamed(pages, ben.peer, 6000);
+      const toSwitch = second.at.map((t) => (t === null ? null : t - benStarts));
+      console.log(`Ben named, ms after his tone started: ${JSON.stringify(toSwitch)}; lists: ${JSON.stringify(second.last.map((s) => s.list))}`);
+      toSwitch.forEach((ms, i) => assert.ok(ms !== null && ms <= 3000,
+        `${people[i].name}'s page: ${JSON.stringify(second.last[i])} (${JSON.stringify(byPeer)}), ${ms} ms`));
+      await pages[0].screenshot({ path: path.join(artifacts, 'active-speaker-switched.png'), fullPage: true });
+    });
+  } catch (error) {
+    for (const b of browsers) console.error(`--- browser console ---\n${b.consoleLines.slice(-20).join('\n')}`);
+    throw error;
+  } finally {
+    for (const b of browsers) await b.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
