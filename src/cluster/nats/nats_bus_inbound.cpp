@@ -280,6 +280,23 @@ void NatsClusterBus::end_remote_tracks(const std::string& room,
                                        const std::vector<RoomMirror::TrackRef>& ended) {
   for (const auto& [peer, track] : ended)
     router_.remote_track_ended(room, peer, track);
+  // A remote speaker whose peer publishes no audio any more leaves the room's detector now, not after the
+  // summaries' time-out.
+  auto rit = hosted_.find(room);
+  core::ActiveSpeakerDetector* speakers = router_.speakers(room);
+  const RoomDirectory* dir = router_.room(room);
+  if (rit == hosted_.end() || !speakers || !dir) return;
+  for (const auto& [peer, track] : ended) {
+    auto sit = rit->second.remote_speakers.find(peer);
+    if (sit == rit->second.remote_speakers.end()) continue;
+    bool audio = false;
+    if (const RoomDirectory::Peer* p = dir->peer(peer))
+      for (const auto& [name, info] : p->tracks)
+        audio = audio || info.kind == media::MediaKind::kAudio;
+    if (audio) continue;
+    speakers->remove_source(sit->second.slot);
+    rit->second.remote_speakers.erase(sit);
+  }
 }
 
 void NatsClusterBus::resync() {

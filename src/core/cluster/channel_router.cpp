@@ -95,8 +95,14 @@ void ChannelRouter::route(EndpointId from, ClusterControl&& control) {
                    room.dir.set_peer_meta(m.peer, c.meta, out_);
                    if (relay_) relay_->peer_meta_changed(m);
                  },
-                 [&](ccl::WatchPeer& c) { room.dir.watch(from, c.peer, out_); },
-                 [&](ccl::UnwatchPeer& c) { room.dir.unwatch(from, c.peer, out_); },
+                 [&](ccl::WatchPeer& c) {
+                   room.dir.watch(from, c.peer, out_);
+                   room.dir.deliver_speakers(room.speakers.speakers(), out_, from);  // its view may grow
+                 },
+                 [&](ccl::UnwatchPeer& c) {
+                   room.dir.unwatch(from, c.peer, out_);
+                   room.dir.deliver_speakers(room.speakers.speakers(), out_, from);  // or shrink
+                 },
                  [&](ccl::RemoteTrackStarted& c) { on_track_started(from, m, c.id, c.info); },
                  [&](ccl::RemoteTrackMeta& c) {
                    auto p = published_.find({from, c.id});

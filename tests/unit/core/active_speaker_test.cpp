@@ -244,3 +244,44 @@ TEST(ActiveSpeaker, ThroughTheBusEveryMemberHearsTheLoudPeer) {
 
 }  // namespace
 }  // namespace atrium::core
+
+namespace atrium::core {
+namespace {
+
+// A member in manual peer mode hears of speakers it subscribed to (and itself), as with every other event.
+TEST(ActiveSpeaker, ListsFollowSubscribeModes) {
+  testing::CoreHarness h;
+  const EndpointId a = h.join("r", "a");
+  const EndpointId m = h.join("r", "m", SubscribeMode::kManual, SubscribeMode::kManual);
+  h.publish(a, 1, "audio", media::MediaKind::kAudio);
+  h.publish(m, 1, "audio", media::MediaKind::kAudio);
+  h.clear();
+  uint16_t seq = 0;
+  auto talk = [&](int ms, int8_t level_a, int8_t level_m) {
+    for (int t = 0; t < ms; t += 20) {
+      ++seq;
+      h.media(a, 1, seq, seq * 960u, true, media::Codec::kOpus, level_a);
+      h.media(m, 1, seq, seq * 960u, true, media::Codec::kOpus, level_m);
+      h.advance(10'000);
+      h.advance(10'000);
+    }
+  };
+  talk(1500, 10, 127);
+  EXPECT_TRUE(h.take<eev::ActiveSpeakers>(m).empty()) << "m did not subscribe to a";
+  auto got = h.take<eev::ActiveSpeakers>(a);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].speakers[0].peer, "a") << "a hears that it is the speaker";
+
+  // Subscribing shows the current list at once; unsubscribing takes the peer out of it.
+  h.send(m, tev::SubscribePeer{"a"});
+  got = h.take<eev::ActiveSpeakers>(m);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].speakers[0].peer, "a");
+  h.send(m, tev::UnsubscribePeer{"a"});
+  got = h.take<eev::ActiveSpeakers>(m);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_TRUE(got[0].speakers.empty());
+}
+
+}  // namespace
+}  // namespace atrium::core
