@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "media/audio/audio_level.h"
+
 namespace atrium::media::audio {
 
 namespace {
@@ -95,6 +97,7 @@ void AacToOpus::encode_ready_frames() {
     }
     slot.size = *n;
     slot.rtp_timestamp = static_cast<uint32_t>(ts);
+    slot.level_dbov = audio_level_dbov(frame_);
     ++queue_size_;
     ++counters_.packets_out;
   }
@@ -105,7 +108,8 @@ std::optional<OpusPacket> AacToOpus::pop() {
   const Slot& slot = queue_[queue_head_];
   queue_head_ = (queue_head_ + 1) % kMaxQueuedPackets;
   --queue_size_;
-  return OpusPacket{std::span<const uint8_t>(slot.bytes).first(slot.size), slot.rtp_timestamp};
+  return OpusPacket{std::span<const uint8_t>(slot.bytes).first(slot.size), slot.rtp_timestamp,
+                    slot.level_dbov};
 }
 
 }  // namespace atrium::media::audio

@@ -31,6 +31,7 @@ namespace atrium::media::audio {
 struct OpusPacket {
   std::span<const uint8_t> data;  // valid until the next push(), configure() or destruction
   uint32_t rtp_timestamp = 0;     // 48 kHz
+  uint8_t level_dbov = 127;       // of the PCM encoded (audio_level_dbov): for MediaPacket::audio_level
 };
 
 struct AacToOpusCounters {
@@ -82,6 +83,7 @@ class AacToOpus {
     std::array<uint8_t, OpusEncoder::kMaxPacketBytes> bytes{};
     size_t size = 0;
     uint32_t rtp_timestamp = 0;
+    uint8_t level_dbov = 127;
   };
   void encode_ready_frames();
 
