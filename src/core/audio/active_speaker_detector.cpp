@@ -55,6 +55,7 @@ void ActiveSpeakerDetector::close_bins(media::Micros now) {
     Peer& p = peers_[i];
     if (p.refs == 0) continue;
     if (p.remote) {  // its node closes its bins; a silent relay is silence
+      p.current = Bin{};  // levels fed to a remote slot by mistake count for nothing
       if (now - p.last_push >= kRemoteStale) {
         push(p, BinSummary{});
         p.last_push = now - kRemoteStale + kBin;
