@@ -39,7 +39,10 @@ struct MediaPacket {
   // the payload's spatial id.
   uint8_t spatial_layer = 0;
   uint8_t temporal_layer = 0;
-  int8_t audio_level = -1;  // dBov 0..127 from the audio-level extension, -1 when absent
+  // dBov 0..127 (0 = loudest), -1 when absent. WebRTC fills it from RFC 6464 (ssrc-audio-level); any other
+  // transport may fill it on any audio packet (e.g. computed from PCM after transcoding, as for RTMP or SIP):
+  // the core's active-speaker detector takes it from whoever sets it.
+  int8_t audio_level = -1;
   // VP8 (media::picture_info): the frame depends on TL0 frames only, so a receiver that had only lower
   // temporal layers can start decoding this layer here.
   bool layer_sync = false;

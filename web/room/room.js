@@ -42,6 +42,7 @@ function tile(peer, group) {
   if (room && peer === room.peerId && group === 'camera') $('tiles').prepend(el);
   else $('tiles').append(el);
   relabel(t);
+  highlightSpeaker();
   return t;
 }
 
@@ -56,6 +57,12 @@ function relabel(t) {
     m.textContent = ` (${flags})`;
     t.label.append(m);
   }
+}
+
+// The dominant speaker's camera tile gets the `speaking` outline (room.activeSpeakers[0], from the server).
+function highlightSpeaker() {
+  const speaker = room?.activeSpeakers[0]?.peer;
+  tiles.forEach((t) => t.el.classList.toggle('speaking', t.peer === speaker && t.group === 'camera'));
 }
 
 function removeTile(peer, group) {
@@ -136,6 +143,7 @@ export async function join({ roomName, name }) {
   });
   room.on('track_unpublished', ({ peer, track }) => hide(peer, track, kinds.get(`${peer}/${track}`)));
   room.on('track_meta', ({ peer, track, meta }) => trackMeta(peer, track, meta));
+  room.on('active_speakers', highlightSpeaker);
   room.on('message', ({ from, data }) => addMessage(displayName(from), data?.text ?? JSON.stringify(data)));
   room.on('error', ({ code, message }) => addMessage('atrium', `${code}: ${message}`));
   room.on('disconnected', () => status('connection lost, reconnecting…'));

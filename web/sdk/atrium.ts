@@ -96,6 +96,12 @@ export interface Subscription {
   state: ReceiverState;
 }
 
+/** One entry of the room's active-speaker list: `level` in dBov, 0 the loudest, -127 silence (RFC 6464). */
+export interface ActiveSpeaker {
+  peer: string;
+  level: number;
+}
+
 export interface RoomEvents {
   peer_joined: PeerInfo;
   peer_left: { peer: string };
@@ -106,6 +112,9 @@ export interface RoomEvents {
   receiver_state: { mid: string; peer: string; track: string; state: ReceiverState };
   message: { from: string; data: unknown; direct: boolean };
   bitrate_hint: { track: string; bitrate: number };
+  /** Who speaks, dominant speaker first (this peer included); at most 4 a second, only on change; empty: none
+   *  yet. Also in `room.activeSpeakers`. */
+  active_speakers: { speakers: ActiveSpeaker[] };
   /** The simulcast layer the server forwards on a receiver (spatial -1: paused, the link is too thin). */
   receiver_layer: { mid: string; peer: string; track: string; spatial: number; temporal: number };
   error: { code: string; message: string };
@@ -193,6 +202,8 @@ export class Room {
   readonly published = new Map<string, LocalTrack>();
   /** Attached receivers, by `${peer}/${track}`. */
   readonly subscriptions = new Map<string, Subscription>();
+  /** The room's speakers as last announced (active_speakers), dominant first; empty while nobody spoke. */
+  activeSpeakers: ActiveSpeaker[] = [];
   readonly pc: RTCPeerConnection;
   meta: unknown;
   session = '';
@@ -519,6 +530,14 @@ export class Room {
         void this.pauseUnusedLayers(e.track, e.bitrate);
         this.emit('bitrate_hint', { track: e.track, bitrate: e.bitrate });
         break;
+      case 'active_speakers': {
+        const speakers: ActiveSpeaker[] = Array.isArray(e.speakers)
+          ? e.speakers.map((x: any) => ({ peer: String(x.peer), level: Number(x.level) }))
+          : [];
+        this.activeSpeakers = speakers;
+        this.emit('active_speakers', { speakers });
+        break;
+      }
       case 'error':
         this.emit('error', { code: e.code, message: e.message });
         break;

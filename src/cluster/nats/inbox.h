@@ -19,6 +19,7 @@ enum class InboxKind : uint8_t {
   kRoomEntry,     // a directory entry (a JetStream push consumer on a hosted room's keys)
   kHeartbeat,     // another bus instance is alive
   kMessage,       // an application message to a room this node hosts
+  kLevels,        // another node's audio-level bins for a room this node hosts
   kDisconnected,  // connection events carry no message
   kReconnected,
   kClosed,

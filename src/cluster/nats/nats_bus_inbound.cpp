@@ -77,6 +77,10 @@ void NatsClusterBus::process(InboxItem& item) {
       on_message(item.msg.get());
       item.msg.reset();
       break;
+    case InboxKind::kLevels:
+      on_levels(item.msg.get());
+      item.msg.reset();
+      break;
     case InboxKind::kDisconnected:
       break;
     case InboxKind::kReconnected:
@@ -167,6 +171,56 @@ void NatsClusterBus::on_message(natsMsg* msg) {
     dir->deliver_message(fields[1], fields[2], fields[3], router_.out());
 }
 
+void NatsClusterBus::on_levels(natsMsg* msg) {
+  auto summary = decode_levels(data_of(msg));
+  if (!summary) {
+    ++relay_errors_;
+    return;
+  }
+  if (summary->owner == owner_) return;  // ours: the detector has them already
+  const std::string subject(natsMsg_GetSubject(msg));
+  auto room_name = decode_token(std::string_view(subject).substr(subject.rfind('.') + 1));
+  if (!room_name) return;
+  auto rit = hosted_.find(*room_name);
+  core::ActiveSpeakerDetector* speakers = router_.speakers(*room_name);
+  if (rit == hosted_.end() || !speakers) return;
+  for (const auto& p : summary->peers) {
+    auto [it, added] = rit->second.remote_speakers.try_emplace(p.peer);
+    if (added) it->second.slot = speakers->add_source(p.peer, true);
+    it->second.last_heard = now_;
+    for (const auto& bin : p.bins)
+      speakers->push_bin(it->second.slot, now_, bin);
+  }
+}
+
+void NatsClusterBus::relay_levels(media::Micros now) {
+  if (now - last_levels_ < kLevelInterval) return;
+  last_levels_ = now;
+  LevelSummary summary;
+  summary.owner = owner_;
+  for (auto& [name, r] : hosted_) {
+    core::ActiveSpeakerDetector* speakers = router_.speakers(name);
+    if (!speakers) continue;
+    std::erase_if(r.remote_speakers, [&](const auto& kv) {
+      if (now - kv.second.last_heard < kRemoteSpeakerTtl) return false;
+      speakers->remove_source(kv.second.slot);
+      return true;
+    });
+    auto closed = speakers->take_closed();
+    if (closed.empty()) continue;
+    summary.peers.clear();
+    for (auto& [peer, bin] : closed) {  // in the order closed: bins of one peer stay in time order
+      auto pit = std::find_if(summary.peers.begin(), summary.peers.end(),
+                              [&](const PeerLevels& l) { return l.peer == peer; });
+      if (pit == summary.peers.end()) pit = summary.peers.insert(summary.peers.end(), PeerLevels{peer, {}});
+      pit->bins.push_back(bin);
+    }
+    encode_levels(summary, frame_);
+    natsConnection_Publish(conn_, levels_subject(name).c_str(), frame_.data(),
+                           static_cast<int>(frame_.size()));
+  }
+}
+
 void NatsClusterBus::note_owner(const std::string& owner) {
   // An owner first met through an entry gets one node_ttl to prove it is alive with a heartbeat.
   owners_.try_emplace(owner, OwnerSeen{stamp()});
@@ -226,6 +280,23 @@ void NatsClusterBus::end_remote_tracks(const std::string& room,
                                        const std::vector<RoomMirror::TrackRef>& ended) {
   for (const auto& [peer, track] : ended)
     router_.remote_track_ended(room, peer, track);
+  // A remote speaker whose peer publishes no audio any more leaves the room's detector now, not after the
+  // summaries' time-out.
+  auto rit = hosted_.find(room);
+  core::ActiveSpeakerDetector* speakers = router_.speakers(room);
+  const RoomDirectory* dir = router_.room(room);
+  if (rit == hosted_.end() || !speakers || !dir) return;
+  for (const auto& [peer, track] : ended) {
+    auto sit = rit->second.remote_speakers.find(peer);
+    if (sit == rit->second.remote_speakers.end()) continue;
+    bool audio = false;
+    if (const RoomDirectory::Peer* p = dir->peer(peer))
+      for (const auto& [name, info] : p->tracks)
+        audio = audio || info.kind == media::MediaKind::kAudio;
+    if (audio) continue;
+    speakers->remove_source(sit->second.slot);
+    rit->second.remote_speakers.erase(sit);
+  }
 }
 
 void NatsClusterBus::resync() {
@@ -308,12 +379,14 @@ void NatsClusterBus::on_tick(media::Micros now) {
     for (auto& [owner, interest] : r.interest)
       if (interest.last_seen == kUnstamped) interest.last_seen = now;
   expire_claims(now);
+  router_.on_tick(now);  // active speakers: local levels (and what the relay heard) decide on every node
   if (abandoned_ || !conn_) return;
   // Set-up that failed is retried once per kRetryInterval (on the RequestThread, as every JetStream call).
   const bool retry = now >= retry_at_;
   if (resync_pending_ && retry) resync();
   if (!connected()) return;  // nothing below can reach anybody, and silence now proves nothing
   retry_give_backs(now);
+  relay_levels(now);
   if (now - last_heartbeat_ >= options_.heartbeat_interval) {
     heartbeat();
     last_heartbeat_ = now;

@@ -138,6 +138,8 @@ void NatsClusterBus::room_opened(const std::string& room) {
   HostedRoom& r = hosted_[room];
   request_watch(room, r);  // if NATS is slow, on_tick tries again
   r.messages = subscribe(message_subject(room), InboxKind::kMessage);
+  r.levels = subscribe(levels_subject(room), InboxKind::kLevels);
+  if (auto* speakers = router_.speakers(room)) speakers->record_closed(true);  // relay_levels sends them
 }
 
 void NatsClusterBus::room_closed(const std::string& room) {
@@ -145,6 +147,7 @@ void NatsClusterBus::room_closed(const std::string& room) {
   if (it == hosted_.end()) return;
   drop_watch(it->second.watch);  // a watch still being created is dropped when it completes
   unsubscribe(it->second.messages);
+  unsubscribe(it->second.levels);
   hosted_.erase(it);
 }
 
@@ -229,6 +232,10 @@ void NatsClusterBus::update_remote_want(ChannelId id, RelayChannel& r) {
 
 std::string NatsClusterBus::message_subject(const std::string& room) const {
   return options_.subject_prefix + ".msg." + encode_token(room);
+}
+
+std::string NatsClusterBus::levels_subject(const std::string& room) const {
+  return options_.subject_prefix + ".lvl." + encode_token(room);
 }
 
 // Messages are plain NATS publishes on the room's subject: every node hosting the room delivers to its own

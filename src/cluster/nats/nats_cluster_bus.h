@@ -103,6 +103,12 @@ class NatsClusterBus final : public core::ClusterBus, private core::ChannelRelay
     natsSubscription* watch = nullptr;
     uint64_t watch_ticket = 0;  // the watch request in flight (0: none); a completion with another is stale
     natsSubscription* messages = nullptr;  // <prefix>.msg.<room token>
+    natsSubscription* levels = nullptr;    // <prefix>.lvl.<room token>
+    struct RemoteSpeaker {
+      core::ActiveSpeakerDetector::Slot slot = 0;
+      media::Micros last_heard = 0;
+    };
+    std::unordered_map<std::string, RemoteSpeaker> remote_speakers;  // peers on other nodes, by name
   };
   struct OwnerSeen {
     media::Micros last_seen = 0;
@@ -157,6 +163,8 @@ class NatsClusterBus final : public core::ClusterBus, private core::ChannelRelay
   void on_remote_media(natsMsg* msg);
   void on_heartbeat(natsMsg* msg);
   void on_message(natsMsg* msg);
+  void on_levels(natsMsg* msg);
+  void relay_levels(media::Micros now);  // on_tick: our bins out, silent remote speakers forgotten
   void update_remote_want(core::ChannelId id, RelayChannel& r);  // the max over other nodes, to the router
   void resync();
   void on_buckets_bound(bool ok);
@@ -166,6 +174,7 @@ class NatsClusterBus final : public core::ClusterBus, private core::ChannelRelay
 
   // Room watches are JetStream consumers: created and deleted on the RequestThread.
   std::string message_subject(const std::string& room) const;
+  std::string levels_subject(const std::string& room) const;
   void request_watch(const std::string& room, HostedRoom& r);
   void on_watch_started(const std::string& room, uint64_t ticket, natsSubscription* sub);
   void drop_watch(natsSubscription*& sub);
@@ -200,6 +209,11 @@ class NatsClusterBus final : public core::ClusterBus, private core::ChannelRelay
   std::set<natsSubscription*> watches_;
 
   static constexpr media::Micros kRetryInterval = 1'000'000;
+  // Audio levels: sent every kLevelInterval per hosted room with audio here; a remote speaker not heard of
+  // for kRemoteSpeakerTtl is dropped from the room's detector (its track ended or its node died).
+  static constexpr media::Micros kLevelInterval = 200'000;
+  static constexpr media::Micros kRemoteSpeakerTtl = 3'000'000;
+  media::Micros last_levels_ = 0;
   // The latest time the runtime gave us (send, on_tick); what arrives from NATS is stamped with it. Before
   // the first one, stamps are kUnstamped and the first tick replaces them (a 0 would look ancient: instantly
   // dead).

@@ -1,5 +1,6 @@
 #include "cluster/nats/wire_format.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace atrium::cluster::nats {
@@ -8,6 +9,7 @@ namespace {
 
 constexpr uint8_t kMediaMagic = 0xA7;
 constexpr uint8_t kFeedbackMagic = 0xA8;
+constexpr uint8_t kLevelsMagic = 0xA9;
 constexpr size_t kFeedbackHeaderSize = 16;
 constexpr size_t kMaxFieldLength = 1 << 20;
 
@@ -131,6 +133,52 @@ std::optional<std::vector<std::string>> decode_fields(std::span<const uint8_t> b
     i += len + 1;
   }
   return out;
+}
+
+void encode_levels(const LevelSummary& summary, std::vector<uint8_t>& out) {
+  out.clear();
+  out.push_back(kLevelsMagic);
+  const size_t owner = std::min<size_t>(summary.owner.size(), 255);
+  out.push_back(static_cast<uint8_t>(owner));
+  out.insert(out.end(), summary.owner.begin(), summary.owner.begin() + static_cast<std::ptrdiff_t>(owner));
+  for (const auto& p : summary.peers) {
+    if (p.peer.empty() || p.peer.size() > 255 || p.bins.empty()) continue;
+    const size_t n = std::min(p.bins.size(), kMaxLevelBins);
+    out.push_back(static_cast<uint8_t>(p.peer.size()));
+    out.insert(out.end(), p.peer.begin(), p.peer.end());
+    out.push_back(static_cast<uint8_t>(n));
+    for (size_t i = p.bins.size() - n; i < p.bins.size(); ++i) {  // the newest, if there were too many
+      out.push_back(p.bins[i].activity);
+      out.push_back(p.bins[i].level_dbov);
+    }
+  }
+}
+
+std::optional<LevelSummary> decode_levels(std::span<const uint8_t> bytes) {
+  if (bytes.size() < 2 || bytes[0] != kLevelsMagic) return std::nullopt;
+  size_t at = 1;
+  auto take_string = [&](std::string& out) {
+    if (at >= bytes.size()) return false;
+    const size_t len = bytes[at++];
+    if (bytes.size() - at < len) return false;
+    out.assign(reinterpret_cast<const char*>(bytes.data() + at), len);
+    at += len;
+    return true;
+  };
+  LevelSummary s;
+  if (!take_string(s.owner) || s.owner.empty()) return std::nullopt;
+  while (at < bytes.size()) {
+    PeerLevels p;
+    if (!take_string(p.peer) || p.peer.empty() || at >= bytes.size()) return std::nullopt;
+    const size_t n = bytes[at++];
+    if (n == 0 || n > kMaxLevelBins || bytes.size() - at < 2 * n) return std::nullopt;
+    for (size_t i = 0; i < n; ++i, at += 2) {
+      if (bytes[at + 1] > 127) return std::nullopt;
+      p.bins.push_back({bytes[at], bytes[at + 1]});
+    }
+    s.peers.push_back(std::move(p));
+  }
+  return s;
 }
 
 }  // namespace atrium::cluster::nats

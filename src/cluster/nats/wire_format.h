@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/audio/active_speaker_detector.h"
 #include "core/ids.h"
 #include "media/media_packet.h"
 
@@ -47,6 +48,21 @@ struct Feedback {
 
 void encode_feedback(const Feedback& fb, std::vector<uint8_t>& out);
 std::optional<Feedback> decode_feedback(std::span<const uint8_t> bytes);
+
+// Audio levels: a few times a second per room, the closed 100 ms bins (ActiveSpeakerDetector) of the peers
+// that publish audio on node `owner`, on the room's level subject. Magic, owner (length byte + bytes), then
+// per peer: length byte + name, a bin count (1..kMaxLevelBins), two bytes per bin (activity, dBov level).
+constexpr size_t kMaxLevelBins = 20;
+struct PeerLevels {
+  std::string peer;
+  std::vector<core::ActiveSpeakerDetector::BinSummary> bins;
+};
+struct LevelSummary {
+  std::string owner;
+  std::vector<PeerLevels> peers;
+};
+void encode_levels(const LevelSummary& summary, std::vector<uint8_t>& out);
+std::optional<LevelSummary> decode_levels(std::span<const uint8_t> bytes);
 
 // Directory values: "<len>:<bytes>," per field. A peer is [owner, meta]; a track is [owner, kind, meta].
 std::string encode_fields(std::initializer_list<std::string_view> fields);

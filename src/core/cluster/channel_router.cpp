@@ -46,6 +46,7 @@ bool ChannelRouter::admit(EndpointId from) {
   members_[from] = RouterMember{params.room, params.peer, params.meta};
   out_.push({from, cev::JoinAccepted{}});
   room.dir.add_member(from, params, out_);
+  if (!room.speakers.speakers().empty()) room.dir.deliver_speakers(room.speakers.speakers(), out_, from);
   return true;
 }
 
@@ -94,8 +95,14 @@ void ChannelRouter::route(EndpointId from, ClusterControl&& control) {
                    room.dir.set_peer_meta(m.peer, c.meta, out_);
                    if (relay_) relay_->peer_meta_changed(m);
                  },
-                 [&](ccl::WatchPeer& c) { room.dir.watch(from, c.peer, out_); },
-                 [&](ccl::UnwatchPeer& c) { room.dir.unwatch(from, c.peer, out_); },
+                 [&](ccl::WatchPeer& c) {
+                   room.dir.watch(from, c.peer, out_);
+                   room.dir.deliver_speakers(room.speakers.speakers(), out_, from);  // its view may grow
+                 },
+                 [&](ccl::UnwatchPeer& c) {
+                   room.dir.unwatch(from, c.peer, out_);
+                   room.dir.deliver_speakers(room.speakers.speakers(), out_, from);  // or shrink
+                 },
                  [&](ccl::RemoteTrackStarted& c) { on_track_started(from, m, c.id, c.info); },
                  [&](ccl::RemoteTrackMeta& c) {
                    auto p = published_.find({from, c.id});
@@ -169,6 +176,10 @@ void ChannelRouter::on_track_started(EndpointId from, const RouterMember& m, Rem
   ch.info = info;
   ch.publisher = from;
   ch.remote = id;
+  if (info.kind == media::MediaKind::kAudio) {
+    ch.speakers = &rooms_.at(m.room).speakers;
+    ch.speaker_slot = ch.speakers->add_source(m.peer);
+  }
   published_[{from, id}] = cid;
   if (relay_) relay_->track_published(ch);
 }
@@ -180,6 +191,7 @@ void ChannelRouter::on_track_ended(EndpointId from, const RouterMember& m, Remot
   published_.erase(p);
   RouterChannel& ch = cit->second;
   end_subscribers(ch);
+  if (ch.speakers) ch.speakers->remove_source(ch.speaker_slot);
   rooms_.at(m.room).dir.remove_track(m.peer, ch.info.name, out_);
   if (relay_) relay_->track_unpublished(ch);  // other nodes end their subscribers when they hear of it
   channels_.erase(cit);
@@ -189,9 +201,24 @@ void ChannelRouter::on_media(EndpointId from, RemoteTrackId id, const media::Med
   auto p = published_.find({from, id});
   if (p == published_.end()) return;
   const RouterChannel& ch = channels_.find(p->second)->second;
+  // Any audio packet may carry a level: from RFC 6464 (WebRTC) or computed from PCM by its transport.
+  if (ch.speakers && pkt.audio_level >= 0)
+    ch.speakers->on_level(ch.speaker_slot, static_cast<uint8_t>(pkt.audio_level));
   for (const auto& sub : ch.subscribers)
     out_.push({sub.ep, cev::LocalTrackMedia{sub.id, pkt}});
   if (relay_) relay_->media(ch, pkt);
+}
+
+void ChannelRouter::on_tick(media::Micros now) {
+  for (auto& [name, room] : rooms_) {
+    if (room.speakers.empty() && room.speakers.speakers().empty()) continue;
+    if (room.speakers.on_tick(now)) room.dir.deliver_speakers(room.speakers.speakers(), out_);
+  }
+}
+
+ActiveSpeakerDetector* ChannelRouter::speakers(const std::string& name) {
+  auto it = rooms_.find(name);
+  return it == rooms_.end() ? nullptr : &it->second.speakers;
 }
 
 void ChannelRouter::on_local_started(EndpointId from, const RouterMember& m,

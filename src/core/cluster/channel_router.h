@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/audio/active_speaker_detector.h"
 #include "core/cluster/channel_relay.h"
 #include "core/cluster/cluster_bus.h"
 #include "core/cluster/router_types.h"
@@ -44,6 +45,8 @@ class ChannelRouter {
   // Every control but PeerJoin (the bus's business) and RemoteTrackMedia (on_media, the hot path).
   void route(EndpointId from, ClusterControl&& control);
   void on_media(EndpointId from, RemoteTrackId id, const media::MediaPacket& pkt);
+  // Closes the rooms' audio-level bins and sends changed active-speaker lists to the rooms' local members.
+  void on_tick(media::Micros now);
 
   // What the relay learned from other nodes.
   RoomDirectory* room(const std::string& name);
@@ -54,6 +57,8 @@ class ChannelRouter {
   void remote_bitrate(ChannelId id, uint32_t bps);                     // the most other nodes want
   // A track published elsewhere is gone: its local subscribers' sources end.
   void remote_track_ended(const std::string& room, const std::string& peer, const std::string& track);
+  // The active-speaker detector of a room open here (levels of peers on other nodes go in through it).
+  ActiveSpeakerDetector* speakers(const std::string& room);
 
   const std::unordered_map<EndpointId, RouterMember>& members() const { return members_; }
   const std::unordered_map<ChannelId, RouterChannel>& channels() const { return channels_; }
@@ -62,7 +67,8 @@ class ChannelRouter {
  private:
   struct Room {
     RoomDirectory dir;
-    size_t members = 0;  // local members and pending joins: the room is open while there are any
+    ActiveSpeakerDetector speakers;  // fed by the room's audio published here (and the relay's summaries)
+    size_t members = 0;              // local members and pending joins: the room is open while there are any
   };
   struct EpTrack {
     EndpointId ep;

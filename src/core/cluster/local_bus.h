@@ -14,7 +14,7 @@ class LocalBus final : public ClusterBus {
  public:
   void send(media::Micros now, EndpointId from, ClusterControl&& control) override;
   std::optional<ClusterDelivery> pop_delivery() override { return router_.out().pop(); }
-  void on_tick(media::Micros) override {}
+  void on_tick(media::Micros now) override { router_.on_tick(now); }
   BusStats stats() const override { return router_.stats(); }
 
   const RoomDirectory* room(const std::string& name) const { return router_.room(name); }

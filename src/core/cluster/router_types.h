@@ -10,6 +10,8 @@
 
 namespace atrium::core {
 
+class ActiveSpeakerDetector;
+
 struct RouterMember {
   std::string room;
   std::string peer;
@@ -34,6 +36,9 @@ struct RouterChannel {
   std::vector<RouterSubscriber> subscribers;  // local ones
   uint32_t announced_bps = 0;                 // publisher here: what its endpoint was last told
   uint32_t remote_bps = 0;                    // publisher here: the most any other node wants (relay's word)
+  // Audio published here: its room's detector and its peer's slot there (levels go in per packet).
+  ActiveSpeakerDetector* speakers = nullptr;
+  uint32_t speaker_slot = 0;
 };
 
 }  // namespace atrium::core

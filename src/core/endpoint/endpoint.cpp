@@ -175,6 +175,7 @@ void Endpoint::clear_room() {
   local_.clear();
   remote_.clear();
   watched_.clear();
+  speakers_.clear();
   bitrate_.reset();
   state_ = State::kIdle;
 }
@@ -317,6 +318,12 @@ void Endpoint::on_cluster(media::Micros now, ClusterEvent&& event) {
                    emit(eev::Message{std::move(e.from), std::move(e.data), e.direct});
                  },
                  [&](cev::MessageRejected& e) { emit(eev::ErrorEvent{std::move(e.error)}); },
+                 [&](cev::ActiveSpeakersChanged& e) {
+                   // The room's list changed; this member's filtered view of it may not have.
+                   if (state_ != State::kJoined || e.speakers == speakers_) return;
+                   speakers_ = e.speakers;
+                   emit(eev::ActiveSpeakers{std::move(e.speakers)});
+                 },
              },
              event);
 }

@@ -105,7 +105,9 @@ class Endpoint {
     media::MediaKind kind = media::MediaKind::kVideo;
     uint8_t layers = 1;
   };
-  std::map<std::string, KnownTrack> kinds_;  // "peer\0track" of tracks announced to this endpoint
+  std::map<std::string, KnownTrack> kinds_;
+  ActiveSpeakers speakers_;  // the last list told to the transport  // "peer\0track" of tracks announced to
+                             // this endpoint
 
   SubscriberBitrateControl bitrate_;
   RingQueue<EndpointOutput> out_{64};

@@ -66,11 +66,16 @@ struct RemoteTrackDesiredBitrate {  // max over every subscriber in the cluster;
   RemoteTrackId id;
   uint32_t bitrate_bps;
 };
+struct ActiveSpeakersChanged {  // the room's speakers, dominant first; already filtered to what the member
+                                // sees
+  ActiveSpeakers speakers;
+};
 
 using ClusterEvent =
     std::variant<PeerJoined, PeerLeft, PeerMeta, TrackPublished, TrackUnpublished, TrackMeta, JoinAccepted,
                  JoinRejected, LocalTrackMedia, LocalTrackAttachFailed, LocalTrackSourceEnded,
-                 RemoteTrackKeyFrameRequest, RemoteTrackDesiredBitrate, MessageReceived, MessageRejected>;
+                 RemoteTrackKeyFrameRequest, RemoteTrackDesiredBitrate, MessageReceived, MessageRejected,
+                 ActiveSpeakersChanged>;
 
 }  // namespace atrium::core::cev
 

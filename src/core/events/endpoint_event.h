@@ -72,6 +72,9 @@ struct Message {  // application data another peer sent (to the room, or to us w
   std::string data;
   bool direct = false;
 };
+struct ActiveSpeakers {  // who speaks in the room, dominant first (at most 4 a second, only on change)
+  core::ActiveSpeakers speakers;
+};
 struct ErrorEvent {
   Error error;
 };
@@ -79,7 +82,7 @@ struct ErrorEvent {
 using EndpointEvent =
     std::variant<Joined, Left, PeerJoined, PeerLeft, PeerMetaChanged, TrackPublished, TrackUnpublished,
                  TrackMetaChanged, LocalMedia, LocalTrackStateChanged, LocalTrackSourceEnded, RequestKeyFrame,
-                 BitrateHint, LocalTrackLayerChanged, BandwidthWanted, Message, ErrorEvent>;
+                 BitrateHint, LocalTrackLayerChanged, BandwidthWanted, Message, ActiveSpeakers, ErrorEvent>;
 
 }  // namespace atrium::core::eev
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "media/media_packet.h"
 
@@ -39,6 +40,15 @@ struct LocalTrackLimits {
   // (tests/integration/bitrate_simulcast); the allocator does not yet account for overhead and repairs.
   bool lower_frame_rate = false;
 };
+
+// One entry of a room's active-speaker list (core/audio/ActiveSpeakerDetector): a peer and its recent audio
+// level in dBov as RFC 6464 writes it (0 = loudest, 127 = silence).
+struct ActiveSpeaker {
+  std::string peer;
+  uint8_t level_dbov = 127;
+  bool operator==(const ActiveSpeaker&) const = default;
+};
+using ActiveSpeakers = std::vector<ActiveSpeaker>;
 
 enum class LocalTrackState : uint8_t {
   kIdle,     // not attached to any source

@@ -82,6 +82,16 @@ void RoomDirectory::add_member(EndpointId ep, const JoinParams& params, Out& out
     announce_peer(ep, name, p, sees_peer(m, name), sees_tracks(m, name), out);
 }
 
+void RoomDirectory::deliver_speakers(const ActiveSpeakers& speakers, Out& out, EndpointId only) const {
+  for (const auto& [ep, m] : members_) {
+    if (only && ep != only) continue;
+    ActiveSpeakers seen;
+    for (const auto& s : speakers)
+      if (s.peer == m.peer || sees_peer(m, s.peer)) seen.push_back(s);
+    out.push({ep, cev::ActiveSpeakersChanged{std::move(seen)}});
+  }
+}
+
 bool RoomDirectory::deliver_message(const std::string& from, const std::string& to, const std::string& data,
                                     Out& out) const {
   bool found = false;

@@ -42,6 +42,11 @@ class RoomDirectory {
   bool deliver_message(const std::string& from, const std::string& to, const std::string& data,
                        Out& out) const;
 
+  // The room's active speakers to every member, each list filtered to the peers that member sees (and
+  // itself: a client may show that it is the one speaking).
+  // `only`: to that member alone (one that just joined), 0: to all.
+  void deliver_speakers(const ActiveSpeakers& speakers, Out& out, EndpointId only = 0) const;
+
   bool has_peer(const std::string& peer) const { return peers_.count(peer) > 0; }
   bool has_track(const std::string& peer, const std::string& track) const;
   const Peer* peer(const std::string& peer) const;

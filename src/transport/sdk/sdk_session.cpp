@@ -445,6 +445,12 @@ void SdkSession::on_endpoint_event(media::Micros now, const core::EndpointEvent&
                        {"track", name},
                        {"bitrate", h.bitrate_bps}});
           },
+          [&](const core::eev::ActiveSpeakers& a) {
+            json list = json::array();
+            for (const auto& sp : a.speakers)  // level: dBov as a negative number, 0 = loudest
+              list.push_back({{"peer", sp.peer}, {"level", -int{sp.level_dbov}}});
+            event({{"type", "event"}, {"event", "active_speakers"}, {"speakers", std::move(list)}});
+          },
           [&](const core::eev::Message& m) {
             auto data = json::parse(m.data, nullptr, false);
             event({{"type", "event"},

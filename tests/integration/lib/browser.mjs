@@ -30,12 +30,14 @@ export const CHROMIUM_FLAGS = [
  * @param {string} [options.netns] run chromium inside this network namespace (lib/netns.mjs): through a generated
  *   wrapper `exec ip netns exec NS chromium "$@"`; playwright drives it over a pipe, which crosses namespaces
  * @param {string} [options.tmpDir] where the profile (and wrapper) go, default the system's temp folder
+ * @param {string[]} [options.extraArgs] switches added after CHROMIUM_FLAGS, for what one test needs of its own
+ *   browser (e.g. `--use-file-for-fake-audio-capture=FILE.wav`, a process-wide choice)
  * @returns {Promise<{context: import('playwright-core').BrowserContext,
  *                    newPage: () => Promise<import('playwright-core').Page>,
  *                    consoleLines: string[], close: () => Promise<void>}>}
  */
 export async function launchBrowser({ executablePath = CHROMIUM_PATH, timeoutMs = 30_000, netns = null,
-                                     tmpDir = os.tmpdir() } = {}) {
+                                     tmpDir = os.tmpdir(), extraArgs = [] } = {}) {
   const userDataDir = await fs.mkdtemp(path.join(tmpDir, 'atrium-chromium-'));
   const wrapper = netns ? `${userDataDir}.sh` : null;
   const cleanup = async () => {
@@ -49,7 +51,7 @@ export async function launchBrowser({ executablePath = CHROMIUM_PATH, timeoutMs 
     }
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: wrapper ?? executablePath,
-      args: CHROMIUM_FLAGS,
+      args: [...CHROMIUM_FLAGS, ...extraArgs],
       headless: true,
       timeout: timeoutMs,
     });

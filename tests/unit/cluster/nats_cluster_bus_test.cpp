@@ -528,5 +528,67 @@ TEST_F(Cluster, MessagesReachMembersOnEveryNodeOnceAndDirectOnesOnlyTheirPeer) {
   EXPECT_EQ(errors[0].error.code, core::ErrorCode::kPeerNotFound);
 }
 
+// Active speakers across nodes: alice talks on node a, bob is quiet on node b; nobody watches anybody's
+// audio, so only the level summaries cross NATS. bob is told alice speaks; alice hears the same list.
+TEST_F(Cluster, ASpeakerOnOneNodeIsNamedOnTheOther) {
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  const EndpointId alice = join(a, "r", "alice");
+  const EndpointId bob = join(b, "r", "bob");
+  ASSERT_TRUE(wait_until([&] { return peer_joined(b, bob, "alice") && peer_joined(a, alice, "bob"); }));
+  send(a, alice, tev::Publish{1, {"audio", media::MediaKind::kAudio, "{}"}});
+  send(b, bob, tev::Publish{1, {"audio", media::MediaKind::kAudio, "{}"}});
+  const std::vector<uint8_t> opus = {0xfc, 0xff, 0xfe};
+  uint16_t seq = 0;
+  auto packet = [&](Node& n, EndpointId ep, int8_t level) {
+    media::MediaPacket p;
+    p.codec = media::Codec::kOpus;
+    p.seq = seq;
+    p.timestamp = seq * 960u;
+    p.keyframe = true;
+    p.audio_level = level;
+    p.arrival = wall_micros();
+    p.payload = opus;
+    send(n, ep, tev::RemoteMedia{1, p});
+  };
+  auto named = [&](Node& n, EndpointId ep) {
+    return has<eev::ActiveSpeakers>(n, ep, [](const eev::ActiveSpeakers& e) {
+      return !e.speakers.empty() && e.speakers[0].peer == "alice";
+    });
+  };
+  const auto start = std::chrono::steady_clock::now();
+  auto next = start;
+  bool done = false;
+  while (!done && std::chrono::steady_clock::now() - start < std::chrono::seconds(4)) {
+    if (std::chrono::steady_clock::now() >= next) {  // 20 ms packets, as a real publisher sends them
+      ++seq;
+      packet(a, alice, 8);
+      packet(b, bob, 127);
+      next += std::chrono::milliseconds(20);
+    }
+    pump();
+    done = named(b, bob) && named(a, alice);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  const auto took =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  ASSERT_TRUE(done) << "after " << took.count() << " ms";
+  EXPECT_LT(took.count(), 2000) << "named ~0.5 s after alice started, plus the relay's 0.1-0.3 s";
+  EXPECT_EQ(a.bus->nats_stats().relayed_out, 0u) << "no audio packet crossed NATS";
+  auto at_bob = take<eev::ActiveSpeakers>(b, bob);
+  ASSERT_FALSE(at_bob.empty());
+  EXPECT_EQ(at_bob.back().speakers[0].peer, "alice");
+  EXPECT_LE(at_bob.back().speakers[0].level_dbov, 12);
+
+  // alice's audio ends: bob's list empties when the directory says so, not after the summaries' time-out.
+  send(a, alice, tev::Unpublish{1});
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return has<eev::ActiveSpeakers>(b, bob,
+                                        [](const eev::ActiveSpeakers& e) { return e.speakers.empty(); });
+      },
+      2000));
+}
+
 }  // namespace
 }  // namespace atrium::cluster::nats::testing

@@ -37,6 +37,43 @@ TEST(KeyCodec, DirectoryKeysRoundTrip) {
   EXPECT_EQ(feedback_subject("atrium", 1), "atrium.fb.0000000000000001");
 }
 
+TEST(WireFormat, LevelSummaryRoundTripAndRejects) {
+  LevelSummary s;
+  s.owner = "node-1-abcd";
+  s.peers.push_back({"ann", {{255, 6}, {128, 40}}});
+  s.peers.push_back({"ben", {{0, 127}}});
+  std::vector<uint8_t> buf;
+  encode_levels(s, buf);
+  EXPECT_EQ(buf.size(), 1u + 1 + 11 + (1 + 3 + 1 + 4) + (1 + 3 + 1 + 2));
+  auto d = decode_levels(buf);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->owner, "node-1-abcd");
+  ASSERT_EQ(d->peers.size(), 2u);
+  EXPECT_EQ(d->peers[0].peer, "ann");
+  EXPECT_EQ(d->peers[0].bins, s.peers[0].bins);
+  EXPECT_EQ(d->peers[1].peer, "ben");
+  EXPECT_EQ(d->peers[1].bins, s.peers[1].bins);
+  // Too many bins: the newest kMaxLevelBins go.
+  s.peers = {{"cat", std::vector<core::ActiveSpeakerDetector::BinSummary>(30, {1, 2})}};
+  s.peers[0].bins.back() = {9, 9};
+  encode_levels(s, buf);
+  d = decode_levels(buf);
+  ASSERT_TRUE(d);
+  ASSERT_EQ(d->peers[0].bins.size(), kMaxLevelBins);
+  EXPECT_EQ(d->peers[0].bins.back().activity, 9);
+  // Untrusted input: every truncation, a bad level, a bad magic.
+  for (size_t n = 0; n < buf.size(); ++n) {
+    auto cut = decode_levels(std::span<const uint8_t>(buf).first(n));
+    EXPECT_TRUE(!cut || cut->peers.empty()) << n;  // only the cut right after the owner parses (no peers)
+  }
+  auto bad = buf;
+  bad.back() = 200;  // level > 127
+  EXPECT_FALSE(decode_levels(bad));
+  bad = buf;
+  bad[0] = 0xA7;
+  EXPECT_FALSE(decode_levels(bad));
+}
+
 TEST(WireFormat, MediaFrameRoundTrip) {
   const std::vector<uint8_t> payload = {1, 2, 3, 4, 5};
   media::MediaPacket p;

@@ -44,8 +44,9 @@ class CoreHarness {
 
   // One packet from the publisher's client on remote track `id`.
   void media(EndpointId ep, RemoteTrackId id, uint16_t seq, uint32_t ts, bool key,
-             media::Codec codec = media::Codec::kVP8) {
+             media::Codec codec = media::Codec::kVP8, int8_t audio_level = -1) {
     media::MediaPacket p;
+    p.audio_level = audio_level;
     p.codec = codec;
     p.seq = seq;
     p.timestamp = ts;

@@ -276,6 +276,43 @@ TEST(RtpSeq, UnwrapperFollowsWrapsAndReordering) {
   EXPECT_EQ(t.unwrap(0x100), 0x100000000ll + 0x100);
 }
 
+// RFC 6464 in an RTP packet as Chromium sends Opus: one-byte form (RFC 8285), the audio level as id 1 with
+// one byte of value (L=0), first bit V (voice activity), then -level dBov in 7 bits; transport-cc as id 3.
+TEST(RtpExtensions, AudioLevelFromRfc6464Packets) {
+  // V=2 X=1, PT=111, seq 7, ts 960, SSRC 0x01020304; BEDE, 2 words: 10 AA (id 1, V=1, 42 dBov),
+  // 31 00 05 (id 3, transport seq 5), 00 00 00 padding; then a 3-byte Opus payload.
+  const Bytes voice = {0x90, 0x6F, 0x00, 0x07, 0x00, 0x00, 0x03, 0xC0, 0x01, 0x02, 0x03, 0x04, 0xBE, 0xDE,
+                       0x00, 0x02, 0x10, 0xAA, 0x31, 0x00, 0x05, 0x00, 0x00, 0x00, 0xFC, 0xFF, 0xFE};
+  auto p = RtpPacket::parse(voice);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->extension_form(), RtpExtensionForm::kOneByte);
+  auto a = read_audio_level(p->find_extension(1));
+  ASSERT_TRUE(a);
+  EXPECT_TRUE(a->voice);
+  EXPECT_EQ(a->level, 42);
+  EXPECT_EQ(read_transport_seq(p->find_extension(3)), 5);
+  EXPECT_EQ(to_bytes(p->payload()), (Bytes{0xFC, 0xFF, 0xFE}));
+
+  // Silence: V=0, 127 dBov (the RFC's "muted" value); and the loudest, 0 dBov with V=1.
+  const Bytes silent = {0x90, 0x6F, 0x00, 0x08, 0x00, 0x00, 0x07, 0x80, 0x01, 0x02, 0x03,
+                        0x04, 0xBE, 0xDE, 0x00, 0x01, 0x10, 0x7F, 0x00, 0x00, 0xFC};
+  const Bytes loudest = {0x90, 0x6F, 0x00, 0x09, 0x00, 0x00, 0x0B, 0x40, 0x01, 0x02, 0x03,
+                         0x04, 0xBE, 0xDE, 0x00, 0x01, 0x10, 0x80, 0x00, 0x00, 0xFC};
+  for (const auto* bytes : {&silent, &loudest}) {
+    p = RtpPacket::parse(*bytes);
+    ASSERT_TRUE(p);
+    a = read_audio_level(p->find_extension(1));
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->voice, bytes == &loudest);
+    EXPECT_EQ(a->level, bytes == &loudest ? 0 : 127);
+  }
+  // A packet without the extension has no level (MediaPacket::audio_level stays -1).
+  const Bytes plain = {0x80, 0x6F, 0x00, 0x0A, 0x00, 0x00, 0x0F, 0x00, 0x01, 0x02, 0x03, 0x04, 0xFC};
+  p = RtpPacket::parse(plain);
+  ASSERT_TRUE(p);
+  EXPECT_FALSE(read_audio_level(p->find_extension(1)));
+}
+
 TEST(RtpExtensions, AudioLevelAndSdesStrings) {
   const Bytes loud = {0x85};
   auto a = read_audio_level(loud);

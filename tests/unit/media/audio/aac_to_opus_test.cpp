@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
+#include <numbers>
 #include <vector>
 
 #include "media/audio/audio_level.h"
@@ -19,7 +21,8 @@ using test::EncodedAac;
 
 struct Output {
   std::vector<uint32_t> timestamps;
-  std::vector<float> pcm;  // decoded, interleaved
+  std::vector<uint8_t> levels;  // each packet's level_dbov
+  std::vector<float> pcm;       // decoded, interleaved
   int channels = 0;
 };
 
@@ -28,6 +31,7 @@ void drain(AacToOpus& p, OpusDecoder& dec, Output& out) {
   std::vector<float> buf(OpusDecoder::kMaxFrameSamples * 2);
   while (auto pkt = p.pop()) {
     out.timestamps.push_back(pkt->rtp_timestamp);
+    out.levels.push_back(pkt->level_dbov);
     auto n = dec.decode(pkt->data, buf);
     ASSERT_TRUE(n) << n.error();
     ASSERT_EQ(*n, 960u);
@@ -104,6 +108,10 @@ TEST(AacToOpus, Mono48000SineComesOutAsMonoOpus) {
 
   expect_tone(out, 0.5, "48 kHz mono");
   expect_continuous(out.timestamps);
+  // Each packet's RFC 6464 level, from the PCM it encodes: a 0.5 sine is -9 dBov (RMS 0.354).
+  ASSERT_GT(out.levels.size(), 20u);
+  for (size_t i = 10; i + 10 < out.levels.size(); ++i)
+    EXPECT_NEAR(out.levels[i], 9, 1) << "packet " << i;
   EXPECT_NEAR(static_cast<double>(out.timestamps.size()), aac.frames.size() * 1024 / 960.0, 1.5);
   EXPECT_EQ(p.counters().timestamp_resyncs, 0u);
 }
@@ -128,6 +136,24 @@ TEST(AacToOpus, PacketsCarryTheLevelOfTheirPcm) {
   }
   EXPECT_EQ(dbov_level(std::vector<float>(960, 0.0f)), kSilentLevel);
   EXPECT_EQ(dbov_level(std::vector<float>(960, 1.0f)), 0);
+}
+
+TEST(AudioLevel, Rfc6464LevelOfPcm) {
+  EXPECT_EQ(dbov_level({}), 127);
+  const std::vector<float> silence(960, 0.0f);
+  EXPECT_EQ(dbov_level(silence), 127);
+  std::vector<float> square(960);
+  for (size_t i = 0; i < square.size(); ++i)
+    square[i] = (i / 24) % 2 ? 1.0f : -1.0f;
+  EXPECT_EQ(dbov_level(square), 0) << "full scale";
+  std::vector<float> sine(960);
+  for (size_t i = 0; i < sine.size(); ++i)
+    sine[i] =
+        0.5f * static_cast<float>(std::sin(2 * std::numbers::pi * 1000.0 * static_cast<double>(i) / 48000));
+  EXPECT_EQ(dbov_level(sine), 9);  // -6 dBFS peak, RMS -9 dBov
+  for (auto& x : sine)
+    x *= 0.001f;  // -60 dB
+  EXPECT_EQ(dbov_level(sine), 69);
 }
 
 TEST(AacToOpus, QueueIsBoundedAndDropsTheOldest) {
