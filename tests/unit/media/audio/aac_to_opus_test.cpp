@@ -21,7 +21,7 @@ using test::EncodedAac;
 
 struct Output {
   std::vector<uint32_t> timestamps;
-  std::vector<uint8_t> levels;  // each packet's level_dbov
+  std::vector<uint8_t> levels;  // each packet's level
   std::vector<float> pcm;       // decoded, interleaved
   int channels = 0;
 };
@@ -31,7 +31,7 @@ void drain(AacToOpus& p, OpusDecoder& dec, Output& out) {
   std::vector<float> buf(OpusDecoder::kMaxFrameSamples * 2);
   while (auto pkt = p.pop()) {
     out.timestamps.push_back(pkt->rtp_timestamp);
-    out.levels.push_back(pkt->level_dbov);
+    out.levels.push_back(pkt->level);
     auto n = dec.decode(pkt->data, buf);
     ASSERT_TRUE(n) << n.error();
     ASSERT_EQ(*n, 960u);
