@@ -1,0 +1,40 @@
+// Bytes as one SIP datagram: SipMessage::parse must refuse or parse, never crash or read out of bounds, and
+// whatever it parses must hold together (every view inside the input, the body within Content-Length).
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "transport/sip/sip_message.h"
+
+namespace {
+bool inside(std::string_view outer, std::string_view v) {
+  return v.empty() || (v.data() >= outer.data() && v.data() + v.size() <= outer.data() + outer.size());
+}
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string_view in(reinterpret_cast<const char*>(data), size);
+  std::string error;
+  auto m = atrium::sip::SipMessage::parse(in, &error);
+  if (!m) {
+    if (error.empty()) std::abort();  // a refusal always says why
+    return 0;
+  }
+  if (!inside(in, m->method()) || !inside(in, m->request_uri()) || !inside(in, m->body())) std::abort();
+  for (const auto& h : m->headers())
+    if (!inside(in, h.name) || !inside(in, h.value)) std::abort();
+  size_t values = 0;
+  m->each_value("Via", [&](std::string_view v) {
+    if (!inside(in, v)) std::abort();
+    ++values;
+  });
+  (void)m->via_branch();
+  (void)m->from_tag();
+  (void)m->to_tag();
+  (void)m->cseq_method();
+  (void)atrium::sip::unfolded(m->top_via());
+  (void)values;
+  return 0;
+}
