@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "transport/sip/sip_message.h"
+#include "transport/sip/sip_uri.h"
 
 namespace {
 bool inside(std::string_view outer, std::string_view v) {
@@ -35,6 +36,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)m->to_tag();
   (void)m->cseq_method();
   (void)atrium::sip::unfolded(m->top_via());
+  // The URIs a call is routed and named by.
+  if (auto uri = atrium::sip::parse_sip_uri(m->request_uri())) {
+    if (!inside(in, uri->user) || !inside(in, uri->host) || !inside(in, uri->params)) std::abort();
+    (void)atrium::sip::uri_param(*uri, "transport");
+  }
+  for (const char* h : {"From", "To", "Contact"}) {
+    const auto v = m->header(h).value_or("");
+    (void)atrium::sip::parse_sip_uri(atrium::sip::addr_spec(v));
+    if (!inside(in, atrium::sip::display_name(v))) std::abort();
+  }
   (void)values;
   return 0;
 }
