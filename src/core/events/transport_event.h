@@ -43,8 +43,9 @@ struct Attach {  // make local track `id` carry (peer, track); re-attaching an a
   std::string track;
 };
 // What a local track carrying the mix reports as its source (LocalTrack::source_peer/source_track): a
-// peer id no client can have (valid names are 1-128 characters).
-inline constexpr const char* kMixSourcePeer = "";
+// peer id no client can have (valid names are 1-128 of A-Z a-z 0-9 - _ . ~), and not empty (a LocalTrack
+// without a source peer is idle).
+inline constexpr const char* kMixSourcePeer = "*";
 inline constexpr const char* kMixSourceTrack = "mix";
 struct AttachMix {  // make local track `id` (audio) carry the room's mix-minus: the K loudest of everyone's
                     // audio but this peer's own (docs/mixer.md, "In the room")
