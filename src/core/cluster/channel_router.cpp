@@ -268,7 +268,8 @@ void ChannelRouter::sync_mix(const std::string& name, Room& room) {
       if (info.kind != media::MediaKind::kAudio) continue;
       const ChannelId cid = channel_id(name, peer, track);
       auto cit = channels_.find(cid);
-      if (cit == channels_.end()) {
+      const bool opened = cit == channels_.end();
+      if (opened) {
         // Published on another node (every track published here has a channel): open it as a first
         // subscriber would, so the relay brings its media.
         if (!relay_) continue;
@@ -281,6 +282,10 @@ void ChannelRouter::sync_mix(const std::string& name, Room& room) {
         cit = channels_.find(cid);
       }
       mix_channel(cit->second, mix);
+      if (opened && !cit->second.mix) {  // the mixer is full: nobody here wants it after all
+        relay_->remote_channel_closed(cit->second, false);
+        channels_.erase(cit);
+      }
     }
   }
   for (ChannelId cid : mix.channels()) {  // hooks remove them; this is the safety net

@@ -8,6 +8,7 @@
 #include <numbers>
 #include <vector>
 
+#include "core/cluster/channel_router.h"
 #include "core_harness.h"
 #include "media/audio/opus_decoder.h"
 #include "media/audio/opus_encoder.h"
@@ -240,6 +241,105 @@ TEST(RoomMix, ListenersAndPublishersLeavingCleanUp) {
   EXPECT_EQ(r.h.hub.stats().bus.subscriptions, 0u);
   r.h.send(r.a, tev::Unpublish{1});
   EXPECT_EQ(r.mix()->input_count(), 0u);
+}
+
+// What a NATS bus's relay would be told, for the router alone: the mix opens channels of tracks on other
+// nodes and closes them when it goes.
+struct FakeRelay final : ChannelRelay {
+  std::vector<ChannelId> opened, closed;
+  std::vector<uint32_t> wanted;
+  void room_opened(const std::string&) override {}
+  void room_closed(const std::string&) override {}
+  void join_cancelled(EndpointId, const JoinParams&) override {}
+  void peer_meta_changed(const RouterMember&) override {}
+  void peer_left(const RouterMember&) override {}
+  void track_published(const RouterChannel&) override {}
+  void track_meta_changed(const RouterChannel&) override {}
+  void track_unpublished(const RouterChannel&) override {}
+  void media(const RouterChannel&, const media::MediaPacket&) override {}
+  void remote_channel_opened(const RouterChannel& ch) override { opened.push_back(ch.id); }
+  void remote_channel_closed(const RouterChannel& ch, bool) override { closed.push_back(ch.id); }
+  void remote_key_frame_wanted(const RouterChannel&, uint8_t) override {}
+  void remote_bitrate_wanted(const RouterChannel&, uint32_t bps) override { wanted.push_back(bps); }
+  void message(const std::string&, const std::string&, const std::string&, const std::string&) override {}
+};
+
+TEST(RoomMix, TracksOnOtherNodesComeThroughTheRelay) {
+  FakeRelay relay;
+  ChannelRouter router(&relay);
+  const EndpointId ep = 1;
+  router.hold_join(ep, {"r", "here", "{}", SubscribeMode::kAuto, SubscribeMode::kAuto});
+  ASSERT_TRUE(router.admit(ep));
+  // A peer on another node, as the relay would put it in the directory.
+  ASSERT_TRUE(router.room("r")->add_peer("far", "{}", router.out()));
+  ASSERT_TRUE(router.room("r")->add_track("far", {"audio", media::MediaKind::kAudio, "{}"}, router.out()));
+  const ChannelId cid = channel_id("r", "far", "audio");
+  while (router.out().pop()) {
+  }
+
+  router.route(ep, ccl::LocalMixStarted{9});
+  ASSERT_NE(router.mix("r"), nullptr);
+  EXPECT_EQ(relay.opened, std::vector<ChannelId>{cid});
+  ASSERT_FALSE(relay.wanted.empty());
+  EXPECT_EQ(relay.wanted.back(), UINT32_MAX);  // the mix takes what comes
+  EXPECT_EQ(router.stats().subscriptions, 0u);
+
+  media::audio::OpusEncoder enc;
+  ASSERT_TRUE(enc.configure(1).ok());
+  media::audio::OpusDecoder dec;
+  ASSERT_TRUE(dec.configure(1).ok());
+  std::array<uint8_t, media::audio::OpusEncoder::kMaxPacketBytes> buf{};
+  std::vector<float> heard;
+  media::Micros now = 1'000'000;
+  for (int f = 0; f < 75; ++f) {
+    std::array<float, kFrame> pcm{};
+    for (size_t i = 0; i < kFrame; ++i)
+      pcm[i] = static_cast<float>(
+          0.3 * std::sin(2 * std::numbers::pi * 440 * static_cast<double>(f * kFrame + i) / kRate));
+    auto size = enc.encode(pcm, buf);
+    ASSERT_TRUE(size.ok());
+    media::MediaPacket p;
+    p.codec = media::Codec::kOpus;
+    p.seq = static_cast<uint16_t>(f);
+    p.timestamp = static_cast<uint32_t>(f * kFrame);
+    p.keyframe = true;
+    p.arrival = now;
+    p.payload = std::span<const uint8_t>(buf.data(), *size);
+    EXPECT_TRUE(router.remote_media(cid, p));  // the mix watches it
+    for (int t = 0; t < 2; ++t) {
+      now += 10'000;
+      router.on_tick(now);
+      while (auto d = router.out().pop()) {
+        auto* m = std::get_if<cev::LocalTrackMedia>(&d->event);
+        if (!m) continue;
+        ASSERT_EQ(d->to, ep);
+        ASSERT_EQ(m->id, 9u);
+        std::array<float, media::audio::OpusDecoder::kMaxFrameSamples> out{};
+        auto n = dec.decode(m->packet.payload, out);
+        ASSERT_TRUE(n.ok());
+        heard.insert(heard.end(), out.begin(), out.begin() + static_cast<std::ptrdiff_t>(*n));
+      }
+    }
+  }
+  ASSERT_GE(heard.size(), 48000u);
+  const std::vector<float> x(heard.end() - 24000, heard.end());
+  EXPECT_GT(db(goertzel(x, 440)) - db(goertzel(x, 700)), 30);
+
+  // The track ends on its node: the input goes; published again, the tick's check picks it up.
+  router.remote_track_ended("r", "far", "audio");
+  router.room("r")->remove_track("far", "audio", router.out());
+  EXPECT_EQ(router.mix("r")->input_count(), 0u);
+  ASSERT_TRUE(router.room("r")->add_track("far", {"audio", media::MediaKind::kAudio, "{}"}, router.out()));
+  router.on_tick(now + 200'000);
+  EXPECT_EQ(router.mix("r")->input_count(), 1u);
+  EXPECT_EQ(relay.opened.size(), 2u);
+
+  // The last listener goes: the channel opened for the mix closes.
+  relay.closed.clear();
+  router.route(ep, ccl::LocalTrackEnded{9});
+  EXPECT_EQ(router.mix("r"), nullptr);
+  EXPECT_EQ(relay.closed, std::vector<ChannelId>{cid});
+  EXPECT_EQ(router.channels().count(cid), 0u);
 }
 
 TEST(RoomMix, RefusedOutsideARoom) {

@@ -380,9 +380,6 @@ TEST_F(Sdk, WronglyTypedFieldsAreInvalidArgumentsNamingTheField) {
   EXPECT_EQ(code(request(a, {{"type", "update_meta"}, {"meta", nullptr}})), "OK");
 }
 
-}  // namespace
-}  // namespace atrium::sdk
-
 TEST_F(Sdk, SubscribeMixBindsAnAudioReceiver) {
   auto& a = client();
   auto& b = client();
@@ -407,3 +404,6 @@ TEST_F(Sdk, SubscribeMixBindsAnAudioReceiver) {
   ASSERT_EQ(code(request(b, {{"type", "detach"}, {"mid", "3"}})), "OK");  // detach works for the mix too
   ASSERT_EQ(code(request(b, {{"type", "detach"}, {"mid", "5"}})), "OK");
 }
+
+}  // namespace
+}  // namespace atrium::sdk
