@@ -191,6 +191,10 @@ function openSocket(url: string, timeoutMs: number): Promise<WebSocket> {
   });
 }
 
+/** How the room's mix is named in `subscriptions` and receiver events (no peer can be named `*`). */
+export const MIX_PEER = '*';
+export const MIX_TRACK = 'mix';
+
 export class Room {
   readonly roomName: string;
   readonly peerId: string;
@@ -669,6 +673,39 @@ export class Room {
     await this.call({ type: 'detach', mid: sub.mid });
     this.receiverStates.delete(sub.mid);
     if (this.subscriptions.get(key(peer, track)) === sub) this.subscriptions.delete(key(peer, track));
+  }
+
+  /** Attaches a receiver to the room's audio mix: everyone's audio but this peer's own, the 3 loudest at a
+   *  time, as one Opus track (docs/mixer.md). Resolves with the track that carries it. The mix is listed in
+   *  `subscriptions` (and named in receiver_state) as peer `*`, track `mix`; subscribing twice gives the same
+   *  track. */
+  async subscribeMix(): Promise<MediaStreamTrack> {
+    const result = await this.call({ type: 'subscribe_mix' });
+    const transceiver = this.pc.getTransceivers().find((t) => t.mid === result.mid);
+    if (!transceiver) throw new AtriumError('NO_RECEIVER', `the server attached mid ${result.mid}, which this connection lacks`);
+    const k = key(MIX_PEER, MIX_TRACK);
+    const sub: Subscription = this.subscriptions.get(k) ?? {
+      peer: MIX_PEER,
+      track: MIX_TRACK,
+      kind: 'audio',
+      mid: result.mid,
+      receiver: transceiver.receiver.track,
+      state: 'waiting',
+    };
+    const state = this.receiverStates.get(result.mid);
+    if (state && state !== 'source_gone' && state !== 'idle') sub.state = state;
+    this.subscriptions.set(k, sub);
+    return transceiver.receiver.track;
+  }
+
+  /** Detaches the mix's receiver; it is free for another subscription. */
+  async unsubscribeMix(): Promise<void> {
+    const k = key(MIX_PEER, MIX_TRACK);
+    const sub = this.subscriptions.get(k);
+    if (!sub) throw new AtriumError('NOT_SUBSCRIBED', 'the mix is not attached');
+    await this.call({ type: 'unsubscribe_mix' });
+    this.receiverStates.delete(sub.mid);
+    if (this.subscriptions.get(k) === sub) this.subscriptions.delete(k);
   }
 
   /** Limits what the server forwards of (peer, track) to this peer. */

@@ -114,6 +114,7 @@ void ChannelRouter::route(EndpointId from, ClusterControl&& control) {
                  },
                  [&](ccl::RemoteTrackEnded& c) { on_track_ended(from, m, c.id); },
                  [&](ccl::LocalTrackStarted& c) { on_local_started(from, m, c); },
+                 [&](ccl::LocalMixStarted& c) { on_mix_started(from, m, room, c.id); },
                  [&](ccl::LocalTrackKeyFrameRequest& c) {
                    auto s = subscribed_.find({from, c.id});
                    if (s == subscribed_.end()) return;
@@ -150,6 +151,10 @@ void ChannelRouter::on_leave(EndpointId from) {
     if (key.ep == from) ids.push_back(key.id);
   for (auto id : ids)
     on_local_ended(from, id);
+  if (Room& r = rooms_.at(m.room); r.mix) {
+    r.mix->remove_endpoint(from);
+    if (r.mix->listener_count() == 0) drop_mix(r);
+  }
   ids.clear();
   for (const auto& [key, ch] : published_)
     if (key.ep == from) ids.push_back(key.id);
@@ -182,6 +187,8 @@ void ChannelRouter::on_track_started(EndpointId from, const RouterMember& m, Rem
   }
   published_[{from, id}] = cid;
   if (relay_) relay_->track_published(ch);
+  if (Room& room = rooms_.at(m.room); room.mix && info.kind == media::MediaKind::kAudio)
+    mix_channel(ch, *room.mix);
 }
 
 void ChannelRouter::on_track_ended(EndpointId from, const RouterMember& m, RemoteTrackId id) {
@@ -191,6 +198,7 @@ void ChannelRouter::on_track_ended(EndpointId from, const RouterMember& m, Remot
   published_.erase(p);
   RouterChannel& ch = cit->second;
   end_subscribers(ch);
+  unmix_channel(ch);
   if (ch.speakers) ch.speakers->remove_source(ch.speaker_slot);
   rooms_.at(m.room).dir.remove_track(m.peer, ch.info.name, out_);
   if (relay_) relay_->track_unpublished(ch);  // other nodes end their subscribers when they hear of it
@@ -204,6 +212,7 @@ void ChannelRouter::on_media(EndpointId from, RemoteTrackId id, const media::Med
   // Any audio packet may carry a level: from RFC 6464 (WebRTC) or computed from PCM by its transport.
   if (ch.speakers && pkt.audio_level >= 0)
     ch.speakers->on_level(ch.speaker_slot, static_cast<uint8_t>(pkt.audio_level));
+  if (ch.mix) ch.mix->push(ch.mix_input, pkt);
   for (const auto& sub : ch.subscribers)
     out_.push({sub.ep, cev::LocalTrackMedia{sub.id, pkt}});
   if (relay_) relay_->media(ch, pkt);
@@ -211,6 +220,19 @@ void ChannelRouter::on_media(EndpointId from, RemoteTrackId id, const media::Med
 
 void ChannelRouter::on_tick(media::Micros now) {
   for (auto& [name, room] : rooms_) {
+    if (room.mix) {
+      if (now - room.mix_synced >= kMixSyncInterval) {
+        room.mix_synced = now;
+        sync_mix(name, room);
+      }
+      // The mixer keeps its own 20 ms timeline: a 10 ms tick (the hub's) produces a frame every other call.
+      // Its frames are views into the mixer, valid until its next tick. That is long enough: this tick is
+      // called only from the hub's on_tick (through the bus's), which pumps these deliveries into the
+      // endpoints right after (Endpoint -> eev::LocalMedia, the same view, in the hub's output queue), and
+      // the runtime drains the hub's outputs to the transports before the next tick (WorkerCore: hub tick,
+      // then after_tick -> SessionRuntime::tick -> pump, which writes each packet out through SRTP, a copy).
+      room.mix->tick(now, out_);
+    }
     if (room.speakers.empty() && room.speakers.speakers().empty()) continue;
     if (room.speakers.on_tick(now)) room.dir.deliver_speakers(room.speakers.speakers(), out_);
   }
@@ -221,10 +243,91 @@ ActiveSpeakerDetector* ChannelRouter::speakers(const std::string& name) {
   return it == rooms_.end() ? nullptr : &it->second.speakers;
 }
 
+const RoomMix* ChannelRouter::mix(const std::string& name) const {
+  auto it = rooms_.find(name);
+  return it == rooms_.end() ? nullptr : it->second.mix.get();
+}
+
+void ChannelRouter::on_mix_started(EndpointId from, const RouterMember& m, Room& room, LocalTrackId id) {
+  if (room.mix && room.mix->has_listener(from, id)) return;  // already the mix
+  on_local_ended(from, id);                                  // a source switch: leave the old channel first
+  const bool made = !room.mix;
+  if (made) room.mix = std::make_unique<RoomMix>();
+  if (auto error = room.mix->add_listener(from, id, m.peer)) {
+    out_.push({from, cev::LocalTrackAttachFailed{id, std::move(*error)}});
+    if (room.mix->listener_count() == 0) drop_mix(room);
+    return;
+  }
+  if (made) sync_mix(m.room, room);
+}
+
+void ChannelRouter::sync_mix(const std::string& name, Room& room) {
+  RoomMix& mix = *room.mix;
+  for (const auto& [peer, p] : room.dir.peers()) {
+    for (const auto& [track, info] : p.tracks) {
+      if (info.kind != media::MediaKind::kAudio) continue;
+      const ChannelId cid = channel_id(name, peer, track);
+      auto cit = channels_.find(cid);
+      const bool opened = cit == channels_.end();
+      if (opened) {
+        // Published on another node (every track published here has a channel): open it as a first
+        // subscriber would, so the relay brings its media.
+        if (!relay_) continue;
+        RouterChannel& ch = channels_[cid];
+        ch.id = cid;
+        ch.room = name;
+        ch.peer = peer;
+        ch.info = info;
+        relay_->remote_channel_opened(ch);
+        cit = channels_.find(cid);
+      }
+      mix_channel(cit->second, mix);
+      if (opened && !cit->second.mix) {  // the mixer is full: nobody here wants it after all
+        relay_->remote_channel_closed(cit->second, false);
+        channels_.erase(cit);
+      }
+    }
+  }
+  for (ChannelId cid : mix.channels()) {  // hooks remove them; this is the safety net
+    auto cit = channels_.find(cid);
+    if (cit == channels_.end() || cit->second.mix != &mix) mix.remove_input(cid);
+  }
+}
+
+void ChannelRouter::mix_channel(RouterChannel& ch, RoomMix& mix) {
+  if (ch.mix == &mix) return;
+  auto input = mix.add_input(ch.id, ch.peer);
+  if (!input) return;  // the mixer is full: this track is not heard in the mix
+  ch.mix = &mix;
+  ch.mix_input = *input;
+  announce_bitrate(ch);
+}
+
+void ChannelRouter::unmix_channel(RouterChannel& ch) {
+  if (!ch.mix) return;
+  ch.mix->remove_input(ch.id);
+  ch.mix = nullptr;
+}
+
+void ChannelRouter::drop_mix(Room& room) {
+  for (ChannelId cid : room.mix->channels()) {
+    auto cit = channels_.find(cid);
+    if (cit == channels_.end()) continue;
+    RouterChannel& ch = cit->second;
+    ch.mix = nullptr;
+    if (!ch.publisher && ch.subscribers.empty()) {  // opened for the mix only: stop receiving it
+      if (relay_) relay_->remote_channel_closed(ch, false);
+      channels_.erase(cit);
+      continue;
+    }
+    announce_bitrate(ch);
+  }
+  room.mix.reset();
+}
+
 void ChannelRouter::on_local_started(EndpointId from, const RouterMember& m,
                                      const ccl::LocalTrackStarted& c) {
-  if (subscribed_.count({from, c.id}))
-    on_local_ended(from, c.id);  // a source switch: leave the old channel first
+  on_local_ended(from, c.id);  // a source switch: leave the old channel (or the mix) first
   const RoomDirectory& dir = rooms_.at(m.room).dir;
   const ChannelId cid = channel_id(m.room, c.peer, c.track);
   auto cit = channels_.find(cid);
@@ -257,6 +360,14 @@ void ChannelRouter::on_local_started(EndpointId from, const RouterMember& m,
 }
 
 void ChannelRouter::on_local_ended(EndpointId from, LocalTrackId id) {
+  if (auto mit = members_.find(from); mit != members_.end()) {
+    Room& room = rooms_.at(mit->second.room);
+    if (room.mix && room.mix->has_listener(from, id)) {
+      room.mix->remove_listener(from, id);
+      if (room.mix->listener_count() == 0) drop_mix(room);
+      return;
+    }
+  }
   auto s = subscribed_.find({from, id});
   if (s == subscribed_.end()) return;
   auto cit = channels_.find(s->second);
@@ -267,7 +378,8 @@ void ChannelRouter::on_local_ended(EndpointId from, LocalTrackId id) {
   subs.erase(std::remove_if(subs.begin(), subs.end(),
                             [&](const RouterSubscriber& x) { return x.ep == from && x.id == id; }),
              subs.end());
-  if (!ch.publisher && subs.empty()) {  // the last local viewer of a remote track: stop receiving it
+  if (!ch.publisher && subs.empty() &&
+      !ch.mix) {  // the last local viewer of a remote track: stop receiving it
     if (relay_) relay_->remote_channel_closed(ch, false);
     channels_.erase(cit);
     return;
@@ -297,7 +409,7 @@ void ChannelRouter::end_subscribers(RouterChannel& ch) {
 }
 
 void ChannelRouter::announce_bitrate(RouterChannel& ch) {
-  uint32_t want = 0;
+  uint32_t want = ch.mix ? std::numeric_limits<uint32_t>::max() : 0;  // the mix takes what comes
   for (const auto& sub : ch.subscribers)
     want = std::max(want, sub.desired_bps);
   if (!ch.publisher) {  // the publisher's node takes the maximum over nodes
@@ -323,7 +435,9 @@ const RoomDirectory* ChannelRouter::room(const std::string& name) const {
 bool ChannelRouter::remote_media(ChannelId id, const media::MediaPacket& pkt) {
   auto cit = channels_.find(id);
   if (cit == channels_.end() || cit->second.publisher) return false;  // no longer watched here
-  for (const auto& sub : cit->second.subscribers)
+  const RouterChannel& ch = cit->second;
+  if (ch.mix) ch.mix->push(ch.mix_input, pkt);
+  for (const auto& sub : ch.subscribers)
     out_.push({sub.ep, cev::LocalTrackMedia{sub.id, pkt}});
   return true;
 }
@@ -346,6 +460,7 @@ void ChannelRouter::remote_track_ended(const std::string& room, const std::strin
   auto cit = channels_.find(channel_id(room, peer, track));
   if (cit == channels_.end() || cit->second.publisher) return;
   end_subscribers(cit->second);
+  unmix_channel(cit->second);
   if (relay_) relay_->remote_channel_closed(cit->second, true);
   channels_.erase(cit);
 }

@@ -8,6 +8,7 @@
 // refuses it, at once (LocalBus) or when its directory answered (NatsClusterBus).
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -18,6 +19,7 @@
 #include "core/cluster/cluster_bus.h"
 #include "core/cluster/router_types.h"
 #include "core/errors.h"
+#include "core/mix/room_mix.h"
 #include "core/room/room_directory.h"
 #include "core/util/ring_queue.h"
 
@@ -45,7 +47,8 @@ class ChannelRouter {
   // Every control but PeerJoin (the bus's business) and RemoteTrackMedia (on_media, the hot path).
   void route(EndpointId from, ClusterControl&& control);
   void on_media(EndpointId from, RemoteTrackId id, const media::MediaPacket& pkt);
-  // Closes the rooms' audio-level bins and sends changed active-speaker lists to the rooms' local members.
+  // Closes the rooms' audio-level bins and sends changed active-speaker lists to the rooms' local members;
+  // ticks the rooms' mixes (their frames go out as deliveries, see on_tick).
   void on_tick(media::Micros now);
 
   // What the relay learned from other nodes.
@@ -59,6 +62,8 @@ class ChannelRouter {
   void remote_track_ended(const std::string& room, const std::string& peer, const std::string& track);
   // The active-speaker detector of a room open here (levels of peers on other nodes go in through it).
   ActiveSpeakerDetector* speakers(const std::string& room);
+  // The mix of a room open here, while it has a listener.
+  const RoomMix* mix(const std::string& room) const;
 
   const std::unordered_map<EndpointId, RouterMember>& members() const { return members_; }
   const std::unordered_map<ChannelId, RouterChannel>& channels() const { return channels_; }
@@ -69,7 +74,12 @@ class ChannelRouter {
     RoomDirectory dir;
     ActiveSpeakerDetector speakers;  // fed by the room's audio published here (and the relay's summaries)
     size_t members = 0;              // local members and pending joins: the room is open while there are any
+    // The room's audio mixed for the local members that asked for it (LocalMixStarted): made with the first
+    // listener, dropped with the last. Its inputs are every audio track in the directory.
+    std::unique_ptr<RoomMix> mix;
+    media::Micros mix_synced = 0;  // when the inputs were last checked against the directory
   };
+  static constexpr media::Micros kMixSyncInterval = 100'000;
   struct EpTrack {
     EndpointId ep;
     uint32_t id;
@@ -88,6 +98,13 @@ class ChannelRouter {
   void on_track_ended(EndpointId from, const RouterMember& m, RemoteTrackId id);
   void on_local_started(EndpointId from, const RouterMember& m, const ccl::LocalTrackStarted& c);
   void on_local_ended(EndpointId from, LocalTrackId id);
+  void on_mix_started(EndpointId from, const RouterMember& m, Room& room, LocalTrackId id);
+  // The mix's inputs follow the room's audio tracks: every one in the directory (a track on another node
+  // gets a channel the relay feeds), none that left it.
+  void sync_mix(const std::string& name, Room& room);
+  void mix_channel(RouterChannel& ch, RoomMix& mix);
+  void unmix_channel(RouterChannel& ch);
+  void drop_mix(Room& room);  // the last listener went
   void on_message(EndpointId from, const RouterMember& m, Room& room, const ccl::PeerMessage& c);
   void end_subscribers(RouterChannel& ch);
   void announce_bitrate(RouterChannel& ch);

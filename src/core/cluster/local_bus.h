@@ -18,6 +18,7 @@ class LocalBus final : public ClusterBus {
   BusStats stats() const override { return router_.stats(); }
 
   const RoomDirectory* room(const std::string& name) const { return router_.room(name); }
+  const ChannelRouter& router() const { return router_; }
 
  private:
   ChannelRouter router_;

@@ -11,6 +11,7 @@
 namespace atrium::core {
 
 class ActiveSpeakerDetector;
+class RoomMix;
 
 struct RouterMember {
   std::string room;
@@ -39,6 +40,11 @@ struct RouterChannel {
   // Audio published here: its room's detector and its peer's slot there (levels go in per packet).
   ActiveSpeakerDetector* speakers = nullptr;
   uint32_t speaker_slot = 0;
+  // Audio of a room with a mix: the room's RoomMix takes every packet (published here or relayed) under
+  // this input id. The mix counts as a subscriber: a channel from another node stays open for it, and the
+  // publisher is told someone listens.
+  RoomMix* mix = nullptr;
+  uint32_t mix_input = 0;
 };
 
 }  // namespace atrium::core

@@ -107,6 +107,7 @@ void Endpoint::on_transport(media::Micros now, TransportEvent&& event) {
           },
           [&](tev::RemoteMedia&) {},
           [&](tev::Attach& c) { attach(now, std::move(c)); },
+          [&](tev::AttachMix& c) { attach_mix(now, c.id); },
           [&](tev::Detach& c) { detach(c.id); },
           [&](tev::SetLimits& c) {
             LocalTrack* t = find_local(c.id, "set limits");
@@ -229,6 +230,29 @@ void Endpoint::attach(media::Micros now, tev::Attach&& c) {
   t.attach(now, c.peer, c.track);
   bitrate_.track_changed(now, t);
   control(ccl::LocalTrackStarted{c.id, std::move(c.peer), std::move(c.track)});
+  bitrate_.send_desired(t, true, sink);
+  flush_local(t);
+  set_state(t, before);
+}
+
+void Endpoint::attach_mix(media::Micros now, LocalTrackId id) {
+  BitrateSink sink(*this);
+  if (!require_room("subscribe to the mix")) return;
+  auto [it, inserted] = local_.try_emplace(id, id);
+  if (inserted && local_.size() > kMaxTracks) {
+    local_.erase(it);
+    return error(ErrorCode::kInvalidArgument, "too many local tracks");
+  }
+  LocalTrack& t = it->second;
+  const auto before = t.state();
+  t.set_kind(media::MediaKind::kAudio);
+  t.set_source_layers(1);
+  bitrate_.before_attach(now, t);
+  // The mix's packets are all key frames (audio) and arrive as cev::LocalTrackMedia like any source's; the
+  // router ignores the key-frame requests and desired bitrates of a track it does not route to a channel.
+  t.attach(now, tev::kMixSourcePeer, tev::kMixSourceTrack);
+  bitrate_.track_changed(now, t);
+  control(ccl::LocalMixStarted{id});
   bitrate_.send_desired(t, true, sink);
   flush_local(t);
   set_state(t, before);

@@ -58,6 +58,7 @@ class Endpoint {
   void publish(tev::Publish&& c);
   void unpublish(RemoteTrackId id);
   void attach(media::Micros now, tev::Attach&& c);
+  void attach_mix(media::Micros now, LocalTrackId id);
   void detach(LocalTrackId id);
   void on_remote_media(tev::RemoteMedia& m);
 

@@ -44,6 +44,10 @@ struct LocalTrackStarted {  // subscribe local track `id` to the channel of (pee
   std::string peer;
   std::string track;
 };
+struct LocalMixStarted {  // local track `id` takes the room's mix-minus for this endpoint; ended by
+                          // LocalTrackEnded like any local track
+  LocalTrackId id;
+};
 struct LocalTrackKeyFrameRequest {
   LocalTrackId id;
   uint8_t spatial_layer = kAnySpatialLayer;  // the simulcast layer the subscriber needs a key frame of
@@ -62,8 +66,8 @@ struct PeerMessage {  // to every other member of the room (`to` empty) or to th
 
 using ClusterControl =
     std::variant<PeerJoin, PeerLeave, PeerMeta, WatchPeer, UnwatchPeer, RemoteTrackStarted, RemoteTrackMeta,
-                 RemoteTrackMedia, RemoteTrackEnded, LocalTrackStarted, LocalTrackKeyFrameRequest,
-                 LocalTrackDesiredBitrate, LocalTrackEnded, PeerMessage>;
+                 RemoteTrackMedia, RemoteTrackEnded, LocalTrackStarted, LocalMixStarted,
+                 LocalTrackKeyFrameRequest, LocalTrackDesiredBitrate, LocalTrackEnded, PeerMessage>;
 
 }  // namespace atrium::core::ccl
 

@@ -42,7 +42,16 @@ struct Attach {  // make local track `id` carry (peer, track); re-attaching an a
   std::string peer;
   std::string track;
 };
-struct Detach {
+// What a local track carrying the mix reports as its source (LocalTrack::source_peer/source_track): a
+// peer id no client can have (valid names are 1-128 of A-Z a-z 0-9 - _ . ~), and not empty (a LocalTrack
+// without a source peer is idle).
+inline constexpr const char* kMixSourcePeer = "*";
+inline constexpr const char* kMixSourceTrack = "mix";
+struct AttachMix {  // make local track `id` (audio) carry the room's mix-minus: the K loudest of everyone's
+                    // audio but this peer's own (docs/mixer.md, "In the room")
+  LocalTrackId id;
+};
+struct Detach {  // a track or a mix
   LocalTrackId id;
 };
 struct SetLimits {
@@ -65,8 +74,8 @@ struct SendMessage {  // application data to every other member of the room (`to
 };
 
 using TransportEvent = std::variant<Join, Leave, UpdatePeerMeta, SubscribePeer, UnsubscribePeer, Publish,
-                                    Unpublish, UpdateTrackMeta, RemoteMedia, Attach, Detach, SetLimits,
-                                    SetPaused, RequestKeyFrame, BandwidthEstimate, SendMessage>;
+                                    Unpublish, UpdateTrackMeta, RemoteMedia, Attach, AttachMix, Detach,
+                                    SetLimits, SetPaused, RequestKeyFrame, BandwidthEstimate, SendMessage>;
 
 }  // namespace atrium::core::tev
 

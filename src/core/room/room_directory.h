@@ -50,6 +50,7 @@ class RoomDirectory {
   bool has_peer(const std::string& peer) const { return peers_.count(peer) > 0; }
   bool has_track(const std::string& peer, const std::string& track) const;
   const Peer* peer(const std::string& peer) const;
+  const std::map<std::string, Peer>& peers() const { return peers_; }
   size_t peer_count() const { return peers_.size(); }
   size_t member_count() const { return members_.size(); }
   bool empty() const { return peers_.empty() && members_.empty(); }

@@ -191,6 +191,35 @@ void SdkSession::handle(media::Micros now, const json& r) {
     attached_[free->local] = Attachment{peer, track, free->mid};
     push(core::tev::Attach{free->local, peer, track});
     result = {{"mid", free->mid}};
+  } else if (*type == "subscribe_mix") {
+    // The room's mix-minus (everyone's audio but this peer's own) on one of the client's audio receivers.
+    // The attachment is named like a track no peer can publish: peer "*", track "mix".
+    if (!config_.permissions.subscribe)
+      return respond_error(id, "PERMISSION_DENIED", "this token may not subscribe");
+    for (const auto& [local, a] : attached_)
+      if (a.peer == core::tev::kMixSourcePeer) return respond_ok(id, {{"mid", a.mid}});  // already there
+    const webrtc::WebRtcSession::Section* free = nullptr;
+    auto sections = media_->sections();
+    for (const auto& s : sections) {
+      if (!s.client_receives || s.kind != media::MediaKind::kAudio || !s.local || attached_.count(s.local))
+        continue;
+      free = &s;
+      break;
+    }
+    if (!free)
+      return respond_error(
+          id, "NO_RECEIVER",
+          "every audio receiver of your connection is in use; detach one or connect with more");
+    attached_[free->local] = Attachment{core::tev::kMixSourcePeer, core::tev::kMixSourceTrack, free->mid};
+    push(core::tev::AttachMix{free->local});
+    result = {{"mid", free->mid}};
+  } else if (*type == "unsubscribe_mix") {
+    auto it = std::find_if(attached_.begin(), attached_.end(),
+                           [&](const auto& kv) { return kv.second.peer == core::tev::kMixSourcePeer; });
+    if (it == attached_.end())
+      return respond_error(id, "LOCAL_TRACK_NOT_FOUND", "you are not subscribed to the mix");
+    push(core::tev::Detach{it->first});
+    attached_.erase(it);
   } else if (*type == "detach") {
     const std::string mid = fields.required_string("mid");
     if (!fields.ok()) return invalid();

@@ -1,8 +1,15 @@
 // NatsClusterBus end to end: two nodes, a real nats-server, the real core on both sides.
 #include <nats/nats.h>
 
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <numbers>
+
 #include "cluster/nats/key_codec.h"
 #include "cluster_harness.h"
+#include "media/audio/opus_decoder.h"
+#include "media/audio/opus_encoder.h"
 
 namespace atrium::cluster::nats::testing {
 namespace {
@@ -588,6 +595,98 @@ TEST_F(Cluster, ASpeakerOnOneNodeIsNamedOnTheOther) {
                                         [](const eev::ActiveSpeakers& e) { return e.speakers.empty(); });
       },
       2000));
+}
+
+// The room's mix across nodes: each node mixes the other's audio, relayed to it because its mix listens.
+TEST_F(Cluster, TheMixOnEachNodeHearsThePublisherOnTheOther) {
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  const EndpointId alice = join(a, "r", "alice");
+  const EndpointId bob = join(b, "r", "bob");
+  ASSERT_TRUE(wait_until([&] { return peer_joined(b, bob, "alice") && peer_joined(a, alice, "bob"); }));
+  send(a, alice, tev::Publish{1, {"audio", media::MediaKind::kAudio, "{}"}});
+  send(b, bob, tev::Publish{1, {"audio", media::MediaKind::kAudio, "{}"}});
+  ASSERT_TRUE(
+      wait_until([&] { return has<eev::TrackPublished>(b, bob) && has<eev::TrackPublished>(a, alice); }));
+  send(a, alice, tev::AttachMix{5});
+  send(b, bob, tev::AttachMix{5});
+
+  struct Tone {
+    media::audio::OpusEncoder enc;
+    double freq;
+    size_t n = 0;
+    std::array<uint8_t, media::audio::OpusEncoder::kMaxPacketBytes> buf{};
+  };
+  Tone t440{{}, 440}, t1000{{}, 1000};
+  ASSERT_TRUE(t440.enc.configure(1).ok());
+  ASSERT_TRUE(t1000.enc.configure(1).ok());
+  uint16_t seq = 0;
+  auto packet = [&](Node& n, EndpointId ep, Tone& t) {
+    std::array<float, 960> pcm{};
+    for (size_t i = 0; i < pcm.size(); ++i)
+      pcm[i] = static_cast<float>(
+          0.3 * std::sin(2 * std::numbers::pi * t.freq * static_cast<double>(t.n + i) / 48000.0));
+    t.n += pcm.size();
+    auto size = t.enc.encode(pcm, t.buf);
+    ASSERT_TRUE(size.ok());
+    media::MediaPacket p;
+    p.codec = media::Codec::kOpus;
+    p.seq = seq;
+    p.timestamp = seq * 960u;
+    p.keyframe = true;
+    p.arrival = wall_micros();
+    p.payload = std::span<const uint8_t>(t.buf.data(), *size);
+    send(n, ep, tev::RemoteMedia{1, p});
+  };
+  const auto start = std::chrono::steady_clock::now();
+  auto next = start;
+  while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(2500)) {
+    if (std::chrono::steady_clock::now() >= next) {  // 20 ms packets, as a real publisher sends them
+      ++seq;
+      packet(a, alice, t440);
+      packet(b, bob, t1000);
+      next += std::chrono::milliseconds(20);
+    }
+    pump();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  // What each heard, decoded; the last second.
+  auto heard = [&](Node& n, EndpointId ep) {
+    media::audio::OpusDecoder dec;
+    EXPECT_TRUE(dec.configure(1).ok());
+    std::vector<float> pcm;
+    for (auto& m : take<eev::LocalMedia>(n, ep)) {
+      if (m.id != 5) continue;
+      std::array<float, media::audio::OpusDecoder::kMaxFrameSamples> out{};
+      auto k = dec.decode(m.packet.payload, out);
+      if (k.ok()) pcm.insert(pcm.end(), out.begin(), out.begin() + static_cast<std::ptrdiff_t>(*k));
+    }
+    if (pcm.size() > 48000) pcm.erase(pcm.begin(), pcm.end() - 48000);
+    return pcm;
+  };
+  auto power = [](const std::vector<float>& x, double freq) {  // Goertzel, dB
+    const double coeff = 2 * std::cos(2 * std::numbers::pi * freq / 48000.0);
+    double s1 = 0, s2 = 0;
+    for (float v : x) {
+      const double s0 = v + coeff * s1 - s2;
+      s2 = s1;
+      s1 = s0;
+    }
+    return 10 * std::log10(s1 * s1 + s2 * s2 - coeff * s1 * s2 + 1e-30);
+  };
+  const auto at_alice = heard(a, alice), at_bob = heard(b, bob);
+  ASSERT_GE(at_bob.size(), 24000u);
+  ASSERT_GE(at_alice.size(), 24000u);
+  std::printf(
+      "bob (node b) hears 440 Hz %.1f dB above 1000 Hz; alice (node a) hears 1000 Hz %.1f dB above 440\n",
+      power(at_bob, 440) - power(at_bob, 1000), power(at_alice, 1000) - power(at_alice, 440));
+  EXPECT_GT(power(at_bob, 440) - power(at_bob, 1000), 30);      // alice's tone, relayed; not his own
+  EXPECT_GT(power(at_alice, 1000) - power(at_alice, 440), 30);  // bob's tone, relayed; not her own
+  EXPECT_GT(a.bus->nats_stats().relayed_out, 0u);               // the mix made node a send alice's audio
+
+  // bob stops listening: node b's mix goes, and with it its interest in alice's audio.
+  send(b, bob, tev::Detach{5});
+  EXPECT_EQ(b.bus->stats().channels, 1u);  // bob's own track only
 }
 
 }  // namespace

@@ -380,5 +380,30 @@ TEST_F(Sdk, WronglyTypedFieldsAreInvalidArgumentsNamingTheField) {
   EXPECT_EQ(code(request(a, {{"type", "update_meta"}, {"meta", nullptr}})), "OK");
 }
 
+TEST_F(Sdk, SubscribeMixBindsAnAudioReceiver) {
+  auto& a = client();
+  auto& b = client();
+  join(a, "alice");
+  join(b, "bob");  // two audio receivers (mids 3 and 5)
+  ASSERT_EQ(code(request(a, {{"type", "publish"}, {"name", "mic"}, {"kind", "audio"}, {"mid", "0"}})), "OK");
+  auto mix = request(b, {{"type", "subscribe_mix"}});
+  ASSERT_EQ(code(mix), "OK");
+  EXPECT_EQ(mix["result"]["mid"], "3");
+  EXPECT_EQ(request(b, {{"type", "subscribe_mix"}})["result"]["mid"], "3");  // the same receiver
+  auto states = events(b, "receiver_state");
+  ASSERT_FALSE(states.empty());
+  EXPECT_EQ(states.back()["mid"], "3");
+  EXPECT_EQ(states.back()["peer"], "*");
+  EXPECT_EQ(states.back()["track"], "mix");
+  EXPECT_EQ(states.back()["state"], "waiting");
+  // The other audio receiver is still free for a track.
+  EXPECT_EQ(request(b, {{"type", "attach"}, {"peer", "alice"}, {"track", "mic"}})["result"]["mid"], "5");
+  ASSERT_EQ(code(request(b, {{"type", "unsubscribe_mix"}})), "OK");
+  EXPECT_EQ(code(request(b, {{"type", "unsubscribe_mix"}})), "LOCAL_TRACK_NOT_FOUND");
+  EXPECT_EQ(request(b, {{"type", "subscribe_mix"}})["result"]["mid"], "3");
+  ASSERT_EQ(code(request(b, {{"type", "detach"}, {"mid", "3"}})), "OK");  // detach works for the mix too
+  ASSERT_EQ(code(request(b, {{"type", "detach"}, {"mid", "5"}})), "OK");
+}
+
 }  // namespace
 }  // namespace atrium::sdk
