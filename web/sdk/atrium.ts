@@ -648,19 +648,24 @@ export class Room {
   /** Attaches a receiver to another peer's track; resolves with the track that carries it. */
   async subscribe(peer: string, track: string): Promise<MediaStreamTrack> {
     const result = await this.call({ type: 'attach', peer, track });
-    const transceiver = this.pc.getTransceivers().find((t) => t.mid === result.mid);
-    if (!transceiver) throw new AtriumError('NO_RECEIVER', `the server attached mid ${result.mid}, which this connection lacks`);
-    const info = this.tracks.get(key(peer, track));
+    return this.bindReceiver(peer, track, this.tracks.get(key(peer, track))?.kind, result.mid);
+  }
+
+  // The subscription (peer, track) now on the receiver `mid` the server chose: its track, and its state if the
+  // server already said it (receiver_state may arrive before the answer).
+  private bindReceiver(peer: string, track: string, kind: Kind | undefined, mid: string): MediaStreamTrack {
+    const transceiver = this.pc.getTransceivers().find((t) => t.mid === mid);
+    if (!transceiver) throw new AtriumError('NO_RECEIVER', `the server attached mid ${mid}, which this connection lacks`);
     const k = key(peer, track);
     const sub: Subscription = this.subscriptions.get(k) ?? {
       peer,
       track,
-      kind: info?.kind ?? (transceiver.receiver.track.kind as Kind),
-      mid: result.mid,
+      kind: kind ?? (transceiver.receiver.track.kind as Kind),
+      mid,
       receiver: transceiver.receiver.track,
       state: 'waiting',
     };
-    const state = this.receiverStates.get(result.mid);
+    const state = this.receiverStates.get(mid);
     if (state && state !== 'source_gone' && state !== 'idle') sub.state = state;
     this.subscriptions.set(k, sub);
     return transceiver.receiver.track;
@@ -681,21 +686,7 @@ export class Room {
    *  track. */
   async subscribeMix(): Promise<MediaStreamTrack> {
     const result = await this.call({ type: 'subscribe_mix' });
-    const transceiver = this.pc.getTransceivers().find((t) => t.mid === result.mid);
-    if (!transceiver) throw new AtriumError('NO_RECEIVER', `the server attached mid ${result.mid}, which this connection lacks`);
-    const k = key(MIX_PEER, MIX_TRACK);
-    const sub: Subscription = this.subscriptions.get(k) ?? {
-      peer: MIX_PEER,
-      track: MIX_TRACK,
-      kind: 'audio',
-      mid: result.mid,
-      receiver: transceiver.receiver.track,
-      state: 'waiting',
-    };
-    const state = this.receiverStates.get(result.mid);
-    if (state && state !== 'source_gone' && state !== 'idle') sub.state = state;
-    this.subscriptions.set(k, sub);
-    return transceiver.receiver.track;
+    return this.bindReceiver(MIX_PEER, MIX_TRACK, 'audio', result.mid);
   }
 
   /** Detaches the mix's receiver; it is free for another subscription. */

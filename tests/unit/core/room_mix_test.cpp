@@ -10,6 +10,7 @@
 
 #include "core/cluster/channel_router.h"
 #include "core_harness.h"
+#include "media/audio/audio_test_support.h"
 #include "media/audio/opus_decoder.h"
 #include "media/audio/opus_encoder.h"
 
@@ -21,19 +22,9 @@ using testing::CoreHarness;
 constexpr double kRate = 48000;
 constexpr size_t kFrame = 960;
 
-// Power at `freq` over x with a Hann window (Goertzel).
+// Power at `freq` (Goertzel, Hann window): the audio module's test helper.
 double goertzel(const std::vector<float>& x, double freq) {
-  const double w = 2 * std::numbers::pi * freq / kRate;
-  const double coeff = 2 * std::cos(w);
-  double s1 = 0, s2 = 0;
-  const double n = static_cast<double>(x.size());
-  for (size_t i = 0; i < x.size(); ++i) {
-    const double hann = 0.5 - 0.5 * std::cos(2 * std::numbers::pi * static_cast<double>(i) / (n - 1));
-    const double s = x[i] * hann + coeff * s1 - s2;
-    s2 = s1;
-    s1 = s;
-  }
-  return s1 * s1 + s2 * s2 - coeff * s1 * s2;
+  return media::audio::test::goertzel_power(x, kRate, freq);
 }
 
 double db(double p) {
