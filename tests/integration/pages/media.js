@@ -1,6 +1,6 @@
 // A WHIP publisher (optionally simulcast) and a WHEP viewer for tests, plus the getStats() numbers they look at.
 // Uses the WHIP/WHEP client steps of the example page (web/whip/whip-client.js), without its buttons.
-import { exchange, hangUp as whipHangUp, preferCodec, SIMULCAST_LAYERS as SIMULCAST_ENCODINGS } from '/web/whip/whip-client.js';
+import { exchange, iceServers, hangUp as whipHangUp, preferCodec, SIMULCAST_LAYERS as SIMULCAST_ENCODINGS } from '/web/whip/whip-client.js';
 
 export { SIMULCAST_ENCODINGS };
 
@@ -13,21 +13,24 @@ export async function publish({ room, peer, codec = 'VP8', simulcast = false, au
   const video = simulcast ? { width: 1280, height: 720 } : { width: 640, height: 480 };
   const stream = await navigator.mediaDevices.getUserMedia({ audio, video });
   document.getElementById('video').srcObject = stream;
-  const pc = new RTCPeerConnection();
+  const q = peer ? `?peer=${encodeURIComponent(peer)}` : '';
+  const url = `${location.origin}/whip/${encodeURIComponent(room)}${q}`;
+  const pc = new RTCPeerConnection({ iceServers: await iceServers(url) });
   for (const track of stream.getTracks()) {
     const init = { direction: 'sendonly', streams: [stream] };
     if (track.kind === 'video' && simulcast) init.sendEncodings = SIMULCAST_ENCODINGS;
     const t = pc.addTransceiver(track, init);
     if (track.kind === 'video') preferCodec(t, codec);
   }
-  const q = peer ? `?peer=${encodeURIComponent(peer)}` : '';
-  const resource = await exchange(pc, `${location.origin}/whip/${encodeURIComponent(room)}${q}`);
+  const resource = await exchange(pc, url);
   window.pc = pc;
   return resource;
 }
 
 export async function watch({ room, source } = {}) {
-  const pc = new RTCPeerConnection();
+  const q = source ? `?source=${encodeURIComponent(source)}` : '';
+  const url = `${location.origin}/whep/${encodeURIComponent(room)}${q}`;
+  const pc = new RTCPeerConnection({ iceServers: await iceServers(url) });
   pc.addTransceiver('audio', { direction: 'recvonly' });
   pc.addTransceiver('video', { direction: 'recvonly' });
   const stream = new MediaStream();
@@ -35,8 +38,7 @@ export async function watch({ room, source } = {}) {
     stream.addTrack(e.track);
     document.getElementById('video').srcObject = stream;
   };
-  const q = source ? `?source=${encodeURIComponent(source)}` : '';
-  const resource = await exchange(pc, `${location.origin}/whep/${encodeURIComponent(room)}${q}`);
+  const resource = await exchange(pc, url);
   window.pc = pc;
   return resource;
 }
