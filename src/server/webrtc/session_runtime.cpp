@@ -134,8 +134,10 @@ void SessionRuntime::count_first_video(SessionEntry& e) {
 void SessionRuntime::note_transport(SessionEntry& e) {
   const auto connected = e.session->connected_at();
   if (!connected || e.transport_counted == connected) return;
-  e.transport_counted = connected;
+  // DTLS may finish before the client nominates (it starts on the first valid check): wait for the nomination.
   const auto address = e.session->nominated_address();
+  if (!address) return;
+  e.transport_counted = connected;
   const auto priority = e.session->nominated_priority();
   const auto by_priority =
       priority ? webrtc::candidate_type_of_priority(*priority) : webrtc::CandidateType::kUnknown;
@@ -144,7 +146,7 @@ void SessionRuntime::note_transport(SessionEntry& e) {
   const bool relay = from_turn || by_priority == webrtc::CandidateType::kRelay;
   (relay ? counters_.sessions_relay : counters_.sessions_udp).fetch_add(1, std::memory_order_relaxed);
   spdlog::info("webrtc: session {} ({}) connected via {} from {} (check priority {}: type preference {}, {}{})",
-               e.id, e.description, relay ? "relay" : "udp", address ? address->to_string() : "?",
+               e.id, e.description, relay ? "relay" : "udp", address->to_string(),
                priority ? std::to_string(*priority) : "none", priority ? std::to_string(*priority >> 24) : "-",
                webrtc::candidate_type_name(by_priority), from_turn ? "; a TURN server's address" : "");
 }

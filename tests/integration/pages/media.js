@@ -30,7 +30,12 @@ export async function publish({ room, peer, codec = 'VP8', simulcast = false, au
 export async function watch({ room, source } = {}) {
   const q = source ? `?source=${encodeURIComponent(source)}` : '';
   const url = `${location.origin}/whep/${encodeURIComponent(room)}${q}`;
+  const started = performance.now();
   const pc = new RTCPeerConnection({ iceServers: await iceServers(url) });
+  // From the start of watch() (OPTIONS for the ICE servers, gathering, POST) to the media connection being up.
+  pc.addEventListener('connectionstatechange', () => {
+    if (pc.connectionState === 'connected' && window.connectMs === undefined) window.connectMs = performance.now() - started;
+  });
   pc.addTransceiver('audio', { direction: 'recvonly' });
   pc.addTransceiver('video', { direction: 'recvonly' });
   const stream = new MediaStream();
@@ -84,7 +89,21 @@ export async function stop() {
   if (window.pc && window.resource) await hangUp(window.pc, window.resource);
 }
 
+// The selected candidate pair as getStats() tells it: local/remote candidate types, the relay's protocol.
+export async function selectedPair() {
+  const stats = await window.pc.getStats();
+  let pair = null;
+  stats.forEach((r) => { if (r.type === 'transport' && r.selectedCandidatePairId) pair = stats.get(r.selectedCandidatePairId); });
+  if (!pair) stats.forEach((r) => { if (r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded') pair = r; });
+  if (!pair) return null;
+  const local = stats.get(pair.localCandidateId) ?? {};
+  const remote = stats.get(pair.remoteCandidateId) ?? {};
+  return { state: pair.state, local: pick(local, ['candidateType', 'protocol', 'relayProtocol', 'address', 'port', 'url']),
+    remote: pick(remote, ['candidateType', 'protocol', 'address', 'port']), connectMs: window.connectMs };
+}
+
 window.media = {
+  selectedPair,
   publish: async (o) => (window.resource = await publish(o)),
   watch: async (o) => (window.resource = await watch(o)),
   inbound,

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace atrium::server {
 namespace {
 
@@ -54,7 +56,8 @@ TEST(TurnCredentials, ServerAddresses) {
   EXPECT_EQ(turn_server_addresses("turn:10.99.0.1:3478?transport=udp,turn:10.99.0.1:3478?transport=tcp,"
                                   "turns:[::1]:5349,stun:10.0.0.9"),
             (std::vector<std::string>{"10.99.0.1", "::1"}));
-  EXPECT_EQ(turn_server_addresses("turn:localhost"), (std::vector<std::string>{"127.0.0.1", "::1"}));
+  const auto local = turn_server_addresses("turn:localhost:3478?transport=tcp");
+  EXPECT_NE(std::find(local.begin(), local.end(), "127.0.0.1"), local.end());
 }
 
 }  // namespace
