@@ -145,7 +145,7 @@ async function relayedViewers(t, { udp, turnUrls = TURN_URLS }) {
       const pair = await viewer.page.evaluate(() => window.media.selectedPair());
       assert.equal(pair?.local?.candidateType, 'relay', `run ${i}: the selected pair is not relayed: ${JSON.stringify(pair)}`);
       assert.equal(pair.local.relayProtocol, udp ? 'udp' : 'tcp', JSON.stringify(pair));
-      runs.push({ connectMs: Math.round(pair.connectMs), frames: stats.video.framesDecoded, pair });
+      runs.push({ connectMs: Math.round(pair.connectMs), afterAnswerMs: Math.round(pair.connectAfterAnswerMs ?? -1), frames: stats.video.framesDecoded, pair });
       await viewer.stop();
       await viewer.page.close();
     }
@@ -155,6 +155,9 @@ async function relayedViewers(t, { udp, turnUrls = TURN_URLS }) {
       turn: udp ? 'udp' : 'tcp',
       connectMs: runs.map((r) => r.connectMs),
       p50ConnectMs: median(runs.map((r) => r.connectMs)),
+      // From the POST's 201 to connected: the relayed ICE check + DTLS (the rest is the page's gathering wait).
+      afterAnswerMs: runs.map((r) => r.afterAnswerMs),
+      p50AfterAnswerMs: median(runs.map((r) => r.afterAnswerMs)),
       frames: runs.map((r) => r.frames),
       local: runs[0].pair.local,
       remote: runs[0].pair.remote,

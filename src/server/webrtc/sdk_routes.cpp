@@ -86,7 +86,8 @@ void WebRtcService::add_sdk_routes(HttpRouter& router, WorkerPool& workers) {
         return ws->send(error_response(id, "BAD_REQUEST", "a request needs a string \"type\""));
       if (type == "ping") return ws->send(sdk::ok_response(id, nlohmann::json::object()));
       // Before the join: the ICE servers (TURN credential minted for `peer`), so the client can configure its
-      // peer connection before it gathers candidates for the join's offer. With --auth-secret: the join's token.
+      // peer connection before it gathers candidates for the join's offer. With --auth-secret: the join's
+      // token.
       if (type == "ice_servers") {
         const std::string room = fields.string("room").value_or("");
         const std::string peer = fields.string("peer").value_or("");

@@ -134,7 +134,8 @@ void SessionRuntime::count_first_video(SessionEntry& e) {
 void SessionRuntime::note_transport(SessionEntry& e) {
   const auto connected = e.session->connected_at();
   if (!connected || e.transport_counted == connected) return;
-  // DTLS may finish before the client nominates (it starts on the first valid check): wait for the nomination.
+  // DTLS may finish before the client nominates (it starts on the first valid check): wait for the
+  // nomination.
   const auto address = e.session->nominated_address();
   if (!address) return;
   e.transport_counted = connected;
@@ -145,10 +146,11 @@ void SessionRuntime::note_transport(SessionEntry& e) {
       address && std::find(relay_ips_.begin(), relay_ips_.end(), address->ip_string()) != relay_ips_.end();
   const bool relay = from_turn || by_priority == webrtc::CandidateType::kRelay;
   (relay ? counters_.sessions_relay : counters_.sessions_udp).fetch_add(1, std::memory_order_relaxed);
-  spdlog::info("webrtc: session {} ({}) connected via {} from {} (check priority {}: type preference {}, {}{})",
-               e.id, e.description, relay ? "relay" : "udp", address->to_string(),
-               priority ? std::to_string(*priority) : "none", priority ? std::to_string(*priority >> 24) : "-",
-               webrtc::candidate_type_name(by_priority), from_turn ? "; a TURN server's address" : "");
+  spdlog::info(
+      "webrtc: session {} ({}) connected via {} from {} (check priority {}: type preference {}, {}{})", e.id,
+      e.description, relay ? "relay" : "udp", address->to_string(),
+      priority ? std::to_string(*priority) : "none", priority ? std::to_string(*priority >> 24) : "-",
+      webrtc::candidate_type_name(by_priority), from_turn ? "; a TURN server's address" : "");
 }
 
 void SessionRuntime::reap(int64_t now) {

@@ -31,7 +31,9 @@ std::string link_quoted(std::string_view s) {
   return out + "\"";
 }
 
-bool is_turn_url(std::string_view url) { return url.starts_with("turn:") || url.starts_with("turns:"); }
+bool is_turn_url(std::string_view url) {
+  return url.starts_with("turn:") || url.starts_with("turns:");
+}
 
 // turn:HOST[:PORT][?transport=...] -> HOST ([v6] without brackets).
 std::string url_host(std::string_view url) {

@@ -25,14 +25,14 @@ TurnCredential mint_turn_credential(std::string_view secret, int64_t expiry, std
 // --turn-urls with a credential minted for `peer`, valid until now + ttl.
 struct IceServer {
   std::vector<std::string> urls;
-  std::string username;    // empty: none (stun:, or a turn: URL the operator configured by hand)
+  std::string username;  // empty: none (stun:, or a turn: URL the operator configured by hand)
   std::string credential;
 };
 
 struct IceServerSettings {
-  std::string ice_servers;  // --ice-servers, comma-separated
-  std::string turn_urls;    // --turn-urls, comma-separated
-  std::string turn_secret;  // --turn-secret; empty: no TURN credentials
+  std::string ice_servers;   // --ice-servers, comma-separated
+  std::string turn_urls;     // --turn-urls, comma-separated
+  std::string turn_secret;   // --turn-secret; empty: no TURN credentials
   int64_t turn_ttl = 86400;  // --turn-ttl, seconds (negative: already expired, for tests)
 };
 

@@ -19,7 +19,8 @@ void register_webrtc_metrics(MetricsRegistry& metrics, const WebRtcCounters& c, 
   counter("atrium_udp_bytes_received_total", "UDP bytes received on the media port", c.bytes_in);
   counter("atrium_udp_bytes_sent_total", "UDP bytes sent from the media port", c.bytes_out);
   counter("atrium_udp_send_errors_total", "datagrams the kernel refused to send", c.send_errors);
-  for (const auto& [transport, v] : {std::pair{"udp", &c.sessions_udp}, std::pair{"relay", &c.sessions_relay}}) {
+  for (const auto& [transport, v] :
+       {std::pair{"udp", &c.sessions_udp}, std::pair{"relay", &c.sessions_relay}}) {
     auto labels = w;
     labels.emplace_back("transport", transport);
     metrics.callback(

@@ -68,7 +68,7 @@ class WebRtcService {
   MetricsRegistry& metrics_;
   std::shared_ptr<webrtc::DtlsContext> dtls_;
   std::vector<std::string> candidate_ips_;
-  std::vector<std::string> relay_ips_;  // of --turn-urls, resolved at start
+  std::vector<std::string> relay_ips_;   // of --turn-urls, resolved at start
   std::deque<WebRtcCounters> counters_;  // one per worker; deque: stable addresses
   std::vector<std::atomic<uint16_t>> ports_;
   std::atomic<int64_t> sessions_{0};          // reserved or open, all workers, for --max-sessions

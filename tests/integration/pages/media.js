@@ -34,7 +34,10 @@ export async function watch({ room, source } = {}) {
   const pc = new RTCPeerConnection({ iceServers: await iceServers(url) });
   // From the start of watch() (OPTIONS for the ICE servers, gathering, POST) to the media connection being up.
   pc.addEventListener('connectionstatechange', () => {
-    if (pc.connectionState === 'connected' && window.connectMs === undefined) window.connectMs = performance.now() - started;
+    if (pc.connectionState === 'connected' && window.connectMs === undefined) {
+      window.connectMs = performance.now() - started;
+      if (window.answeredAt !== undefined) window.connectAfterAnswerMs = performance.now() - window.answeredAt;
+    }
   });
   pc.addTransceiver('audio', { direction: 'recvonly' });
   pc.addTransceiver('video', { direction: 'recvonly' });
@@ -44,6 +47,7 @@ export async function watch({ room, source } = {}) {
     document.getElementById('video').srcObject = stream;
   };
   const resource = await exchange(pc, url);
+  window.answeredAt ??= performance.now();
   window.pc = pc;
   return resource;
 }
@@ -99,7 +103,8 @@ export async function selectedPair() {
   const local = stats.get(pair.localCandidateId) ?? {};
   const remote = stats.get(pair.remoteCandidateId) ?? {};
   return { state: pair.state, local: pick(local, ['candidateType', 'protocol', 'relayProtocol', 'address', 'port', 'url']),
-    remote: pick(remote, ['candidateType', 'protocol', 'address', 'port']), connectMs: window.connectMs };
+    remote: pick(remote, ['candidateType', 'protocol', 'address', 'port']), connectMs: window.connectMs,
+    connectAfterAnswerMs: window.connectAfterAnswerMs };
 }
 
 window.media = {

@@ -35,8 +35,9 @@ TEST(TurnCredentials, NoSecretNoTurn) {
 }
 
 TEST(TurnCredentials, LinkHeadersPerRfc9725) {
-  std::vector<IceServer> servers{{{"stun:a:3478"}, "", ""}, {{"turn:b:3478?transport=udp", "turn:b:3478?transport=tcp"},
-                                                            "60:p", "pa\"ss"}};
+  std::vector<IceServer> servers{
+      {{"stun:a:3478"}, "", ""},
+      {{"turn:b:3478?transport=udp", "turn:b:3478?transport=tcp"}, "60:p", "pa\"ss"}};
   const auto links = ice_server_links(servers);
   ASSERT_EQ(links.size(), 3u);
   EXPECT_EQ(links[0], "<stun:a:3478>; rel=\"ice-server\"");
