@@ -133,6 +133,14 @@ std::string validate_config(const ServerConfig& config) {
         return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
       }))
     return "--node-id: letters, digits, - and _ only, got '" + config.node_id + "'";
+  std::stringstream turn(config.turn_urls);
+  for (std::string url; std::getline(turn, url, ',');) {
+    url.erase(0, url.find_first_not_of(' '));
+    if (!url.starts_with("turn:") && !url.starts_with("turns:"))
+      return "--turn-urls: expected turn: or turns: URLs separated by commas, got '" + url + "'";
+  }
+  if (!config.turn_urls.empty() && config.turn_secret.empty())
+    return "--turn-urls needs --turn-secret (the TURN server's static-auth-secret)";
   std::stringstream ips(config.public_ip);
   for (std::string ip; std::getline(ips, ip, ',');) {
     boost::asio::ip::make_address(ip, ec);

@@ -27,6 +27,10 @@ struct ServerConfig {
   int max_pending_sessions = 200;
   int max_pending_per_address = 20;
   std::string ice_servers;  // comma-separated stun:/turn: URLs announced in Link headers
+  // TURN with short-lived credentials (docs/turn.md): URLs handed out with a credential minted per session.
+  std::string turn_secret;  // coturn's static-auth-secret; empty: no TURN credentials
+  std::string turn_urls;    // comma-separated turn:/turns: URLs
+  int turn_ttl = 86400;     // seconds a minted credential stays valid
   std::string auth_secret;  // when set, WHIP/WHEP need "Authorization: Bearer <secret>"
   std::string web_root;     // directory served at / (the example page); empty: the built-in default
 
@@ -70,6 +74,13 @@ void visit_settings(ServerConfig& config, Visitor&& visit) {
         "sessions not connected yet accepted at once from one client IP address; beyond, 503 / SERVER_FULL");
   visit("ice-servers", config.ice_servers,
         "comma-separated stun:/turn: URLs sent to clients in Link headers");
+  visit("turn-secret", config.turn_secret,
+        "shared secret of the TURN server (coturn: use-auth-secret, static-auth-secret); with --turn-urls, "
+        "every session gets a credential minted from it");
+  visit("turn-urls", config.turn_urls,
+        "comma-separated turn:/turns: URLs (turn:HOST:3478?transport=udp,...) handed out with a credential "
+        "minted from --turn-secret");
+  visit("turn-ttl", config.turn_ttl, "seconds a minted TURN credential stays valid (default 86400)");
   visit("auth-secret", config.auth_secret,
         "when set, WHIP/WHEP requests need 'Authorization: Bearer <secret>'; empty: open");
   visit("web-root", config.web_root, "directory of the pages served under /web/ (/ leads to the room demo)");

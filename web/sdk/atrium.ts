@@ -48,6 +48,12 @@ export interface ConnectOptions {
   resumeWithinMs?: number;
   /** A request without an answer after this long is rejected with code TIMEOUT. Default 10000. */
   requestTimeoutMs?: number;
+  /** Ask the server for its ICE servers (STUN, TURN with a fresh credential) before the offer and add them to
+   *  rtcConfiguration's. Default true. */
+  serverIceServers?: boolean;
+  /** The media connection (ICE + DTLS) must be up this long after the join's answer, else the room closes with
+   *  code ICE_FAILED (also when the browser reports ICE failed). Default 10000. */
+  mediaTimeoutMs?: number;
 }
 
 export interface PublishOptions {
@@ -122,14 +128,14 @@ export interface RoomEvents {
   disconnected: { code: number; reason: string };
   /** The session was resumed on a new socket: same peer id, same peer connection. */
   reconnected: { session: string; peer: string };
-  /** The room is over: left, or the session could not be resumed. */
+  /** The room is over: left, the session could not be resumed, or media never connected (code ICE_FAILED). */
   closed: { reason: string; code?: string };
 }
 
 export type RoomEventName = keyof RoomEvents;
 
 /** A failed request: `code` is the server's error code (docs/protocol.md) or one of the client's own
- *  (CONNECTION_FAILED, DISCONNECTED, CLOSED, TIMEOUT, NO_SENDER, NOT_SUBSCRIBED). */
+ *  (CONNECTION_FAILED, DISCONNECTED, CLOSED, TIMEOUT, NO_SENDER, NOT_SUBSCRIBED, ICE_FAILED). */
 export class AtriumError extends Error {
   readonly code: string;
   constructor(code: string, message: string) {
@@ -312,12 +318,33 @@ export class Room {
 
   // ---- joining, the socket, resuming ----
 
-  /** @internal connect() calls it: offer, socket, join, answer. */
+  /** @internal connect() calls it: socket, ICE servers, offer, join, answer. */
   async join(): Promise<void> {
-    const offer = await this.pc.createOffer();
-    await this.pc.setLocalDescription(offer);
     const ws = await openSocket(this.url, this.options.requestTimeoutMs ?? 10_000);
     this.bind(ws);
+    // The ICE servers must be in the configuration before the offer starts gathering: a browser does not add
+    // TURN candidates to a gathering already under way (only an ICE restart would).
+    if (this.options.serverIceServers ?? true) {
+      try {
+        const r = await this.call({
+          type: 'ice_servers',
+          room: this.roomName,
+          peer: this.peerId,
+          ...(this.options.token ? { token: this.options.token } : {}),
+        });
+        if (Array.isArray(r?.ice_servers) && r.ice_servers.length) {
+          this.pc.setConfiguration({
+            ...this.pc.getConfiguration(),
+            iceServers: [...(this.options.rtcConfiguration?.iceServers ?? []), ...r.ice_servers],
+          });
+        }
+      } catch (error) {
+        // An older server answers NOT_JOINED: go on without; a closed socket fails the join below.
+        if ((error as AtriumError).code === 'DISCONNECTED') throw error;
+      }
+    }
+    const offer = await this.pc.createOffer();
+    await this.pc.setLocalDescription(offer);
     let result: any;
     try {
       result = await this.call({
@@ -338,9 +365,33 @@ export class Room {
     this.resumeSecret = result.resume_secret;
     this.state = 'connected';
     await this.pc.setRemoteDescription({ type: 'answer', sdp: result.answer });
+    this.watchMedia();
     this.keepalive = setInterval(() => {
       if (this.state === 'connected') this.call({ type: 'ping' }).catch(() => {});
     }, 15_000);
+  }
+
+  // ICE that fails (or never connects: e.g. a TURN server that refuses the credential) ends the room with
+  // a clear code instead of leaving it joined without media.
+  private watchMedia() {
+    const failed = (why: string) => {
+      if (this.state === 'closed') return;
+      this.emit('error', { code: 'ICE_FAILED', message: why });
+      this.call({ type: 'leave' }).catch(() => {});
+      this.shutdown(why, 'ICE_FAILED');
+    };
+    const ms = this.options.mediaTimeoutMs ?? 10_000;
+    const timer = setTimeout(() => {
+      if (this.pc.connectionState !== 'connected')
+        failed(`the media connection did not come up within ${ms} ms (ICE ${this.pc.iceConnectionState}, connection ${this.pc.connectionState})`);
+    }, ms);
+    this.pc.addEventListener('connectionstatechange', () => {
+      if (this.pc.connectionState === 'connected') clearTimeout(timer);
+      if (this.pc.connectionState === 'failed') {
+        clearTimeout(timer);
+        failed('ICE failed: no candidate pair works (blocked UDP, or a TURN server that refused us)');
+      }
+    });
   }
 
   private bind(ws: WebSocket) {

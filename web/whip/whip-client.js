@@ -11,6 +11,53 @@ export function gathered(pc) {
   });
 }
 
+// RFC 9725 section 4.6 Link headers -> RTCIceServer[]: `<url>; rel="ice-server"[; username="..."; credential="...";
+// credential-type="password"]`. fetch() joins repeated headers with ", ", so values are split on commas outside
+// <...> and quotes.
+export function parseIceServerLinks(header) {
+  const links = [];
+  let cur = '';
+  let inUrl = false;
+  let inQuote = false;
+  for (let i = 0; i < (header ?? '').length; i++) {
+    const c = header[i];
+    if (inQuote && c === '\\') { cur += c + (header[++i] ?? ''); continue; }
+    if (c === '"' && !inUrl) inQuote = !inQuote;
+    else if (!inQuote && c === '<') inUrl = true;
+    else if (!inQuote && c === '>') inUrl = false;
+    if (c === ',' && !inUrl && !inQuote) { links.push(cur); cur = ''; continue; }
+    cur += c;
+  }
+  if (cur.trim()) links.push(cur);
+  const servers = [];
+  for (const link of links) {
+    const m = link.match(/^\s*<([^>]*)>(.*)$/);
+    if (!m) continue;
+    const params = {};
+    for (const p of m[2].matchAll(/;\s*([\w-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]*))/g)) {
+      params[p[1].toLowerCase()] = p[2] !== undefined ? p[2].replace(/\\(.)/g, '$1') : p[3];
+    }
+    if (params.rel !== 'ice-server') continue;
+    const server = { urls: m[1] };
+    if (params.username !== undefined) server.username = params.username;
+    if (params.credential !== undefined) server.credential = params.credential;
+    servers.push(server);
+  }
+  return servers;
+}
+
+// The endpoint's ICE servers before the offer (atrium answers a plain OPTIONS with the same Link headers as the
+// POST's 201): a browser gathers TURN candidates only from servers configured before setLocalDescription.
+// [] when the endpoint gives none or OPTIONS fails.
+export async function iceServers(url) {
+  try {
+    const res = await fetch(url, { method: 'OPTIONS' });
+    return parseIceServerLinks(res.headers.get('Link'));
+  } catch {
+    return [];
+  }
+}
+
 export async function exchange(pc, url) {
   await pc.setLocalDescription(await pc.createOffer());
   await gathered(pc);

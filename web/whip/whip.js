@@ -1,6 +1,6 @@
 // A WHIP publisher and a WHEP viewer in a few lines of standard WebRTC (RFC 9725 and the WHEP draft). Exposed on
 // `window.atrium` so tests can drive the same code a person clicks.
-import { exchange, hangUp, preferCodec, SIMULCAST_LAYERS } from './whip-client.js';
+import { exchange, iceServers, hangUp, preferCodec, SIMULCAST_LAYERS } from './whip-client.js';
 
 const $ = (id) => document.getElementById(id);
 const log = (msg) => { $('log').textContent += `${new Date().toISOString().slice(11, 23)} ${msg}\n`; };
@@ -11,27 +11,29 @@ export async function publish({ room, peer, codec, stream, simulcast = false } =
   // Simulcast needs a picture big enough for three sizes (browsers drop layers below ~320x180).
   const video = simulcast ? { width: 1280, height: 720 } : { width: 640, height: 480 };
   const media = stream || await navigator.mediaDevices.getUserMedia({ audio: true, video });
-  const pc = new RTCPeerConnection();
+  const q = peer ? `?peer=${encodeURIComponent(peer)}` : '';
+  const url = `${location.origin}/whip/${encodeURIComponent(room)}${q}`;
+  const pc = new RTCPeerConnection({ iceServers: await iceServers(url) });
   for (const track of media.getTracks()) {
     const init = { direction: 'sendonly', streams: [media] };
     if (simulcast && track.kind === 'video') init.sendEncodings = SIMULCAST_LAYERS;
     const t = pc.addTransceiver(track, init);
     if (track.kind === 'video') preferCodec(t, codec);
   }
-  const q = peer ? `?peer=${encodeURIComponent(peer)}` : '';
-  const resource = await exchange(pc, `${location.origin}/whip/${encodeURIComponent(room)}${q}`);
+  const resource = await exchange(pc, url);
   log(`publishing to ${room} (${resource})`);
   return { pc, stream: media, resource, stop: () => hangUp(pc, resource, () => media.getTracks().forEach((t) => t.stop())) };
 }
 
 export async function watch({ room, source } = {}) {
-  const pc = new RTCPeerConnection();
+  const q = source ? `?source=${encodeURIComponent(source)}` : '';
+  const url = `${location.origin}/whep/${encodeURIComponent(room)}${q}`;
+  const pc = new RTCPeerConnection({ iceServers: await iceServers(url) });
   pc.addTransceiver('audio', { direction: 'recvonly' });
   pc.addTransceiver('video', { direction: 'recvonly' });
   const stream = new MediaStream();
   pc.ontrack = (e) => stream.addTrack(e.track);
-  const q = source ? `?source=${encodeURIComponent(source)}` : '';
-  const resource = await exchange(pc, `${location.origin}/whep/${encodeURIComponent(room)}${q}`);
+  const resource = await exchange(pc, url);
   log(`watching ${room} (${resource})`);
   return { pc, stream, resource, stop: () => hangUp(pc, resource) };
 }

@@ -70,6 +70,7 @@ void SdkConnections::open(std::shared_ptr<WebSocketConnection> ws, std::string t
   config.id = entry->id;
   config.resume_secret = random_hex(16);
   config.permissions = permissions;
+  config.ice_servers = ice_servers_;
   auto session = std::make_unique<sdk::SdkSession>(std::move(config), [this](const std::string& offer) {
     auto media = maker_.make(webrtc::SessionKind::kPeer, {}, {}, offer, false);
     return sdk::MediaOffer{std::move(media.session), media.answer.sdp, media.error};

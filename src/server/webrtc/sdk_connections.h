@@ -9,6 +9,8 @@
 #include <memory>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "server/http/websocket_connection.h"
 #include "server/webrtc/pending_sessions.h"
 #include "server/webrtc/session_maker.h"
@@ -19,8 +21,9 @@ namespace atrium::server {
 
 class SdkConnections {
  public:
-  SdkConnections(size_t worker_index, SessionRuntime& runtime, const SessionMaker& maker)
-      : worker_index_(worker_index), runtime_(runtime), maker_(maker) {}
+  SdkConnections(size_t worker_index, SessionRuntime& runtime, const SessionMaker& maker,
+                 std::function<nlohmann::json(const std::string& peer)> ice_servers = {})
+      : worker_index_(worker_index), runtime_(runtime), maker_(maker), ice_servers_(std::move(ice_servers)) {}
 
   // `reserved`: the HTTP side took a --max-sessions slot for this join (resumes take none);
   // `pending`: the pending-session slot taken for it, held until its media connects.
@@ -36,6 +39,7 @@ class SdkConnections {
   size_t worker_index_;
   SessionRuntime& runtime_;
   const SessionMaker& maker_;
+  std::function<nlohmann::json(const std::string& peer)> ice_servers_;
 };
 
 }  // namespace atrium::server

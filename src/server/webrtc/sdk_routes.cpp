@@ -85,6 +85,20 @@ void WebRtcService::add_sdk_routes(HttpRouter& router, WorkerPool& workers) {
       if (!type || type->empty())
         return ws->send(error_response(id, "BAD_REQUEST", "a request needs a string \"type\""));
       if (type == "ping") return ws->send(sdk::ok_response(id, nlohmann::json::object()));
+      // Before the join: the ICE servers (TURN credential minted for `peer`), so the client can configure its
+      // peer connection before it gathers candidates for the join's offer. With --auth-secret: the join's
+      // token.
+      if (type == "ice_servers") {
+        const std::string room = fields.string("room").value_or("");
+        const std::string peer = fields.string("peer").value_or("");
+        const std::string token = fields.string("token").value_or("");
+        if (!fields.ok()) return ws->send(error_response(id, "INVALID_ARGUMENT", fields.error()));
+        if (!config_.auth_secret.empty()) {
+          const auto access = authorize(token, room, peer);
+          if (!access.ok) return ws->send(error_response(id, access.code, access.message));
+        }
+        return ws->send(sdk::ok_response(id, {{"ice_servers", ice_servers_json(ice_servers(peer))}}));
+      }
       if (type != "join") return ws->send(error_response(id, "NOT_JOINED", "join a room first"));
       // A join that fails here ends the connection, as one the room refuses does: retries start clean.
       auto refuse = [&](std::string_view code, std::string_view message) {

@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "transport/webrtc/ice/candidate_priority.h"
+
 namespace atrium::server {
 
 SessionRuntime::SessionRuntime(Worker& worker, WorkerCore& core, WebRtcCounters& counters,
@@ -109,6 +111,7 @@ void SessionRuntime::tick(int64_t now) {
     e.session->on_tick(now);
     if (e.pending && e.session->media_connected()) e.pending = {};
     count_first_video(e);
+    note_transport(e);
     counter_sync_.sync(&e, e.session->counters());
     pending_.push_back(&e);
   });
@@ -126,6 +129,28 @@ void SessionRuntime::count_first_video(SessionEntry& e) {
   if (!connected || !first || e.first_video_counted == connected || !counters_.first_video) return;
   e.first_video_counted = connected;
   counters_.first_video->observe(static_cast<double>(*first - *connected) / 1e6);
+}
+
+void SessionRuntime::note_transport(SessionEntry& e) {
+  const auto connected = e.session->connected_at();
+  if (!connected || e.transport_counted == connected) return;
+  // DTLS may finish before the client nominates (it starts on the first valid check): wait for the
+  // nomination.
+  const auto address = e.session->nominated_address();
+  if (!address) return;
+  e.transport_counted = connected;
+  const auto priority = e.session->nominated_priority();
+  const auto by_priority =
+      priority ? webrtc::candidate_type_of_priority(*priority) : webrtc::CandidateType::kUnknown;
+  const bool from_turn =
+      address && std::find(relay_ips_.begin(), relay_ips_.end(), address->ip_string()) != relay_ips_.end();
+  const bool relay = from_turn || by_priority == webrtc::CandidateType::kRelay;
+  (relay ? counters_.sessions_relay : counters_.sessions_udp).fetch_add(1, std::memory_order_relaxed);
+  spdlog::info(
+      "webrtc: session {} ({}) connected via {} from {} (check priority {}: type preference {}, {}{})", e.id,
+      e.description, relay ? "relay" : "udp", address->to_string(),
+      priority ? std::to_string(*priority) : "none", priority ? std::to_string(*priority >> 24) : "-",
+      webrtc::candidate_type_name(by_priority), from_turn ? "; a TURN server's address" : "");
 }
 
 void SessionRuntime::reap(int64_t now) {

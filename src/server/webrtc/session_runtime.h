@@ -35,6 +35,8 @@ class SessionRuntime {
   // Binds the worker's UDP port; "" or a sentence saying why not.
   std::string open(const boost::asio::ip::address& bind, uint16_t port) { return port_.open(bind, port); }
   uint16_t port() const { return port_.port(); }
+  // TURN servers' addresses: a session whose nominated address has one of these IPs counts as relayed.
+  void set_relay_addresses(std::vector<std::string> ips) { relay_ips_ = std::move(ips); }
   SessionTable& sessions() { return table_; }
 
   // Gives the entry a core endpoint and adds it to the table.
@@ -58,10 +60,13 @@ class SessionRuntime {
   void tick(int64_t now);
   // Adds the session's time to first video to the histogram, once it has one.
   void count_first_video(SessionEntry& e);
+  // Once per media connection: logs the nominated pair's kind and counts it by transport.
+  void note_transport(SessionEntry& e);
 
   WorkerCore& core_;
   WebRtcCounters& counters_;
   std::atomic<int64_t>* reserved_sessions_;
+  std::vector<std::string> relay_ips_;
   SessionCounterSync counter_sync_;
   SessionTable table_;
   std::vector<SessionEntry*> pending_;  // the pump's work list: sessions whose events are not drained yet

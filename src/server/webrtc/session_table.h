@@ -39,6 +39,8 @@ struct SessionEntry {
   UdpPort::Outbox out;            // its datagrams in the port's send batch
   // The media connection (its connected_at()) whose time to first video the histogram has counted.
   std::optional<int64_t> first_video_counted;
+  // The media connection whose transport (udp or relay) was logged and counted.
+  std::optional<int64_t> transport_counted;
 
   // The table's own: what it indexed this session under.
   std::string ufrag;

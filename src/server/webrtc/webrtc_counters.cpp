@@ -19,6 +19,15 @@ void register_webrtc_metrics(MetricsRegistry& metrics, const WebRtcCounters& c, 
   counter("atrium_udp_bytes_received_total", "UDP bytes received on the media port", c.bytes_in);
   counter("atrium_udp_bytes_sent_total", "UDP bytes sent from the media port", c.bytes_out);
   counter("atrium_udp_send_errors_total", "datagrams the kernel refused to send", c.send_errors);
+  for (const auto& [transport, v] :
+       {std::pair{"udp", &c.sessions_udp}, std::pair{"relay", &c.sessions_relay}}) {
+    auto labels = w;
+    labels.emplace_back("transport", transport);
+    metrics.callback(
+        "atrium_webrtc_sessions_by_transport",
+        "media connections made, by path: udp (the client's own address) or relay (through a TURN server)",
+        MetricType::kCounter, [v] { return static_cast<double>(v->load()); }, labels);
+  }
 
   // One metric per name in the session table, the sum of the entries that name it (and, for datagrams
   // nobody could place, the port's unmatched ones).

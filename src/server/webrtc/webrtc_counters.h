@@ -24,6 +24,8 @@ struct WebRtcCounters {
   std::array<std::atomic<uint64_t>, webrtc::kSessionCounters.size()> session{};
   // atrium_viewer_first_video_seconds, shared by every worker (set by WebRtcService; null: not counted).
   Histogram* first_video = nullptr;
+  // Sessions whose media connected, by the path of their nominated pair (SessionRuntime::note_transport).
+  std::atomic<uint64_t> sessions_udp{0}, sessions_relay{0};
 };
 
 // Bucket bounds of atrium_viewer_first_video_seconds: from a viewer's media connect (ICE and DTLS done) to

@@ -108,6 +108,14 @@ WebRtcService::WebRtcService(const ServerConfig& config, MetricsRegistry& metric
   } else {
     candidate_ips_ = machine_addresses();
   }
+  relay_ips_ = turn_server_addresses(config.turn_urls);
+  if (!config.turn_secret.empty() && !config.turn_urls.empty()) {
+    std::string ips;
+    for (const auto& ip : relay_ips_)
+      ips += (ips.empty() ? "" : ", ") + ip;
+    spdlog::info("webrtc: TURN credentials for {} (valid {} s); relay addresses {}", config.turn_urls,
+                 config.turn_ttl, ips.empty() ? "unresolved" : ips);
+  }
   Histogram& first_video = metrics.histogram(
       "atrium_viewer_first_video_seconds",
       "seconds from a session's media connect (ICE and DTLS done, SRTP keys in place) to its first video RTP "
@@ -129,7 +137,8 @@ std::vector<uint16_t> WebRtcService::ports() const {
 }
 
 std::string WebRtcService::start_worker(Worker& worker, WorkerCore& core) {
-  WebRtcWorkerSettings settings{dtls_, candidate_ips_, &sessions_};
+  WebRtcWorkerSettings settings{dtls_, candidate_ips_, &sessions_, {}, relay_ips_};
+  settings.ice_servers = [this](const std::string& peer) { return ice_servers_json(ice_servers(peer)); };
   auto& w = worker.emplace<WebRtcWorker>(worker, core, std::move(settings), counters_[worker.index()]);
   boost::system::error_code ec;
   const auto bind = boost::asio::ip::make_address(config_.bind, ec);
@@ -170,6 +179,12 @@ WebRtcService::Access WebRtcService::authorize(std::string_view token, std::stri
   a.publish = check.claims->publish || check.claims->admin;
   a.subscribe = check.claims->subscribe || check.claims->admin;
   return a;
+}
+
+std::vector<IceServer> WebRtcService::ice_servers(std::string_view peer) const {
+  return ice_servers_for(
+      IceServerSettings{config_.ice_servers, config_.turn_urls, config_.turn_secret, config_.turn_ttl}, peer,
+      unix_now());
 }
 
 Worker& WebRtcService::worker_for_room(WorkerPool& workers, std::string_view room) {
@@ -245,7 +260,7 @@ void WebRtcService::add_routes(HttpRouter& router, WorkerPool& workers) {
 
     Worker& worker = worker_for_room(workers, room);
     SessionOffer o{kind, room, peer, source, req.body, std::move(pending)};
-    worker.post([this, &worker, o = std::move(o), respond]() mutable {
+    worker.post([this, &worker, peer, o = std::move(o), respond]() mutable {
       auto* w = worker.find<WebRtcWorker>();
       if (!w) {
         sessions_.fetch_sub(1, std::memory_order_relaxed);
@@ -253,13 +268,13 @@ void WebRtcService::add_routes(HttpRouter& router, WorkerPool& workers) {
       }
       // Answered once the join is decided: at once with the embedded bus, when the cluster directory's claim
       // completes with NATS (the worker serves its other sessions meanwhile).
-      w->create_session(std::move(o), [this, respond](SessionCreated created) {
+      w->create_session(std::move(o), [this, peer, respond](SessionCreated created) {
         if (created.status == 503) return respond(error(503, created.error).with_header("Retry-After", "2"));
         if (created.status != 201) return respond(error(created.status, created.error));
         HttpResponse r{201, "application/sdp", std::move(created.answer), {}};
         r.with_header("Location", "/session/" + created.id).with_header("ETag", created.etag);
-        for (const auto& url : split_list(config_.ice_servers))
-          r.with_header("Link", "<" + url + ">; rel=\"ice-server\"");
+        for (auto& link : ice_server_links(ice_servers(peer)))
+          r.with_header("Link", std::move(link));
         respond(std::move(r));
       });
     });
@@ -270,6 +285,38 @@ void WebRtcService::add_routes(HttpRouter& router, WorkerPool& workers) {
   router.post("/whep/{room}", [offer](const HttpRequest& req, Responder respond) {
     offer(webrtc::SessionKind::kSubscribe, req, std::move(respond));
   });
+
+  // OPTIONS on the endpoint: the CORS preflight, and (not a preflight: no Access-Control-Request-Method) the
+  // ICE servers as Link headers, so a client can configure its RTCPeerConnection before it gathers for the
+  // offer (a browser cannot add TURN servers to a gathering that has begun without an ICE restart). With
+  // --auth-secret the TURN credential needs a valid bearer token; the preflight itself never carries one.
+  auto endpoint_options = [this](bool publish, const HttpRequest& req, Responder respond) {
+    const auto asked = req.header("Access-Control-Request-Headers");
+    HttpResponse r = HttpResponse::empty(204);
+    r.with_header("Allow", "OPTIONS, POST")
+        .with_header("Access-Control-Allow-Methods", "OPTIONS, POST")
+        .with_header("Access-Control-Allow-Headers",
+                     asked.empty() ? "Authorization, Content-Type, If-Match" : std::string(asked))
+        .with_header("Access-Control-Max-Age", "86400");
+    if (req.header("Access-Control-Request-Method").empty()) {
+      const std::string room(req.param("room"));
+      std::string peer = query_param(req.query, "peer").value_or("");
+      if (peer.empty() || !core::is_url_safe_name(peer)) peer = (publish ? "whip-" : "whep-") + random_hex(4);
+      const bool allowed = config_.auth_secret.empty() || authorize(bearer(req), room, peer).ok;
+      if (allowed)
+        for (auto& link : ice_server_links(ice_servers(peer)))
+          r.with_header("Link", std::move(link));
+    }
+    respond(std::move(r));
+  };
+  router.add(boost::beast::http::verb::options, "/whip/{room}",
+             [endpoint_options](const HttpRequest& req, Responder respond) {
+               endpoint_options(true, req, std::move(respond));
+             });
+  router.add(boost::beast::http::verb::options, "/whep/{room}",
+             [endpoint_options](const HttpRequest& req, Responder respond) {
+               endpoint_options(false, req, std::move(respond));
+             });
 
   router.add(boost::beast::http::verb::patch, "/session/{id}",
              [caller, unauthorized, worker_of_session](const HttpRequest& req, Responder respond) {

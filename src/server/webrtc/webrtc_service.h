@@ -14,6 +14,8 @@
 // Sessions of one room go to one worker (the embedded bus is per worker), chosen by a hash of the room name.
 #pragma once
 
+#include "server/webrtc/turn_credentials.h"
+
 #include <deque>
 #include <memory>
 #include <string>
@@ -52,6 +54,8 @@ class WebRtcService {
     std::string message;
   };
   Access authorize(std::string_view token, std::string_view room, std::string_view peer) const;
+  // The ICE servers a session of `peer` is told to use, with a TURN credential minted now (docs/turn.md).
+  std::vector<IceServer> ice_servers(std::string_view peer) const;
   static std::string_view bearer(const HttpRequest& req);
   // Every session of a room goes to one worker (the embedded bus is per worker): a hash of the name picks it.
   static Worker& worker_for_room(WorkerPool& workers, std::string_view room);
@@ -64,6 +68,7 @@ class WebRtcService {
   MetricsRegistry& metrics_;
   std::shared_ptr<webrtc::DtlsContext> dtls_;
   std::vector<std::string> candidate_ips_;
+  std::vector<std::string> relay_ips_;   // of --turn-urls, resolved at start
   std::deque<WebRtcCounters> counters_;  // one per worker; deque: stable addresses
   std::vector<std::atomic<uint16_t>> ports_;
   std::atomic<int64_t> sessions_{0};          // reserved or open, all workers, for --max-sessions

@@ -11,7 +11,9 @@ WebRtcWorker::WebRtcWorker(Worker& worker, WorkerCore& core, WebRtcWorkerSetting
     : index_(worker.index()),
       maker_(std::move(settings.dtls), std::move(settings.candidate_ips)),
       runtime_(worker, core, counters, settings.reserved_sessions),
-      sdk_(worker.index(), runtime_, maker_) {}
+      sdk_(worker.index(), runtime_, maker_, std::move(settings.ice_servers)) {
+  runtime_.set_relay_addresses(std::move(settings.relay_addresses));
+}
 
 std::string WebRtcWorker::open(const boost::asio::ip::address& bind, uint16_t port) {
   auto error = runtime_.open(bind, port);

@@ -41,6 +41,10 @@ struct WebRtcWorkerSettings {
   // Slots reserved against --max-sessions by the HTTP side; the worker gives one back for every offer it was
   // handed that did not become a session, and for every session it removes.
   std::atomic<int64_t>* reserved_sessions = nullptr;
+  // The ICE servers (with a fresh TURN credential) for an SDK peer's join response; null: none.
+  std::function<nlohmann::json(const std::string& peer)> ice_servers;
+  // Addresses of the TURN servers (--turn-urls): a client whose nominated address is one of them is relayed.
+  std::vector<std::string> relay_addresses;
 };
 
 class WebRtcWorker {

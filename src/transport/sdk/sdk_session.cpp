@@ -386,6 +386,8 @@ void SdkSession::on_endpoint_event(media::Micros now, const core::EndpointEvent&
                             {"room", j.room},
                             {"peer", j.peer},
                             {"answer", answer_},
+                            {"ice_servers",
+                             config_.ice_servers ? config_.ice_servers(j.peer) : nlohmann::json::array()},
                             {"protocol", kProtocolVersion}});
             for (auto& h : held_)
               send(std::move(h));

@@ -47,6 +47,8 @@ struct SdkSessionConfig {
   SdkPermissions permissions;
   media::Micros grace = 30'000'000;  // how long a disconnected client keeps its place
   size_t max_queued_messages = 4096;
+  // The join response's ice_servers for the joined peer (TURN credentials minted then); null: [].
+  std::function<nlohmann::json(const std::string& peer)> ice_servers;
 };
 
 class SdkSession final : public webrtc::UdpSession {
@@ -90,6 +92,12 @@ class SdkSession final : public webrtc::UdpSession {
     return media_ ? media_->first_video_sent() : std::nullopt;
   }
   const std::string& close_reason() const override { return close_reason_; }
+  std::optional<webrtc::SocketAddress> nominated_address() const override {
+    return media_ ? media_->nominated_address() : std::nullopt;
+  }
+  std::optional<uint32_t> nominated_priority() const override {
+    return media_ ? media_->nominated_priority() : std::nullopt;
+  }
   webrtc::WebRtcSessionStats counters() const override;
 
  private:

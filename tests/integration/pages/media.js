@@ -1,6 +1,6 @@
 // A WHIP publisher (optionally simulcast) and a WHEP viewer for tests, plus the getStats() numbers they look at.
 // Uses the WHIP/WHEP client steps of the example page (web/whip/whip-client.js), without its buttons.
-import { exchange, hangUp as whipHangUp, preferCodec, SIMULCAST_LAYERS as SIMULCAST_ENCODINGS } from '/web/whip/whip-client.js';
+import { exchange, iceServers, hangUp as whipHangUp, preferCodec, SIMULCAST_LAYERS as SIMULCAST_ENCODINGS } from '/web/whip/whip-client.js';
 
 export { SIMULCAST_ENCODINGS };
 
@@ -13,21 +13,32 @@ export async function publish({ room, peer, codec = 'VP8', simulcast = false, au
   const video = simulcast ? { width: 1280, height: 720 } : { width: 640, height: 480 };
   const stream = await navigator.mediaDevices.getUserMedia({ audio, video });
   document.getElementById('video').srcObject = stream;
-  const pc = new RTCPeerConnection();
+  const q = peer ? `?peer=${encodeURIComponent(peer)}` : '';
+  const url = `${location.origin}/whip/${encodeURIComponent(room)}${q}`;
+  const pc = new RTCPeerConnection({ iceServers: await iceServers(url) });
   for (const track of stream.getTracks()) {
     const init = { direction: 'sendonly', streams: [stream] };
     if (track.kind === 'video' && simulcast) init.sendEncodings = SIMULCAST_ENCODINGS;
     const t = pc.addTransceiver(track, init);
     if (track.kind === 'video') preferCodec(t, codec);
   }
-  const q = peer ? `?peer=${encodeURIComponent(peer)}` : '';
-  const resource = await exchange(pc, `${location.origin}/whip/${encodeURIComponent(room)}${q}`);
+  const resource = await exchange(pc, url);
   window.pc = pc;
   return resource;
 }
 
 export async function watch({ room, source } = {}) {
-  const pc = new RTCPeerConnection();
+  const q = source ? `?source=${encodeURIComponent(source)}` : '';
+  const url = `${location.origin}/whep/${encodeURIComponent(room)}${q}`;
+  const started = performance.now();
+  const pc = new RTCPeerConnection({ iceServers: await iceServers(url) });
+  // From the start of watch() (OPTIONS for the ICE servers, gathering, POST) to the media connection being up.
+  pc.addEventListener('connectionstatechange', () => {
+    if (pc.connectionState === 'connected' && window.connectMs === undefined) {
+      window.connectMs = performance.now() - started;
+      if (window.answeredAt !== undefined) window.connectAfterAnswerMs = performance.now() - window.answeredAt;
+    }
+  });
   pc.addTransceiver('audio', { direction: 'recvonly' });
   pc.addTransceiver('video', { direction: 'recvonly' });
   const stream = new MediaStream();
@@ -35,8 +46,8 @@ export async function watch({ room, source } = {}) {
     stream.addTrack(e.track);
     document.getElementById('video').srcObject = stream;
   };
-  const q = source ? `?source=${encodeURIComponent(source)}` : '';
-  const resource = await exchange(pc, `${location.origin}/whep/${encodeURIComponent(room)}${q}`);
+  const resource = await exchange(pc, url);
+  window.answeredAt ??= performance.now();
   window.pc = pc;
   return resource;
 }
@@ -82,7 +93,22 @@ export async function stop() {
   if (window.pc && window.resource) await hangUp(window.pc, window.resource);
 }
 
+// The selected candidate pair as getStats() tells it: local/remote candidate types, the relay's protocol.
+export async function selectedPair() {
+  const stats = await window.pc.getStats();
+  let pair = null;
+  stats.forEach((r) => { if (r.type === 'transport' && r.selectedCandidatePairId) pair = stats.get(r.selectedCandidatePairId); });
+  if (!pair) stats.forEach((r) => { if (r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded') pair = r; });
+  if (!pair) return null;
+  const local = stats.get(pair.localCandidateId) ?? {};
+  const remote = stats.get(pair.remoteCandidateId) ?? {};
+  return { state: pair.state, local: pick(local, ['candidateType', 'protocol', 'relayProtocol', 'address', 'port', 'url']),
+    remote: pick(remote, ['candidateType', 'protocol', 'address', 'port']), connectMs: window.connectMs,
+    connectAfterAnswerMs: window.connectAfterAnswerMs };
+}
+
 window.media = {
+  selectedPair,
   publish: async (o) => (window.resource = await publish(o)),
   watch: async (o) => (window.resource = await watch(o)),
   inbound,

@@ -23,4 +23,38 @@ constexpr uint32_t host_candidate_priority(size_t index, bool udp, uint32_t comp
   return candidate_priority(kHostTypePreference, local, component);
 }
 
+// What the type preference (the top 8 bits of a priority) says about a candidate: RFC 8445 section 5.1.2.2
+// recommends host 126, peer-reflexive 110, server-reflexive 100, relayed 0; libwebrtc uses those, plus 90
+// host TCP, 80 peer-reflexive TCP, and 0-2 for relayed over TLS, TCP and UDP. Caution for a server reading
+// the PRIORITY attribute of a check: RFC 8445 section 7.1.1 has the client put the peer-reflexive type
+// preference there, whatever its local candidate is (libwebrtc does: 110, or 80 over TCP), so a conforming
+// client's checks decode as kPeerReflexive and only a client that sends its candidate's own priority reveals
+// a relay this way. The runtime therefore also compares the check's source with the TURN servers' addresses.
+enum class CandidateType { kHost, kPeerReflexive, kServerReflexive, kRelay, kUnknown };
+
+constexpr CandidateType candidate_type_of_priority(uint32_t priority) {
+  const uint32_t type = priority >> 24;
+  if (type == kHostTypePreference || type == 90) return CandidateType::kHost;
+  if (type == 110 || type == 80) return CandidateType::kPeerReflexive;
+  if (type == 100) return CandidateType::kServerReflexive;
+  if (type <= 2) return CandidateType::kRelay;
+  return CandidateType::kUnknown;
+}
+
+constexpr const char* candidate_type_name(CandidateType t) {
+  switch (t) {
+    case CandidateType::kHost:
+      return "host";
+    case CandidateType::kPeerReflexive:
+      return "prflx";
+    case CandidateType::kServerReflexive:
+      return "srflx";
+    case CandidateType::kRelay:
+      return "relay";
+    case CandidateType::kUnknown:
+      break;
+  }
+  return "unknown";
+}
+
 }  // namespace atrium::webrtc

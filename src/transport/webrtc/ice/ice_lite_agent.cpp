@@ -26,7 +26,8 @@ IceCredentials IceCredentials::random() {
   return {random_ice_chars(8), random_ice_chars(24)};
 }
 
-bool IceLiteAgent::on_valid_check(media::Micros now, const SocketAddress& from, bool use_candidate) {
+bool IceLiteAgent::on_valid_check(media::Micros now, const SocketAddress& from, bool use_candidate,
+                                  std::optional<uint32_t> priority) {
   if (!validated(from)) {
     if (validated_.size() >= kMaxCandidatePairs) return false;
     validated_.push_back(from);
@@ -34,7 +35,10 @@ bool IceLiteAgent::on_valid_check(media::Micros now, const SocketAddress& from, 
   last_check_ = now;
   any_check_ = true;
   latest_ = from;
-  if (use_candidate) nominated_ = from;
+  if (use_candidate) {
+    nominated_ = from;
+    nominated_priority_ = priority;
+  }
   return true;
 }
 

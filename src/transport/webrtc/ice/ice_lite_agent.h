@@ -35,7 +35,9 @@ class IceLiteAgent {
 
   // An authenticated binding request arrived from `from` (the caller verified MESSAGE-INTEGRITY with our
   // pwd). False when it is refused (too many addresses).
-  bool on_valid_check(media::Micros now, const SocketAddress& from, bool use_candidate);
+  // `priority`: its PRIORITY attribute, kept for the nominating check.
+  bool on_valid_check(media::Micros now, const SocketAddress& from, bool use_candidate,
+                      std::optional<uint32_t> priority = std::nullopt);
 
   // Has this address proved it knows our password? Only those may send DTLS/SRTP.
   bool validated(const SocketAddress& a) const;
@@ -44,12 +46,16 @@ class IceLiteAgent {
   // Where to send: the nominated address, or before nomination the latest validated one.
   std::optional<SocketAddress> send_address() const;
   bool nominated() const { return nominated_.has_value(); }
+  const std::optional<SocketAddress>& nominated_address() const { return nominated_; }
+  // The PRIORITY of the latest nominating check (none before one, or when it had none).
+  std::optional<uint32_t> nominated_priority() const { return nominated_priority_; }
   IceState state(media::Micros now) const;
 
  private:
   IceCredentials local_;
   std::vector<SocketAddress> validated_;
   std::optional<SocketAddress> nominated_;
+  std::optional<uint32_t> nominated_priority_;
   std::optional<SocketAddress> latest_;
   media::Micros last_check_ = 0;
   bool any_check_ = false;

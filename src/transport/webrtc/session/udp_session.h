@@ -40,6 +40,9 @@ class UdpSession {
   virtual std::optional<media::Micros> connected_at() const = 0;
   virtual std::optional<media::Micros> first_video_sent() const = 0;
   virtual const std::string& close_reason() const = 0;
+  // The address the client nominated and the PRIORITY of that check (none before nomination).
+  virtual std::optional<SocketAddress> nominated_address() const = 0;
+  virtual std::optional<uint32_t> nominated_priority() const = 0;
   // For the runtime's metrics: the session's counters so far (see WebRtcSessionStats).
   virtual struct WebRtcSessionStats counters() const = 0;
 };

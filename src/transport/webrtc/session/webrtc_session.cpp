@@ -179,7 +179,7 @@ void WebRtcSession::on_stun(media::Micros now, const SocketAddress& from, std::s
     if (n) out_.commit(n, from);
     return;
   }
-  if (!ice_.on_valid_check(now, from, msg->use_candidate())) return;
+  if (!ice_.on_valid_check(now, from, msg->use_candidate(), msg->priority())) return;
   auto slot = out_.prepare();
   if (slot.empty()) {
     ++stats_.out_dropped;

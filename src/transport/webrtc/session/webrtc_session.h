@@ -93,6 +93,8 @@ class WebRtcSession final : public UdpSession {
   bool closed() const override { return state_ == SessionState::kClosed; }
   bool media_connected() const override { return state_ == SessionState::kConnected; }
   std::optional<media::Micros> connected_at() const override { return connected_at_; }
+  std::optional<SocketAddress> nominated_address() const override { return ice_.nominated_address(); }
+  std::optional<uint32_t> nominated_priority() const override { return ice_.nominated_priority(); }
   std::optional<media::Micros> first_video_sent() const override { return first_video_sent_; }
   const std::string& close_reason() const override { return close_reason_; }
   WebRtcSessionStats counters() const override { return stats_; }
