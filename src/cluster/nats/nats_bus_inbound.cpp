@@ -209,11 +209,13 @@ void NatsClusterBus::relay_levels(media::Micros now) {
     auto closed = speakers->take_closed();
     if (closed.empty()) continue;
     summary.peers.clear();
-    for (auto& [peer, bin] : closed) {  // in the order closed: bins of one peer stay in time order
+    for (auto& entry : closed) {  // in the order closed: bins of one peer stay in time order
+      // Not a structured binding: clang 14 cannot capture one in the lambda.
+      const auto& peer = entry.first;
       auto pit = std::find_if(summary.peers.begin(), summary.peers.end(),
                               [&](const PeerLevels& l) { return l.peer == peer; });
       if (pit == summary.peers.end()) pit = summary.peers.insert(summary.peers.end(), PeerLevels{peer, {}});
-      pit->bins.push_back(bin);
+      pit->bins.push_back(entry.second);
     }
     encode_levels(summary, frame_);
     natsConnection_Publish(conn_, levels_subject(name).c_str(), frame_.data(),
