@@ -26,7 +26,7 @@ void register_webrtc_metrics(MetricsRegistry& metrics, const WebRtcCounters& c, 
     metrics.callback(
         "atrium_webrtc_sessions_by_transport",
         "media connections made, by path: udp (the client's own address) or relay (through a TURN server)",
-        MetricType::kCounter, [v] { return static_cast<double>(v->load()); }, labels);
+        MetricType::kCounter, [count = v] { return static_cast<double>(count->load()); }, labels);
   }
 
   // One metric per name in the session table, the sum of the entries that name it (and, for datagrams
