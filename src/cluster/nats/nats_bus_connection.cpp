@@ -312,6 +312,7 @@ void NatsClusterBus::close_connection() {
   for (auto& [name, r] : hosted_) {
     r.watch = nullptr;  // destroyed below with every other watch still alive
     unsubscribe(r.messages);
+    unsubscribe(r.levels);
   }
   for (natsSubscription* watch : watches_)
     natsSubscription_Destroy(watch);
