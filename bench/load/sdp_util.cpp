@@ -3,7 +3,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "transport/webrtc/sdp/sdp.h"
+#include "media/sdp/sdp.h"
 
 namespace atrium::load {
 
@@ -45,7 +45,7 @@ std::string video_lines(const char* dir) {
 }
 
 // Picks the first payload type of a section whose rtpmap names `codec` (case-insensitive).
-int find_pt(const webrtc::MediaSection& m, std::string_view codec) {
+int find_pt(const sdp::MediaSection& m, std::string_view codec) {
   for (auto v : m.values("rtpmap")) {
     const auto sp = v.find(' ');
     if (sp == std::string_view::npos) continue;
@@ -61,7 +61,7 @@ int find_pt(const webrtc::MediaSection& m, std::string_view codec) {
   return -1;
 }
 
-std::string value_or(const webrtc::SessionDescription& s, const webrtc::MediaSection* m,
+std::string value_or(const sdp::SessionDescription& s, const sdp::MediaSection* m,
                      std::string_view name) {
   if (m)
     if (auto v = m->value(name)) return std::string(*v);
@@ -69,8 +69,8 @@ std::string value_or(const webrtc::SessionDescription& s, const webrtc::MediaSec
   return {};
 }
 
-webrtc::SessionDescription parse_or_throw(const std::string& sdp) {
-  auto parsed = webrtc::parse_sdp(sdp);
+sdp::SessionDescription parse_or_throw(const std::string& sdp) {
+  auto parsed = sdp::parse_sdp(sdp);
   if (!parsed)
     throw std::runtime_error("the server's SDP does not parse (line " + std::to_string(parsed.error().line) +
                              ": " + parsed.error().reason + ")");
@@ -130,7 +130,7 @@ std::string answer_offer(const std::string& offer, const LocalDescription& l) {
 RemoteDescription parse_remote(const std::string& text) {
   const auto sdp = parse_or_throw(text);
   RemoteDescription r;
-  const webrtc::MediaSection* first = nullptr;
+  const sdp::MediaSection* first = nullptr;
   for (const auto& m : sdp.media) {
     if (m.port == 0) continue;
     if (!first) first = &m;

@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "transport/webrtc/sdp/negotiator.h"
-#include "transport/webrtc/sdp/sdp.h"
+#include "media/sdp/sdp.h"
 #include "transport/webrtc/sdp/webrtc_sdp.h"
 
 using namespace atrium::webrtc;

@@ -4,7 +4,7 @@
 
 #include "core/names.h"
 #include "core/util/fnv1a.h"
-#include "core/util/text.h"
+#include "media/util/text.h"
 #include "server/auth/access_token.h"
 #include "server/webrtc/random_id.h"
 
@@ -72,7 +72,7 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
 }
 
 bool content_type_is(const HttpRequest& req, std::string_view type) {
-  auto ct = core::ascii_lower(req.header("Content-Type"));
+  auto ct = media::ascii_lower(req.header("Content-Type"));
   const auto semi = ct.find(';');
   if (semi != std::string::npos) ct.resize(semi);
   while (!ct.empty() && ct.back() == ' ')

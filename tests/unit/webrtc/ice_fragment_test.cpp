@@ -7,7 +7,7 @@
 #include "transport/webrtc/ice/candidate_priority.h"
 #include "transport/webrtc/sdp/ice_fragment.h"
 #include "transport/webrtc/sdp/negotiator.h"
-#include "transport/webrtc/sdp/sdp.h"
+#include "media/sdp/sdp.h"
 
 namespace atrium::webrtc {
 namespace {

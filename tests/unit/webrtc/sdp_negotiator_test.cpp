@@ -9,7 +9,7 @@
 #include <string>
 
 #include "transport/webrtc/sdp/negotiator.h"
-#include "transport/webrtc/sdp/sdp.h"
+#include "media/sdp/sdp.h"
 #include "transport/webrtc/sdp/webrtc_sdp.h"
 
 namespace atrium::webrtc {

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "media/media_packet.h"
-#include "transport/webrtc/sdp/sdp.h"
+#include "media/sdp/sdp.h"
 #include "transport/webrtc/sdp/webrtc_sdp.h"
 
 namespace atrium::webrtc {

@@ -1,5 +1,5 @@
 #include "transport/webrtc/sdp/webrtc_sdp.h"
-#include "core/util/text.h"
+#include "media/util/text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -11,7 +11,7 @@ namespace {
 
 bool to_pt(std::string_view s, uint8_t& pt) {
   unsigned v = 0;
-  if (!core::parse_number(s, v) || v > 127) return false;
+  if (!media::parse_number(s, v) || v > 127) return false;
   pt = static_cast<uint8_t>(v);
   return true;
 }
@@ -162,9 +162,9 @@ std::optional<Fmtp> parse_fmtp(std::string_view value) {
     if (item.empty()) continue;
     const size_t eq = item.find('=');
     if (eq == std::string_view::npos) {
-      f.parsed.emplace_back(core::ascii_lower(item), std::string());
+      f.parsed.emplace_back(media::ascii_lower(item), std::string());
     } else {
-      f.parsed.emplace_back(core::ascii_lower(trim(item.substr(0, eq))),
+      f.parsed.emplace_back(media::ascii_lower(trim(item.substr(0, eq))),
                             std::string(trim(item.substr(eq + 1))));
     }
   }
@@ -185,10 +185,10 @@ std::optional<RtpMap> parse_rtpmap(std::string_view value) {
   const auto parts = split(rest, '/');
   if (parts.size() < 2 || parts.size() > 3 || parts[0].empty()) return std::nullopt;
   r.name = std::string(parts[0]);
-  if (!core::parse_number(parts[1], r.clock_rate) || r.clock_rate == 0) return std::nullopt;
+  if (!media::parse_number(parts[1], r.clock_rate) || r.clock_rate == 0) return std::nullopt;
   if (parts.size() == 3) {
     unsigned ch = 0;
-    if (!core::parse_number(parts[2], ch) || ch == 0 || ch > 255) return std::nullopt;
+    if (!media::parse_number(parts[2], ch) || ch == 0 || ch > 255) return std::nullopt;
     r.channels = static_cast<uint8_t>(ch);
   }
   return r;
@@ -217,7 +217,7 @@ std::optional<ExtMap> parse_extmap(std::string_view value) {
   const std::string_view idpart = t[0];
   const size_t slash = idpart.find('/');
   unsigned id = 0;
-  if (!core::parse_number(idpart.substr(0, slash), id) || id == 0 || id > 255) return std::nullopt;
+  if (!media::parse_number(idpart.substr(0, slash), id) || id == 0 || id > 255) return std::nullopt;
   e.id = static_cast<uint16_t>(id);
   if (slash != std::string_view::npos) {
     e.direction = direction_from_string(idpart.substr(slash + 1));
@@ -302,12 +302,12 @@ std::optional<IceCandidate> parse_candidate(std::string_view value) {
   IceCandidate c;
   c.foundation = std::string(t[0]);
   unsigned comp = 0, port = 0;
-  if (!core::parse_number(t[1], comp) || comp == 0 || comp > 256) return std::nullopt;
+  if (!media::parse_number(t[1], comp) || comp == 0 || comp > 256) return std::nullopt;
   c.component = static_cast<uint16_t>(comp);
-  c.transport = core::ascii_lower(t[2]);
-  if (!core::parse_number(t[3], c.priority)) return std::nullopt;
+  c.transport = media::ascii_lower(t[2]);
+  if (!media::parse_number(t[3], c.priority)) return std::nullopt;
   c.address = std::string(t[4]);
-  if (!core::parse_number(t[5], port) || port > 65535) return std::nullopt;
+  if (!media::parse_number(t[5], port) || port > 65535) return std::nullopt;
   c.port = static_cast<uint16_t>(port);
   c.type = std::string(t[7]);
   for (size_t i = 8; i + 1 < t.size(); i += 2) {
@@ -315,7 +315,7 @@ std::optional<IceCandidate> parse_candidate(std::string_view value) {
       c.related_address = std::string(t[i + 1]);
     } else if (t[i] == "rport") {
       unsigned rp = 0;
-      if (!core::parse_number(t[i + 1], rp) || rp > 65535) return std::nullopt;
+      if (!media::parse_number(t[i + 1], rp) || rp > 65535) return std::nullopt;
       c.related_port = static_cast<uint16_t>(rp);
     } else if (t[i] == "tcptype") {
       c.tcp_type = std::string(t[i + 1]);
@@ -376,7 +376,7 @@ std::optional<SdpFingerprint> fingerprint(const SessionDescription& s, const Med
   auto bytes = parse_fingerprint_hex(t[1]);
   if (!bytes) return std::nullopt;
   SdpFingerprint f;
-  f.algorithm = core::ascii_lower(t[0]);
+  f.algorithm = media::ascii_lower(t[0]);
   f.bytes = std::move(*bytes);
   f.hex = format_fingerprint_hex(f.bytes);
   return f;
@@ -455,7 +455,7 @@ std::vector<SsrcAttribute> ssrcs(const MediaSection& m) {
   for (auto v : m.values("ssrc")) {
     const size_t sp = v.find(' ');
     SsrcAttribute a;
-    if (!core::parse_number(v.substr(0, sp), a.ssrc)) continue;
+    if (!media::parse_number(v.substr(0, sp), a.ssrc)) continue;
     if (sp != std::string_view::npos) {
       const std::string_view rest = trim(v.substr(sp + 1));
       const size_t colon = rest.find(':');
@@ -477,7 +477,7 @@ std::vector<SsrcGroup> ssrc_groups(const MediaSection& m) {
     bool ok = true;
     for (size_t i = 1; i < t.size(); ++i) {
       uint32_t ssrc = 0;
-      ok = ok && core::parse_number(t[i], ssrc);
+      ok = ok && media::parse_number(t[i], ssrc);
       g.ssrcs.push_back(ssrc);
     }
     if (ok) out.push_back(std::move(g));

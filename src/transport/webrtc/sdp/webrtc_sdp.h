@@ -11,9 +11,22 @@
 #include <utility>
 #include <vector>
 
-#include "transport/webrtc/sdp/sdp.h"
+#include "media/sdp/sdp.h"
 
 namespace atrium::webrtc {
+
+// The generic SDP model lives in media/sdp, since SIP offers and answers SDP too; WebRTC code names it
+// unqualified.
+using sdp::MediaSection;
+using sdp::parse_sdp;
+using sdp::SdpAttribute;
+using sdp::SdpAttributeList;
+using sdp::SdpError;
+using sdp::SdpLine;
+using sdp::SdpResult;
+using sdp::serialize_sdp;
+using sdp::serialize_sdp_fragment;
+using sdp::SessionDescription;
 
 enum class SdpDirection : uint8_t { kSendRecv, kSendOnly, kRecvOnly, kInactive };
 std::string_view to_string(SdpDirection d);

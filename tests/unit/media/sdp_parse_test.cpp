@@ -3,9 +3,9 @@
 
 #include <string>
 
-#include "transport/webrtc/sdp/sdp.h"
+#include "media/sdp/sdp.h"
 
-namespace atrium::webrtc {
+namespace atrium::sdp {
 namespace {
 
 constexpr std::string_view kMinimal =
@@ -205,4 +205,4 @@ TEST(SdpAttributeList, LookupHelpers) {
 }
 
 }  // namespace
-}  // namespace atrium::webrtc
+}  // namespace atrium::sdp

@@ -4,7 +4,7 @@
 #include <utility>
 #include <variant>
 
-namespace atrium::webrtc {
+namespace atrium::sdp {
 
 template <typename T, typename E>
 class SdpResult {
@@ -29,4 +29,4 @@ class SdpResult {
   std::variant<T, E> v_;
 };
 
-}  // namespace atrium::webrtc
+}  // namespace atrium::sdp

@@ -1,9 +1,9 @@
-#include "transport/webrtc/sdp/sdp.h"
-#include "core/util/text.h"
+#include "media/sdp/sdp.h"
+#include "media/util/text.h"
 
 #include <charconv>
 
-namespace atrium::webrtc {
+namespace atrium::sdp {
 
 const SdpAttribute* SdpAttributeList::find(std::string_view name) const {
   for (const auto& a : attributes) {
@@ -72,11 +72,11 @@ std::optional<std::string> parse_media_line(std::string_view v, MediaSection& m)
   const std::string_view port = tokens[1];
   const size_t slash = port.find('/');
   uint32_t p = 0;
-  if (!core::parse_number(port.substr(0, slash), p) || p > 65535) return "m= line has a bad port";
+  if (!media::parse_number(port.substr(0, slash), p) || p > 65535) return "m= line has a bad port";
   m.port = static_cast<uint16_t>(p);
   if (slash != std::string_view::npos) {
     uint32_t n = 0;
-    if (!core::parse_number(port.substr(slash + 1), n) || n == 0 || n > 65535)
+    if (!media::parse_number(port.substr(slash + 1), n) || n == 0 || n > 65535)
       return "m= line has a bad port count";
     m.port_count = static_cast<uint16_t>(n);
   }
@@ -234,4 +234,4 @@ std::string serialize_sdp_fragment(const SessionDescription& fragment) {
   return out;
 }
 
-}  // namespace atrium::webrtc
+}  // namespace atrium::sdp

@@ -11,9 +11,9 @@
 #include <string_view>
 #include <vector>
 
-#include "transport/webrtc/sdp/sdp_result.h"
+#include "media/sdp/sdp_result.h"
 
-namespace atrium::webrtc {
+namespace atrium::sdp {
 
 inline constexpr size_t kSdpMaxSize = 64 * 1024;
 inline constexpr size_t kSdpMaxLines = 4096;
@@ -75,4 +75,4 @@ std::string serialize_sdp(const SessionDescription& sdp);
 // no v=, o=, s= or t= line (origin, session_name and the other session lines are not written).
 std::string serialize_sdp_fragment(const SessionDescription& fragment);
 
-}  // namespace atrium::webrtc
+}  // namespace atrium::sdp

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <system_error>
 
-namespace atrium::core {
+namespace atrium::media {
 
 inline std::string ascii_lower(std::string_view s) {
   std::string out(s);
@@ -25,4 +25,4 @@ bool parse_number(std::string_view s, T& out) {
   return ec == std::errc() && p == s.data() + s.size();
 }
 
-}  // namespace atrium::core
+}  // namespace atrium::media
