@@ -17,6 +17,10 @@ std::string_view to_string(Codec c) {
       return "H264";
     case Codec::kAV1:
       return "AV1";
+    case Codec::kPcmu:
+      return "PCMU";
+    case Codec::kPcma:
+      return "PCMA";
     case Codec::kUnknown:
       break;
   }
@@ -36,6 +40,8 @@ Codec codec_from_name(std::string_view name) {
   if (eq("VP9")) return Codec::kVP9;
   if (eq("H264")) return Codec::kH264;
   if (eq("AV1") || eq("AV1X")) return Codec::kAV1;
+  if (eq("PCMU")) return Codec::kPcmu;
+  if (eq("PCMA")) return Codec::kPcma;
   return Codec::kUnknown;
 }
 

@@ -11,7 +11,9 @@ namespace atrium::media {
 
 enum class MediaKind : uint8_t { kAudio, kVideo };
 
-enum class Codec : uint8_t { kUnknown, kOpus, kVP8, kVP9, kH264, kAV1 };
+// kPcmu/kPcma: G.711 (RFC 3551), what telephones speak (SIP); WebRTC never negotiates them, and the room's
+// tracks are Opus (a SIP caller's voice is transcoded), so they only travel on the mix to a G.711 listener.
+enum class Codec : uint8_t { kUnknown, kOpus, kVP8, kVP9, kH264, kAV1, kPcmu, kPcma };
 
 constexpr std::string_view to_string(MediaKind k) {
   return k == MediaKind::kAudio ? "audio" : "video";
@@ -19,9 +21,10 @@ constexpr std::string_view to_string(MediaKind k) {
 std::string_view to_string(Codec c);
 Codec codec_from_name(std::string_view name);  // "VP8", "opus", "H264" … case-insensitive; kUnknown if none
 constexpr MediaKind kind_of(Codec c) {
-  return c == Codec::kOpus ? MediaKind::kAudio : MediaKind::kVideo;
+  return c == Codec::kOpus || c == Codec::kPcmu || c == Codec::kPcma ? MediaKind::kAudio : MediaKind::kVideo;
 }
 constexpr uint32_t clock_rate(Codec c) {
+  if (c == Codec::kPcmu || c == Codec::kPcma) return 8000;
   return c == Codec::kOpus ? 48000 : 90000;
 }
 

@@ -114,7 +114,7 @@ void ChannelRouter::route(EndpointId from, ClusterControl&& control) {
                  },
                  [&](ccl::RemoteTrackEnded& c) { on_track_ended(from, m, c.id); },
                  [&](ccl::LocalTrackStarted& c) { on_local_started(from, m, c); },
-                 [&](ccl::LocalMixStarted& c) { on_mix_started(from, m, room, c.id); },
+                 [&](ccl::LocalMixStarted& c) { on_mix_started(from, m, room, c.id, c.codec); },
                  [&](ccl::LocalTrackKeyFrameRequest& c) {
                    auto s = subscribed_.find({from, c.id});
                    if (s == subscribed_.end()) return;
@@ -248,12 +248,13 @@ const RoomMix* ChannelRouter::mix(const std::string& name) const {
   return it == rooms_.end() ? nullptr : it->second.mix.get();
 }
 
-void ChannelRouter::on_mix_started(EndpointId from, const RouterMember& m, Room& room, LocalTrackId id) {
+void ChannelRouter::on_mix_started(EndpointId from, const RouterMember& m, Room& room, LocalTrackId id,
+                                   media::Codec codec) {
   if (room.mix && room.mix->has_listener(from, id)) return;  // already the mix
   on_local_ended(from, id);                                  // a source switch: leave the old channel first
   const bool made = !room.mix;
   if (made) room.mix = std::make_unique<RoomMix>();
-  if (auto error = room.mix->add_listener(from, id, m.peer)) {
+  if (auto error = room.mix->add_listener(from, id, m.peer, codec)) {
     out_.push({from, cev::LocalTrackAttachFailed{id, std::move(*error)}});
     if (room.mix->listener_count() == 0) drop_mix(room);
     return;

@@ -98,7 +98,7 @@ class ChannelRouter {
   void on_track_ended(EndpointId from, const RouterMember& m, RemoteTrackId id);
   void on_local_started(EndpointId from, const RouterMember& m, const ccl::LocalTrackStarted& c);
   void on_local_ended(EndpointId from, LocalTrackId id);
-  void on_mix_started(EndpointId from, const RouterMember& m, Room& room, LocalTrackId id);
+  void on_mix_started(EndpointId from, const RouterMember& m, Room& room, LocalTrackId id, media::Codec codec);
   // The mix's inputs follow the room's audio tracks: every one in the directory (a track on another node
   // gets a channel the relay feeds), none that left it.
   void sync_mix(const std::string& name, Room& room);

@@ -107,7 +107,7 @@ void Endpoint::on_transport(media::Micros now, TransportEvent&& event) {
           },
           [&](tev::RemoteMedia&) {},
           [&](tev::Attach& c) { attach(now, std::move(c)); },
-          [&](tev::AttachMix& c) { attach_mix(now, c.id); },
+          [&](tev::AttachMix& c) { attach_mix(now, c.id, c.codec); },
           [&](tev::Detach& c) { detach(c.id); },
           [&](tev::SetLimits& c) {
             LocalTrack* t = find_local(c.id, "set limits");
@@ -235,7 +235,7 @@ void Endpoint::attach(media::Micros now, tev::Attach&& c) {
   set_state(t, before);
 }
 
-void Endpoint::attach_mix(media::Micros now, LocalTrackId id) {
+void Endpoint::attach_mix(media::Micros now, LocalTrackId id, media::Codec codec) {
   BitrateSink sink(*this);
   if (!require_room("subscribe to the mix")) return;
   auto [it, inserted] = local_.try_emplace(id, id);
@@ -252,7 +252,7 @@ void Endpoint::attach_mix(media::Micros now, LocalTrackId id) {
   // router ignores the key-frame requests and desired bitrates of a track it does not route to a channel.
   t.attach(now, tev::kMixSourcePeer, tev::kMixSourceTrack);
   bitrate_.track_changed(now, t);
-  control(ccl::LocalMixStarted{id});
+  control(ccl::LocalMixStarted{id, codec});
   bitrate_.send_desired(t, true, sink);
   flush_local(t);
   set_state(t, before);

@@ -58,7 +58,7 @@ class Endpoint {
   void publish(tev::Publish&& c);
   void unpublish(RemoteTrackId id);
   void attach(media::Micros now, tev::Attach&& c);
-  void attach_mix(media::Micros now, LocalTrackId id);
+  void attach_mix(media::Micros now, LocalTrackId id, media::Codec codec);
   void detach(LocalTrackId id);
   void on_remote_media(tev::RemoteMedia& m);
 

@@ -47,6 +47,7 @@ struct LocalTrackStarted {  // subscribe local track `id` to the channel of (pee
 struct LocalMixStarted {  // local track `id` takes the room's mix-minus for this endpoint; ended by
                           // LocalTrackEnded like any local track
   LocalTrackId id;
+  media::Codec codec = media::Codec::kOpus;  // kOpus, kPcmu or kPcma (tev::AttachMix)
 };
 struct LocalTrackKeyFrameRequest {
   LocalTrackId id;

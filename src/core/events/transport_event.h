@@ -50,6 +50,9 @@ inline constexpr const char* kMixSourceTrack = "mix";
 struct AttachMix {  // make local track `id` (audio) carry the room's mix-minus: the K loudest of everyone's
                     // audio but this peer's own (docs/mixer.md, "In the room")
   LocalTrackId id;
+  // What the mix is encoded to: Opus (48 kHz clock), or G.711 kPcmu / kPcma (8 kHz, 160 bytes per 20 ms) for
+  // a telephone, so it is not transcoded twice. Listeners with the same codec share one encode.
+  media::Codec codec = media::Codec::kOpus;
 };
 struct Detach {  // a track or a mix
   LocalTrackId id;

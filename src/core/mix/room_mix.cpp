@@ -61,11 +61,21 @@ void RoomMix::push(InputId input, const media::MediaPacket& pkt) {
   mixer_.push(input, pkt.seq, pkt.timestamp, pkt.payload, pkt.arrival);
 }
 
-std::optional<Error> RoomMix::add_listener(EndpointId ep, LocalTrackId id, const std::string& peer) {
+std::optional<Error> RoomMix::add_listener(EndpointId ep, LocalTrackId id, const std::string& peer,
+                                          media::Codec codec) {
   if (has_listener(ep, id)) return std::nullopt;
+  media::mixer::MixCodec mix_codec = media::mixer::MixCodec::kOpus;
+  if (codec == media::Codec::kPcmu) {
+    mix_codec = media::mixer::MixCodec::kPcmu;
+  } else if (codec == media::Codec::kPcma) {
+    mix_codec = media::mixer::MixCodec::kPcma;
+  } else if (codec != media::Codec::kOpus) {
+    return Error{ErrorCode::kInvalidArgument,
+                 "the room's mix comes as opus, PCMU or PCMA, not " + std::string(media::to_string(codec))};
+  }
   PeerSlot& s = slot(peer);
   const media::mixer::MixListenerId lid = next_listener_++;
-  auto status = mixer_.add_listener(lid, media::mixer::MixCodec::kOpus, s.own);
+  auto status = mixer_.add_listener(lid, mix_codec, s.own);
   if (!status.ok()) {
     release_slot(peer);
     return Error{ErrorCode::kInvalidArgument,
@@ -111,7 +121,9 @@ void RoomMix::tick(media::Micros now, RingQueue<ClusterDelivery>& out) {
     auto it = listeners_.find(f->listener);
     if (it == listeners_.end()) continue;
     media::MediaPacket p;
-    p.codec = media::Codec::kOpus;
+    p.codec = f->codec == media::mixer::MixCodec::kPcmu   ? media::Codec::kPcmu
+              : f->codec == media::mixer::MixCodec::kPcma ? media::Codec::kPcma
+                                                          : media::Codec::kOpus;
     p.seq = f->seq;
     p.timestamp = f->rtp_ts;
     p.keyframe = true;

@@ -42,16 +42,18 @@ class RoomMix {
   // (the jitter statistic only). The payload is copied.
   void push(InputId input, const media::MediaPacket& pkt);
 
-  // A listener: local track `id` of endpoint `ep`, of `peer` (whose own audio is left out). An error when
-  // the mixer cannot take it (AudioMixer::kMaxListeners, no encoder).
-  std::optional<Error> add_listener(EndpointId ep, LocalTrackId id, const std::string& peer);
+  // A listener: local track `id` of endpoint `ep`, of `peer` (whose own audio is left out), getting the mix
+  // as `codec` (kOpus, kPcmu or kPcma). An error when the mixer cannot take it (AudioMixer::kMaxListeners,
+  // no encoder, another codec).
+  std::optional<Error> add_listener(EndpointId ep, LocalTrackId id, const std::string& peer,
+                                    media::Codec codec = media::Codec::kOpus);
   void remove_listener(EndpointId ep, LocalTrackId id);
   void remove_endpoint(EndpointId ep);  // every listener of `ep`
   bool has_listener(EndpointId ep, LocalTrackId id) const;
 
   // Mixes the frames due by `now` (the mixer keeps its own 20 ms timeline; call it as often as you like)
-  // and queues each as cev::LocalTrackMedia for its listener: Opus, the listener's seq and 48 kHz
-  // timestamp, keyframe set (audio). The payload is a view into the mixer, valid until the next tick().
+  // and queues each as cev::LocalTrackMedia for its listener: in its codec, with the listener's seq and
+  // timestamp (48 kHz for Opus, 8 kHz for G.711), keyframe set (audio). The payload is a view into the mixer, valid until the next tick().
   void tick(media::Micros now, RingQueue<ClusterDelivery>& out);
 
   size_t listener_count() const { return listeners_.size(); }

@@ -29,8 +29,10 @@ class OpusEncoder {
   OpusEncoder& operator=(const OpusEncoder&) = delete;
 
   // channels 1 or 2; bitrate_bps 0 = the default for the channel count. Application "audio" (music and
-  // speech alike, as an RTMP source carries).
-  AudioStatus configure(int channels, int bitrate_bps = 0);
+  // speech alike, as an RTMP source carries). input_rate: what encode() is given, 48000 or one of libopus's
+  // other rates (8000, 12000, 16000, 24000); a telephone's 8 kHz is encoded as it is, without resampling
+  // (the RTP clock stays 48 kHz, RFC 7587).
+  AudioStatus configure(int channels, int bitrate_bps = 0, int input_rate = kSampleRate);
   AudioStatus set_bitrate(int bitrate_bps);
   // libopus's complexity, 0 (cheapest) to 10 (libopus's default, the best); the mixer uses less to encode
   // one stream per listener.
@@ -39,8 +41,10 @@ class OpusEncoder {
   int channels() const { return channels_; }
   int bitrate() const { return bitrate_; }
 
-  // Encodes one frame: kFrameSamples x channels() interleaved floats (nominally -1..1). Returns the packet's
-  // size written at the start of `out` (which should hold kMaxPacketBytes).
+  // Samples per channel in one 20 ms frame at the configured input rate (960 at 48 kHz, 160 at 8 kHz).
+  size_t frame_samples() const { return frame_samples_; }
+  // Encodes one frame: frame_samples() x channels() interleaved floats (nominally -1..1). Returns the
+  // packet's size written at the start of `out` (which should hold kMaxPacketBytes).
   AudioResult<size_t> encode(std::span<const float> pcm, std::span<uint8_t> out);
 
  private:
@@ -53,6 +57,7 @@ class OpusEncoder {
   std::unique_ptr<State, StateFree> state_;
   int channels_ = 0;
   int bitrate_ = 0;
+  size_t frame_samples_ = kFrameSamples;
 };
 
 }  // namespace atrium::media::audio

@@ -10,6 +10,8 @@ namespace atrium::media {
 bool is_keyframe(Codec codec, std::span<const uint8_t> payload) {
   switch (codec) {
     case Codec::kOpus:
+    case Codec::kPcmu:
+    case Codec::kPcma:
       return true;
     case Codec::kVP8:
       return vp8_is_keyframe(payload);
@@ -43,6 +45,8 @@ LayerInfo layer_info(Codec codec, std::span<const uint8_t> payload) {
       break;
     }
     case Codec::kOpus:
+    case Codec::kPcmu:
+    case Codec::kPcma:
     case Codec::kH264:
     case Codec::kUnknown:
       break;

@@ -63,6 +63,8 @@ bool fits(const CodecCapability& cap, const RtpMap& r, const std::optional<Fmtp>
       return std::any_of(cap.h264_profiles.begin(), cap.h264_profiles.end(),
                          [&](const std::string& p) { return iequals(p, *profile); });
     }
+    case media::Codec::kPcmu:  // not among WebRTC's capabilities: the room's audio is Opus
+    case media::Codec::kPcma:
     case media::Codec::kUnknown:
       return false;
   }
