@@ -15,8 +15,10 @@ namespace {
 using Status = Rfc4571Deframer::Status;
 
 std::vector<uint8_t> framed(const std::vector<uint8_t>& datagram) {
-  std::vector<uint8_t> out{static_cast<uint8_t>(datagram.size() >> 8), static_cast<uint8_t>(datagram.size())};
-  out.insert(out.end(), datagram.begin(), datagram.end());
+  std::vector<uint8_t> out(2 + datagram.size());
+  out[0] = static_cast<uint8_t>(datagram.size() >> 8);
+  out[1] = static_cast<uint8_t>(datagram.size());
+  std::copy(datagram.begin(), datagram.end(), out.begin() + 2);
   return out;
 }
 
