@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import dgram from 'node:dgram';
 import { after, before, describe, test } from 'node:test';
 
-import { withBrowser } from './lib/browser.mjs';
+import { publishAndWatch, withBrowser } from './lib/browser.mjs';
 import { atriumBin, startServer } from './lib/server.mjs';
 import { execFileSync } from 'node:child_process';
 import { metric } from './lib/measure.mjs';
@@ -439,28 +439,7 @@ describe('garbage on the media port', () => {
 
   test('afterwards the server still serves: a browser publishes, another page watches', async () => {
     assert.equal(server.proc.exitCode, null, `atrium exited:\n${server.tail()}`);
-    await withBrowser({}, async (browser) => {
-      const open = async () => {
-        const page = await browser.newPage();
-        await page.goto(`${server.browserUrl}/web/whip/`);
-        await page.waitForFunction(() => window.atrium !== undefined);
-        return page;
-      };
-      const a = await open();
-      const b = await open();
-      await a.evaluate(async () => { window.pub = await window.atrium.publish({ room: 'after-garbage', peer: 'alice' }); });
-      await b.evaluate(async () => { window.view = await window.atrium.watch({ room: 'after-garbage' }); });
-      const deadline = Date.now() + 15_000;
-      let s;
-      for (;;) {
-        s = await b.evaluate(() => window.atrium.inboundStats(window.view.pc));
-        if ((s.video?.framesDecoded ?? 0) >= 30 && (s.audio?.packetsReceived ?? 0) > 50) break;
-        assert.ok(Date.now() < deadline, `viewer stats after 15 s: ${JSON.stringify(s)}\n${server.tail()}`);
-        await sleep(250);
-      }
-      await b.evaluate(async () => { await window.view.stop(); });
-      await a.evaluate(async () => { await window.pub.stop(); });
-    });
+    await withBrowser({}, (browser) => publishAndWatch(browser, server, 'after-garbage'));
     // The garbage target is still there (it has 30 s to finish ICE and DTLS); DELETE it.
     const d = await request(server, 'DELETE', target.location);
     assert.ok([200, 404].includes(d.status), `DELETE ${target.location}: ${d.status}`);
