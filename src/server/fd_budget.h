@@ -1,8 +1,9 @@
 // File descriptors: the soft RLIMIT_NOFILE is raised to the hard limit at start (the default soft 1024 is far
 // below what a media server needs, and the hard limit is the administrator's word), and the HTTP connection
 // cap is held below it with room for what else the process opens: worker UDP sockets, epoll and timer
-// descriptors, NATS connections, log files. Without that, connections would take the last descriptors and
-// accept() (and the workers) would fail instead of the cap refusing politely.
+// descriptors, NATS connections, log files, and each worker's ICE-TCP connections (--tcp-max-connections).
+// Without that, connections would take the last descriptors and accept() (and the workers) would fail instead
+// of the cap refusing politely.
 #pragma once
 
 #include <cstddef>
@@ -19,11 +20,12 @@ struct FdBudget {
   bool capped = false;              // the wanted cap did not fit and was lowered
 };
 
-// Descriptors kept back for `workers` media workers.
-std::size_t reserved_descriptors(int workers);
+// Descriptors kept back for `workers` media workers, each holding up to `tcp_per_worker` ICE-TCP connections.
+std::size_t reserved_descriptors(int workers, std::size_t tcp_per_worker = 0);
 // The connection cap for a soft limit: `wanted`, or less to keep the reserve. At least 16.
-std::size_t connection_cap(std::size_t wanted, std::uint64_t soft_limit, int workers);
+std::size_t connection_cap(std::size_t wanted, std::uint64_t soft_limit, int workers,
+                           std::size_t tcp_per_worker = 0);
 // Raises the soft limit to the hard one (when it can) and works out the cap.
-FdBudget raise_fd_limit(std::size_t wanted_connections, int workers);
+FdBudget raise_fd_limit(std::size_t wanted_connections, int workers, std::size_t tcp_per_worker = 0);
 
 }  // namespace atrium::server

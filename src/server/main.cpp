@@ -87,8 +87,10 @@ int main(int argc, char** argv) {
 
   try {
     init_logging(parsed.config->log_level);
-    const auto fds =
-        raise_fd_limit(static_cast<std::size_t>(parsed.config->max_connections), parsed.config->workers);
+    const std::size_t tcp_fds =
+        parsed.config->tcp_port == "off" ? 0 : static_cast<std::size_t>(parsed.config->tcp_max_connections);
+    const auto fds = raise_fd_limit(static_cast<std::size_t>(parsed.config->max_connections),
+                                    parsed.config->workers, tcp_fds);
     HttpLimits http_limits;
     http_limits.max_connections = fds.max_connections;
     http_limits.max_connections_per_address =
@@ -209,12 +211,17 @@ int main(int argc, char** argv) {
     std::string ports;
     for (auto p : webrtc.ports())
       ports += (ports.empty() ? "" : ",") + std::to_string(p);
+    std::string tcp_ports;
+    for (auto p : webrtc.tcp_ports())
+      tcp_ports += (tcp_ports.empty() ? "" : ",") + std::to_string(p);
     std::string ips;
     for (const auto& ip : webrtc.candidate_ips())
       ips += (ips.empty() ? "" : ",") + ip;
-    spdlog::info("atrium {} listening on http://{} ({} workers); media on UDP {}:{} advertised as {}",
+    spdlog::info("atrium {} listening on http://{} ({} workers); media on UDP {}:{}{} advertised as {}",
                  ATRIUM_VERSION, format_host_port(server.http_endpoint()), server.workers().size(),
-                 server.config().bind, ports, ips);
+                 server.config().bind, ports,
+                 server.config().tcp_port == "off" ? std::string(", ICE-TCP off") : ", ICE-TCP " + tcp_ports,
+                 ips);
     if (rtmp.enabled()) spdlog::info("atrium: RTMP ingest on rtmp://{}/live/ROOM/PEER", rtmp.listening());
     if (clustered) spdlog::info("atrium: cluster node '{}' on NATS {}", nats.node_id, nats.servers);
     if (server.config().auth_secret.empty())

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <tuple>
 #include <type_traits>
 
 #include <CLI/CLI.hpp>
@@ -97,6 +98,24 @@ std::string validate_config(const ServerConfig& config) {
     return "--udp-port: expected 0 (ephemeral) or a port that leaves room for one per worker, got " +
            std::to_string(config.udp_port);
   }
+  if (config.tcp_port != "off" && !config.tcp_port.empty()) {
+    const auto& t = config.tcp_port;
+    const bool digits =
+        t.size() <= 5 && std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (!digits || std::stoi(t) + std::max(config.workers, 1) - 1 > 65535)
+      return "--tcp-port: expected off, 0 (ephemeral) or a port that leaves room for one per worker, got '" +
+             t + "'";
+  }
+  for (const auto& [flag, value, least] :
+       {std::tuple{"--tcp-max-connections", config.tcp_max_connections, 1},
+        std::tuple{"--tcp-max-pending", config.tcp_max_pending, 1},
+        std::tuple{"--tcp-max-pending-per-address", config.tcp_max_pending_per_address, 1},
+        std::tuple{"--tcp-pending-timeout", config.tcp_pending_timeout, 10},
+        std::tuple{"--tcp-send-queue", config.tcp_send_queue, 8192}}) {
+    if (value < least)
+      return std::string(flag) + ": expected at least " + std::to_string(least) + ", got " +
+             std::to_string(value);
+  }
   if (config.max_connections < 1)
     return "--max-connections: expected at least 1, got " + std::to_string(config.max_connections);
   if (config.max_connections_per_address < 1)
@@ -147,6 +166,12 @@ std::string validate_config(const ServerConfig& config) {
     if (ec) return "--public-ip: '" + ip + "' is not an IP address";
   }
   return {};
+}
+
+std::optional<uint16_t> tcp_port_of(const ServerConfig& config, int index) {
+  if (config.tcp_port == "off") return std::nullopt;
+  const int first = config.tcp_port.empty() ? config.udp_port : std::stoi(config.tcp_port);
+  return static_cast<uint16_t>(first == 0 ? 0 : first + index);
 }
 
 std::string rtmp_address(const ServerConfig& config) {

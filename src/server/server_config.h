@@ -22,7 +22,15 @@ struct ServerConfig {
   std::string bind = "0.0.0.0";  // address the UDP media sockets bind to
   std::string public_ip;         // comma-separated addresses to advertise as candidates; empty: see below
   int udp_port = 40000;          // worker i listens on udp_port + i; 0: ephemeral ports
-  int max_sessions = 1000;       // WHIP + WHEP sessions; beyond it POST answers 503
+  // ICE-TCP (RFC 6544 passive candidates): worker i listens on tcp_port + i; "": the --udp-port numbers over
+  // TCP; "off": no TCP candidates. The limits are per worker.
+  std::string tcp_port;
+  int tcp_max_connections = 1024;
+  int tcp_max_pending = 256;
+  int tcp_max_pending_per_address = 32;
+  int tcp_pending_timeout = 10000;  // ms
+  int tcp_send_queue = 131072;      // bytes per connection
+  int max_sessions = 1000;          // WHIP + WHEP sessions; beyond it POST answers 503
   // Sessions not connected yet (ICE/DTLS not done), in total and per client address; beyond: 503.
   int max_pending_sessions = 200;
   int max_pending_per_address = 20;
@@ -65,6 +73,23 @@ void visit_settings(ServerConfig& config, Visitor&& visit) {
         "comma-separated addresses advertised as ICE candidates; default: the bound address, or every "
         "address of the machine (non-loopback first, then loopback) when bound to 0.0.0.0");
   visit("udp-port", config.udp_port, "first UDP media port; worker i uses udp-port + i; 0: ephemeral ports");
+  visit(
+      "tcp-port", config.tcp_port,
+      "first ICE-TCP media port (passive TCP candidates, RFC 6544); worker i uses tcp-port + i; default: the "
+      "--udp-port numbers over TCP (ephemeral with --udp-port 0); 0: ephemeral; 'off': no TCP candidates");
+  visit("tcp-max-connections", config.tcp_max_connections,
+        "ICE-TCP connections open at once per worker (pending or carrying a session); beyond, new ones are "
+        "closed");
+  visit("tcp-max-pending", config.tcp_max_pending,
+        "ICE-TCP connections per worker whose first STUN check has not matched a session yet; beyond, new "
+        "ones are closed");
+  visit("tcp-max-pending-per-address", config.tcp_max_pending_per_address,
+        "pending ICE-TCP connections per worker from one client IP address; beyond, new ones are closed");
+  visit("tcp-pending-timeout", config.tcp_pending_timeout,
+        "milliseconds an ICE-TCP connection may take to match a session with its first check; then closed");
+  visit("tcp-send-queue", config.tcp_send_queue,
+        "bytes waiting to be written per ICE-TCP connection; a frame starts only while it is half empty, "
+        "else whole frames are dropped");
   visit("max-sessions", config.max_sessions, "WHIP + WHEP sessions accepted at once; beyond, POST gets 503");
   visit(
       "max-pending-sessions", config.max_pending_sessions,
@@ -116,6 +141,9 @@ ConfigParseResult parse_command_line(int argc, const char* const* argv);
 // Checks values that neither CLI11 nor JSON typing can (address syntax, ranges, names); returns an error
 // sentence or an empty string.
 std::string validate_config(const ServerConfig& config);
+
+// Worker `index`'s ICE-TCP port: 0 ephemeral, nullopt when --tcp-port is off.
+std::optional<uint16_t> tcp_port_of(const ServerConfig& config, int index);
 
 // The RTMP listener's address:port as configured, or resolved from --http's host (port 1935); "" when off.
 std::string rtmp_address(const ServerConfig& config);

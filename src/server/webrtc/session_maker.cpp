@@ -13,6 +13,10 @@ std::vector<webrtc::HostCandidate> SessionMaker::host_candidates() const {
   std::vector<webrtc::HostCandidate> out;
   for (const auto& ip : candidate_ips_)
     out.push_back({ip, port_, true, 0});
+  if (tcp_port_ != 0) {
+    for (const auto& ip : candidate_ips_)
+      out.push_back({ip, tcp_port_, false, 0});
+  }
   return out;
 }
 

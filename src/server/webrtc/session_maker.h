@@ -29,7 +29,10 @@ class SessionMaker {
       : dtls_(std::move(dtls)), candidate_ips_(std::move(candidate_ips)) {}
 
   void set_port(uint16_t port) { port_ = port; }  // once the worker's UDP port is bound
-  // Our host candidates, as in every answer and ICE restart.
+  // Once its ICE-TCP listener is: every address is then also a passive TCP candidate (0: none).
+  void set_tcp_port(uint16_t port) { tcp_port_ = port; }
+  // Our host candidates, as in every answer and ICE restart: UDP on every address, then TCP (passive), which
+  // ranks below every UDP one (host_candidate_priority), so a client uses it only when UDP fails.
   std::vector<webrtc::HostCandidate> host_candidates() const;
 
   // `join_room`: WHIP/WHEP sessions join themselves, an SDK session's signalling does it.
@@ -40,6 +43,7 @@ class SessionMaker {
   std::shared_ptr<webrtc::DtlsContext> dtls_;
   std::vector<std::string> candidate_ips_;
   uint16_t port_ = 0;
+  uint16_t tcp_port_ = 0;
 };
 
 }  // namespace atrium::server

@@ -9,11 +9,15 @@
 namespace atrium::server {
 
 SessionRuntime::SessionRuntime(Worker& worker, WorkerCore& core, WebRtcCounters& counters,
-                               std::atomic<int64_t>* reserved_sessions)
+                               std::atomic<int64_t>* reserved_sessions, TcpPortLimits tcp_limits)
     : core_(core),
       counters_(counters),
       reserved_sessions_(reserved_sessions),
       counter_sync_(counters),
+      tcp_(
+          worker.io_context(), counters.tcp, tcp_limits,
+          [this](int64_t now, TcpConnection& c, std::span<uint8_t> data) { on_tcp_frame(now, c, data); },
+          [this](int64_t now) { reap(now); }),
       port_(
           worker.io_context(), counters,
           [this](int64_t now, const webrtc::SocketAddress& from, std::span<uint8_t> data) {
@@ -59,6 +63,38 @@ void SessionRuntime::on_datagram(int64_t now, const webrtc::SocketAddress& from,
   pump(now, e);
 }
 
+void SessionRuntime::on_tcp_frame(int64_t now, TcpConnection& c, std::span<uint8_t> data) {
+  if (data.empty()) return;  // an empty RFC 4571 frame carries nothing
+  SessionEntry* e = table_.for_datagram(c.remote(), data);
+  if (!c.pending()) {
+    if (!e) {
+      counters_.unmatched.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    e->session->on_datagram(now, c.remote(), data);
+    table_.learn_addresses(*e);
+    pump(now, e);
+    return;
+  }
+  // The first frame: only a binding request to a session's ufrag can match the connection.
+  if (!e) {
+    const bool stun = data[0] < 4 && data.size() >= 20;
+    return tcp_.refuse(now, c, stun ? counters_.tcp.unmatched : counters_.tcp.malformed,
+                       stun ? "its first check names no session" : "its first frame is not a STUN check");
+  }
+  e->session->on_datagram(now, c.remote(), data);
+  table_.learn_addresses(*e);
+  const auto& validated = e->session->validated_addresses();
+  if (std::find(validated.begin(), validated.end(), c.remote()) == validated.end()) {
+    tcp_.refuse(now, c, counters_.tcp.unauthorized, "its first check failed authentication");
+  } else {
+    tcp_.match(c);
+    e->tcp_paths.push_back(c.remote());
+    spdlog::debug("webrtc: session {} ICE-TCP connection from {}", e->id, c.remote().to_string());
+  }
+  pump(now, e);
+}
+
 void SessionRuntime::pump(int64_t now, SessionEntry* first) {
   auto& hub = core_.hub();
   if (first) pending_.push_back(first);
@@ -97,7 +133,7 @@ void SessionRuntime::pump(int64_t now, SessionEntry* first) {
 }
 
 void SessionRuntime::flush(SessionEntry& e) {
-  port_.stage(e.out);
+  send_path_.stage(e.out);
   if (e.sdk) {
     while (auto m = e.sdk->pop_message())
       if (e.ws) e.ws->send(std::move(*m));
@@ -118,6 +154,7 @@ void SessionRuntime::tick(int64_t now) {
   pump(now, nullptr);
   reap(now);
   table_.prune_recent(now);
+  tcp_.tick(now);
 }
 
 void SessionRuntime::count_first_video(SessionEntry& e) {
@@ -145,12 +182,16 @@ void SessionRuntime::note_transport(SessionEntry& e) {
   const bool from_turn =
       address && std::find(relay_ips_.begin(), relay_ips_.end(), address->ip_string()) != relay_ips_.end();
   const bool relay = from_turn || by_priority == webrtc::CandidateType::kRelay;
-  (relay ? counters_.sessions_relay : counters_.sessions_udp).fetch_add(1, std::memory_order_relaxed);
+  const char* path = relay ? "relay" : address->tcp ? "tcp" : "udp";
+  (relay          ? counters_.sessions_relay
+   : address->tcp ? counters_.sessions_tcp
+                  : counters_.sessions_udp)
+      .fetch_add(1, std::memory_order_relaxed);
   spdlog::info(
       "webrtc: session {} ({}) connected via {} from {} (check priority {}: type preference {}, {}{})", e.id,
-      e.description, relay ? "relay" : "udp", address->to_string(),
-      priority ? std::to_string(*priority) : "none", priority ? std::to_string(*priority >> 24) : "-",
-      webrtc::candidate_type_name(by_priority), from_turn ? "; a TURN server's address" : "");
+      e.description, path, address->to_string(), priority ? std::to_string(*priority) : "none",
+      priority ? std::to_string(*priority >> 24) : "-", webrtc::candidate_type_name(by_priority),
+      from_turn ? "; a TURN server's address" : "");
 }
 
 void SessionRuntime::reap(int64_t now) {
@@ -166,6 +207,8 @@ void SessionRuntime::remove(int64_t now, SessionEntry& e) {
   counter_sync_.sync(&e, e.session->counters());
   counter_sync_.forget(&e);
   spdlog::info("webrtc: session {} closed ({}): {}", e.id, e.description, e.session->close_reason());
+  for (const auto& remote : e.tcp_paths)
+    tcp_.close(remote);
   auto owned = table_.take(now, e);
   if (owned->ws) {
     // 4001 for a join that never got in (as the HTTP side refuses joins), 1000 for a session that ended.

@@ -16,7 +16,9 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include "server/webrtc/send_path.h"
 #include "server/webrtc/session_table.h"
+#include "server/webrtc/tcp_port.h"
 #include "server/webrtc/udp_port.h"
 #include "server/webrtc/webrtc_counters.h"
 #include "server/worker.h"
@@ -29,12 +31,15 @@ class SessionRuntime {
   // `reserved_sessions`: slots the HTTP side reserved against --max-sessions; the runtime gives one back for
   // every session it removes (and callers for every offer that did not become one, via release_slot).
   SessionRuntime(Worker& worker, WorkerCore& core, WebRtcCounters& counters,
-                 std::atomic<int64_t>* reserved_sessions);
+                 std::atomic<int64_t>* reserved_sessions, TcpPortLimits tcp_limits = {});
   ~SessionRuntime();  // says goodbye on every session (RTCP BYE, DTLS close_notify) before the port closes
 
   // Binds the worker's UDP port; "" or a sentence saying why not.
   std::string open(const boost::asio::ip::address& bind, uint16_t port) { return port_.open(bind, port); }
   uint16_t port() const { return port_.port(); }
+  // Starts the worker's ICE-TCP listener; "" or a sentence saying why not.
+  std::string open_tcp(const boost::asio::ip::address& bind, uint16_t port) { return tcp_.open(bind, port); }
+  uint16_t tcp_port() const { return tcp_.port(); }  // 0: no listener
   // TURN servers' addresses: a session whose nominated address has one of these IPs counts as relayed.
   void set_relay_addresses(std::vector<std::string> ips) { relay_ips_ = std::move(ips); }
   SessionTable& sessions() { return table_; }
@@ -57,6 +62,9 @@ class SessionRuntime {
 
  private:
   void on_datagram(int64_t now, const webrtc::SocketAddress& from, std::span<uint8_t> data);
+  // A frame from an ICE-TCP connection: a matched one's goes to its session like a datagram; a pending
+  // one's must be a check its session authenticates, which matches the connection, else it is closed.
+  void on_tcp_frame(int64_t now, TcpConnection& c, std::span<uint8_t> data);
   void tick(int64_t now);
   // Adds the session's time to first video to the histogram, once it has one.
   void count_first_video(SessionEntry& e);
@@ -70,7 +78,9 @@ class SessionRuntime {
   SessionCounterSync counter_sync_;
   SessionTable table_;
   std::vector<SessionEntry*> pending_;  // the pump's work list: sessions whose events are not drained yet
+  TcpPort tcp_;                         // its connections copy what they send: no pointer into the sessions
   UdpPort port_;  // last: the socket closes before the sessions its batch points into go
+  SendPath send_path_{port_, &tcp_};
 };
 
 }  // namespace atrium::server

@@ -39,8 +39,10 @@ struct SessionEntry {
   UdpPort::Outbox out;            // its datagrams in the port's send batch
   // The media connection (its connected_at()) whose time to first video the histogram has counted.
   std::optional<int64_t> first_video_counted;
-  // The media connection whose transport (udp or relay) was logged and counted.
+  // The media connection whose transport (udp, tcp or relay) was logged and counted.
   std::optional<int64_t> transport_counted;
+  // Its ICE-TCP connections (their remote ends), closed with it.
+  std::vector<webrtc::SocketAddress> tcp_paths;
 
   // The table's own: what it indexed this session under.
   std::string ufrag;
@@ -57,7 +59,8 @@ class SessionTable {
   SessionEntry* find(const std::string& id) const;
   SessionEntry* by_endpoint(core::EndpointId id) const;
   SessionEntry* by_ws(const WebSocketConnection* ws) const;
-  // The session a datagram from `from` is for, or nullptr.
+  // The session a datagram from `from` is for, or nullptr. An ICE-TCP connection's first frame is looked up
+  // the same way (its remote end is an address no session validated yet).
   SessionEntry* for_datagram(const webrtc::SocketAddress& from, std::span<const uint8_t> data) const;
   bool empty() const { return by_id_.empty(); }
   template <typename Fn>

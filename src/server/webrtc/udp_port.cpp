@@ -118,15 +118,15 @@ void UdpPort::receive() {
   });
 }
 
-void UdpPort::stage(Outbox& out) {
-  auto& q = out.session->datagrams();
-  while (out.batched < q.size()) {
-    if (batch_->size == kSendBatch) send_batch();  // pops what it sent: out.batched and q.size() shrink alike
-    const auto d = q.at(out.batched);
-    batch_->add(d.data, d.to, &out);
-    ++out.batched;
-  }
-  if (q.size() >= kQueueHighWater) send_batch();
+void UdpPort::add(Outbox& out) {
+  if (batch_->size == kSendBatch) send_batch();  // pops what it sent: out.batched and the queue shrink alike
+  const auto d = out.session->datagrams().at(out.batched);
+  batch_->add(d.data, d.to, &out);
+  ++out.batched;
+}
+
+void UdpPort::added(Outbox& out) {
+  if (out.session->datagrams().size() >= kQueueHighWater) send_batch();
 }
 
 void UdpPort::send_batch() {

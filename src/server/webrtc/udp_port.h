@@ -51,9 +51,11 @@ class UdpPort {
   std::string open(const boost::asio::ip::address& bind, uint16_t port);
   uint16_t port() const { return port_; }
 
-  // The session's new datagrams join the batch (which is sent first when full, or after them when the
-  // session's queue is filling up).
-  void stage(Outbox& out);
+  // The session's next datagram (number out.batched in its queue) joins the batch, which is sent first
+  // when full.
+  void add(Outbox& out);
+  // After a session's datagrams joined: sends the batch when that session's queue is filling up.
+  void added(Outbox& out);
   // Sends the batch; its datagrams then leave their sessions' queues (sent or, refused by the kernel,
   // dropped and counted).
   void send_batch();

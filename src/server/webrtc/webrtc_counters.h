@@ -25,7 +25,20 @@ struct WebRtcCounters {
   // atrium_viewer_first_video_seconds, shared by every worker (set by WebRtcService; null: not counted).
   Histogram* first_video = nullptr;
   // Sessions whose media connected, by the path of their nominated pair (SessionRuntime::note_transport).
-  std::atomic<uint64_t> sessions_udp{0}, sessions_relay{0};
+  std::atomic<uint64_t> sessions_udp{0}, sessions_relay{0}, sessions_tcp{0};
+  // ICE-TCP (TcpPort): connections by fate, and the send queues' drops (TcpSendQueue's policy).
+  struct Tcp {
+    std::atomic<int64_t> open{0}, pending{0};  // gauges: connections open, and those not matched yet
+    std::atomic<int64_t> queued_bytes{0};      // gauge: bytes waiting in the send queues
+    std::atomic<uint64_t> accepted{0};
+    std::atomic<uint64_t> refused{0};    // over --tcp-max-connections, --tcp-max-pending(-per-address)
+    std::atomic<uint64_t> timed_out{0};  // not matched within --tcp-pending-timeout
+    std::atomic<uint64_t> malformed{0};  // a frame length over the maximum, or a first frame that is no check
+    std::atomic<uint64_t> unmatched{0};  // a first check whose USERNAME names no session
+    std::atomic<uint64_t> unauthorized{0};  // a first check the session did not authenticate
+    std::atomic<uint64_t> bytes_in{0}, bytes_out{0}, bytes_queued{0};
+    std::atomic<uint64_t> frames_dropped{0}, frames_cut{0}, packets_dropped{0}, other_dropped{0};
+  } tcp;
 };
 
 // Bucket bounds of atrium_viewer_first_video_seconds: from a viewer's media connect (ICE and DTLS done) to

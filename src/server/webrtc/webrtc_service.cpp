@@ -95,6 +95,7 @@ WebRtcService::WebRtcService(const ServerConfig& config, MetricsRegistry& metric
     : config_(config),
       metrics_(metrics),
       ports_(static_cast<size_t>(config.workers)),
+      tcp_ports_(static_cast<size_t>(config.workers)),
       pending_(
           std::make_shared<PendingSessions>(config.max_pending_sessions, config.max_pending_per_address)) {
   metrics.gauge_callback("atrium_webrtc_pending_sessions",
@@ -136,16 +137,31 @@ std::vector<uint16_t> WebRtcService::ports() const {
   return out;
 }
 
+std::vector<uint16_t> WebRtcService::tcp_ports() const {
+  std::vector<uint16_t> out;
+  for (const auto& p : tcp_ports_)
+    out.push_back(p.load());
+  return out;
+}
+
 std::string WebRtcService::start_worker(Worker& worker, WorkerCore& core) {
-  WebRtcWorkerSettings settings{dtls_, candidate_ips_, &sessions_, {}, relay_ips_};
+  WebRtcWorkerSettings settings{dtls_, candidate_ips_, &sessions_, {}, relay_ips_, {}};
+  settings.tcp.max_connections = static_cast<size_t>(config_.tcp_max_connections);
+  settings.tcp.max_pending = static_cast<size_t>(config_.tcp_max_pending);
+  settings.tcp.max_pending_per_address = static_cast<size_t>(config_.tcp_max_pending_per_address);
+  settings.tcp.pending_timeout = int64_t{config_.tcp_pending_timeout} * 1000;
+  settings.tcp.send_queue = static_cast<size_t>(config_.tcp_send_queue);
   settings.ice_servers = [this](const std::string& peer) { return ice_servers_json(ice_servers(peer)); };
   auto& w = worker.emplace<WebRtcWorker>(worker, core, std::move(settings), counters_[worker.index()]);
   boost::system::error_code ec;
   const auto bind = boost::asio::ip::make_address(config_.bind, ec);
   const uint16_t port =
       config_.udp_port == 0 ? 0 : static_cast<uint16_t>(config_.udp_port + static_cast<int>(worker.index()));
-  auto err = w.open(bind, port);
-  if (err.empty()) ports_[worker.index()] = w.port();
+  auto err = w.open(bind, port, tcp_port_of(config_, static_cast<int>(worker.index())));
+  if (err.empty()) {
+    ports_[worker.index()] = w.port();
+    tcp_ports_[worker.index()] = w.tcp_port();
+  }
   return err;
 }
 

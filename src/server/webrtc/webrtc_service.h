@@ -44,6 +44,7 @@ class WebRtcService {
 
   const std::vector<std::string>& candidate_ips() const { return candidate_ips_; }
   std::vector<uint16_t> ports() const;
+  std::vector<uint16_t> tcp_ports() const;  // the ICE-TCP listeners' (0: off)
 
   // With --auth-secret: the claims of a valid token for (room, peer), else an error code and sentence.
   struct Access {
@@ -71,6 +72,7 @@ class WebRtcService {
   std::vector<std::string> relay_ips_;   // of --turn-urls, resolved at start
   std::deque<WebRtcCounters> counters_;  // one per worker; deque: stable addresses
   std::vector<std::atomic<uint16_t>> ports_;
+  std::vector<std::atomic<uint16_t>> tcp_ports_;
   std::atomic<int64_t> sessions_{0};          // reserved or open, all workers, for --max-sessions
   std::shared_ptr<PendingSessions> pending_;  // not connected yet, for --max-pending-sessions / -per-address
 };

@@ -10,14 +10,19 @@ WebRtcWorker::WebRtcWorker(Worker& worker, WorkerCore& core, WebRtcWorkerSetting
                            WebRtcCounters& counters)
     : index_(worker.index()),
       maker_(std::move(settings.dtls), std::move(settings.candidate_ips)),
-      runtime_(worker, core, counters, settings.reserved_sessions),
+      runtime_(worker, core, counters, settings.reserved_sessions, settings.tcp),
       sdk_(worker.index(), runtime_, maker_, std::move(settings.ice_servers)) {
   runtime_.set_relay_addresses(std::move(settings.relay_addresses));
 }
 
-std::string WebRtcWorker::open(const boost::asio::ip::address& bind, uint16_t port) {
+std::string WebRtcWorker::open(const boost::asio::ip::address& bind, uint16_t port,
+                               std::optional<uint16_t> tcp_port) {
   auto error = runtime_.open(bind, port);
-  if (error.empty()) maker_.set_port(runtime_.port());
+  if (!error.empty()) return error;
+  maker_.set_port(runtime_.port());
+  if (!tcp_port) return {};
+  error = runtime_.open_tcp(bind, *tcp_port);
+  if (error.empty()) maker_.set_tcp_port(runtime_.tcp_port());
   return error;
 }
 

@@ -4,6 +4,9 @@
 //
 //   session_runtime.*  the pump between sessions and the EndpointHub; reaps closed sessions
 //   udp_port.*         the UDP socket: receive, sendmmsg batches
+//   tcp_port.*         the ICE-TCP listener: pending connections, their limits and timeout
+//   tcp_connection.*   one ICE-TCP connection: RFC 4571 frames in, a bounded frame-dropping queue out
+//   send_path.*        each datagram a session sends, to the UDP batch or to its TCP connection
 //   session_table.*    every session and its lookups (id, endpoint, ufrag, address, WebSocket)
 //   session_maker.*    offer -> negotiated answer -> WebRtcSession
 //   whip_resource.*    one WHIP/WHEP session as an HTTP resource: ETag/If-Match, PATCH, permissions
@@ -45,15 +48,18 @@ struct WebRtcWorkerSettings {
   std::function<nlohmann::json(const std::string& peer)> ice_servers;
   // Addresses of the TURN servers (--turn-urls): a client whose nominated address is one of them is relayed.
   std::vector<std::string> relay_addresses;
+  TcpPortLimits tcp;  // the ICE-TCP listener's limits (--tcp-*)
 };
 
 class WebRtcWorker {
  public:
   WebRtcWorker(Worker& worker, WorkerCore& core, WebRtcWorkerSettings settings, WebRtcCounters& counters);
 
-  // Binds the worker's UDP socket; "" or a sentence saying why not.
-  std::string open(const boost::asio::ip::address& bind, uint16_t port);
+  // Binds the worker's UDP socket and, unless `tcp_port` is none, its ICE-TCP listener; "" or a sentence
+  // saying why not.
+  std::string open(const boost::asio::ip::address& bind, uint16_t port, std::optional<uint16_t> tcp_port);
   uint16_t port() const { return runtime_.port(); }
+  uint16_t tcp_port() const { return runtime_.tcp_port(); }
 
   // `answer` runs on this worker once the session's join is decided: at once with the embedded bus, when the
   // directory's claim completes with a NATS bus (the worker goes on meanwhile).

@@ -91,3 +91,31 @@ export async function withBrowser(options, fn) {
     await browser.close();
   }
 }
+
+/**
+ * On loopback: a page of `server`'s /web/whip/ publishes to `room`, another watches; resolves with the viewer's
+ * stats once it decoded 30 frames and received 50 audio packets, throws with them after 15 s.
+ */
+export async function publishAndWatch(browser, server, room) {
+  const open = async () => {
+    const page = await browser.newPage();
+    await page.goto(`${server.browserUrl}/web/whip/`);
+    await page.waitForFunction(() => window.atrium !== undefined);
+    return page;
+  };
+  const a = await open();
+  const b = await open();
+  await a.evaluate(async (r) => { window.pub = await window.atrium.publish({ room: r, peer: 'alice' }); }, room);
+  await b.evaluate(async (r) => { window.view = await window.atrium.watch({ room: r }); }, room);
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const s = await b.evaluate(() => window.atrium.inboundStats(window.view.pc));
+    if ((s.video?.framesDecoded ?? 0) >= 30 && (s.audio?.packetsReceived ?? 0) > 50) {
+      await b.evaluate(async () => { await window.view.stop(); });
+      await a.evaluate(async () => { await window.pub.stop(); });
+      return s;
+    }
+    if (Date.now() > deadline) throw new Error(`viewer stats after 15 s: ${JSON.stringify(s)}\n${server.tail()}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}

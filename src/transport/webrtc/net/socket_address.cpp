@@ -31,6 +31,7 @@ std::string SocketAddress::to_string() const {
   if (v6) out.push_back(']');
   out.push_back(':');
   out.append(std::to_string(port));
+  if (tcp) out.append(" tcp");
   return out;
 }
 
