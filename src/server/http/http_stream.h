@@ -40,29 +40,32 @@ class HttpStream {
 
   template <typename MutableBuffers, typename ReadToken>
   auto async_read_some(const MutableBuffers& buffers, ReadToken&& token) {
-    return boost::asio::async_initiate<ReadToken, void(boost::system::error_code, std::size_t)>(
-        [this](auto handler, const MutableBuffers& b) {
-          if (tls_)
-            tls_->async_read_some(b, std::move(handler));
-          else
-            plain_->async_read_some(b, std::move(handler));
-        },
-        token, buffers);
+    return on_either(buffers, std::forward<ReadToken>(token), [](auto& stream, const auto& b, auto handler) {
+      stream.async_read_some(b, std::move(handler));
+    });
   }
 
   template <typename ConstBuffers, typename WriteToken>
   auto async_write_some(const ConstBuffers& buffers, WriteToken&& token) {
-    return boost::asio::async_initiate<WriteToken, void(boost::system::error_code, std::size_t)>(
-        [this](auto handler, const ConstBuffers& b) {
+    return on_either(buffers, std::forward<WriteToken>(token), [](auto& stream, const auto& b, auto handler) {
+      stream.async_write_some(b, std::move(handler));
+    });
+  }
+
+ private:
+  // Starts `operation(stream, buffers, handler)` on the TLS stream or the plain one, whichever this is.
+  template <typename Buffers, typename Token, typename Operation>
+  auto on_either(const Buffers& buffers, Token&& token, Operation operation) {
+    return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
+        [this, operation](auto handler, const Buffers& b) {
           if (tls_)
-            tls_->async_write_some(b, std::move(handler));
+            operation(*tls_, b, std::move(handler));
           else
-            plain_->async_write_some(b, std::move(handler));
+            operation(*plain_, b, std::move(handler));
         },
         token, buffers);
   }
 
- private:
   std::shared_ptr<boost::asio::ssl::context> context_;  // before tls_: destroyed after the SSL made from it
   std::optional<boost::beast::tcp_stream> plain_;
   std::optional<TlsStream> tls_;
