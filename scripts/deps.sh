@@ -3,7 +3,7 @@
 # apt runs only when a package is missing, npm only when tests/integration/node_modules is older than its lock.
 #   scripts/deps.sh build        compilers and libraries to build the server
 #   scripts/deps.sh test         build + test clients (chromium, firefox-esr, node, clang for fuzzing/sanitizers,
-#                                ffmpeg, nats, coturn (turn.test.mjs runs turnserver itself), GStreamer webrtcbin with python3-gi for tests/integration/clients/gst_whip.py)
+#                                ffmpeg, nats, openssl (https.test.mjs makes certificates with it), coturn (turn.test.mjs runs turnserver itself), GStreamer webrtcbin with python3-gi for tests/integration/clients/gst_whip.py)
 #   scripts/deps.sh bench        build + what bench/fanout.sh compares against and needs (janus 1.1.2, jq, curl)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,7 +13,7 @@ build_pkgs=(build-essential cmake ninja-build pkg-config git
   libssl-dev libboost1.81-dev nlohmann-json3-dev libspdlog-dev libcli11-dev libsrtp2-dev libusrsctp-dev
   libgtest-dev libgmock-dev libbenchmark-dev libnats-dev node-typescript
   libavcodec-dev libavutil-dev libswresample-dev libopus-dev)
-test_pkgs=(clang libclang-rt-14-dev lld nodejs npm chromium firefox-esr curl procps iproute2 nftables nats-server coturn
+test_pkgs=(clang libclang-rt-14-dev lld nodejs npm chromium firefox-esr curl openssl procps iproute2 nftables nats-server coturn
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
   gstreamer1.0-libav gstreamer1.0-nice python3-gst-1.0 gir1.2-gst-plugins-bad-1.0)
 bench_pkgs=(janus jq curl iproute2 util-linux)

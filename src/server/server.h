@@ -5,8 +5,8 @@
 //   server.router().post("/whip/{room}", ...);        // routes and per-worker hooks before start()
 //   if (auto error = server.listen(); !error.empty()) ...
 //   server.start([](Worker& w) { w.emplace<core::EndpointHub>(...); });
-//   server.run_until_signal();                         // SIGINT/SIGTERM or request_stop()
-//   server.stop();
+//   server.run_until_signal();                         // SIGINT/SIGTERM or request_stop(); SIGHUP reloads
+//   TLS server.stop();
 #pragma once
 
 #include <chrono>
@@ -23,6 +23,7 @@
 #include "server/http/http_server.h"
 #include "server/metrics/metrics_registry.h"
 #include "server/server_config.h"
+#include "server/tls/server_certificate.h"
 #include "server/worker_pool.h"
 
 namespace atrium::server {
@@ -35,13 +36,17 @@ class Server {
   Server& operator=(const Server&) = delete;
   ~Server();
 
-  // Binds the HTTP port. Returns "" or a sentence for the user, e.g.
-  // "cannot listen on 127.0.0.1:8080: Address already in use".
+  // Loads or makes the TLS certificate when TLS is on, then binds the HTTP port. Returns "" or a sentence for
+  // the user, e.g. "cannot listen on 127.0.0.1:8080: Address already in use".
   std::string listen();
   // Starts the workers (running `on_worker_start` on each worker's thread first), then the HTTP server.
   void start(std::function<void(Worker&)> on_worker_start = {});
   // Blocks until SIGINT/SIGTERM or request_stop(). Installed at construction, so an early signal is not lost.
+  // With TLS on, SIGHUP re-reads the certificate files meanwhile (reload_certificate).
   void run_until_signal();
+  // New connections get the certificate now in the --tls-cert/--tls-key files; open ones keep theirs. Logs
+  // what happened; a failure keeps the old certificate.
+  void reload_certificate();
   void request_stop();  // any thread
   // Stops accepting, stops the HTTP thread, then the workers, and joins everything. Idempotent.
   void stop();
@@ -52,6 +57,10 @@ class Server {
   WorkerPool& workers() { return *workers_; }
   // Where the HTTP API listens (the real port when configured with port 0).
   boost::asio::ip::tcp::endpoint http_endpoint() const { return http_->local_endpoint(); }
+  // "http://127.0.0.1:8080", or https:// with TLS on.
+  std::string http_url() const;
+  // The certificate the API presents; null without TLS.
+  const ServerCertificate* certificate() const { return certificate_.get(); }
 
   // Feeds atrium_rooms / atrium_peers / atrium_tracks. Called at scrape time on the HTTP thread, so it must
   // read thread-safe state. Until set, the gauges read 0.
@@ -59,6 +68,8 @@ class Server {
 
  private:
   CoreStats core_stats() const;
+  std::string load_certificate();  // "" or why not
+  void wait_for_signal();
 
   ServerConfig config_;
   const std::chrono::steady_clock::time_point started_at_ = std::chrono::steady_clock::now();
@@ -68,6 +79,7 @@ class Server {
   std::function<CoreStats()> core_stats_;
   // Destruction order matters: workers go before the HTTP server, because a worker may still hold a
   // Responder.
+  std::shared_ptr<ServerCertificate> certificate_;
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<WorkerPool> workers_;
   boost::asio::io_context signal_context_{1};

@@ -121,6 +121,11 @@ std::string validate_config(const ServerConfig& config) {
   if (config.max_connections_per_address < 1)
     return "--max-connections-per-address: expected at least 1, got " +
            std::to_string(config.max_connections_per_address);
+  if (config.tls_cert.empty() != config.tls_key.empty())
+    return config.tls_cert.empty() ? "--tls-key needs --tls-cert (the certificate it belongs to)"
+                                   : "--tls-cert needs --tls-key (the certificate's private key)";
+  if (config.tls_self_signed && !config.tls_cert.empty())
+    return "--tls-self-signed and --tls-cert exclude each other: generate a certificate or use the files";
   if (config.max_sessions < 1) {
     return "--max-sessions: expected at least 1, got " + std::to_string(config.max_sessions);
   }

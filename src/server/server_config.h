@@ -17,6 +17,10 @@ struct ServerConfig {
   // HTTP API connections (plain and WebSocket); docs/security.md.
   int max_connections = 4096;             // lowered at start to fit the file-descriptor limit
   int max_connections_per_address = 256;  // per client IP address
+  // HTTPS and WSS on the API instead of HTTP and WS (docs/server.md, "TLS").
+  std::string tls_cert;          // PEM certificate chain, server certificate first; reloaded on SIGHUP
+  std::string tls_key;           // its PEM private key (unencrypted)
+  bool tls_self_signed = false;  // generate a certificate at start instead
 
   // WebRTC media.
   std::string bind = "0.0.0.0";  // address the UDP media sockets bind to
@@ -68,6 +72,15 @@ void visit_settings(ServerConfig& config, Visitor&& visit) {
         "ones are closed");
   visit("max-connections-per-address", config.max_connections_per_address,
         "open HTTP + WebSocket connections from one client address; beyond, new ones are closed");
+  visit("tls-cert", config.tls_cert,
+        "PEM certificate chain (server certificate first): serve HTTPS and WSS instead of HTTP and WS on "
+        "--http; "
+        "needs --tls-key; re-read on SIGHUP");
+  visit("tls-key", config.tls_key, "the PEM private key of --tls-cert (not encrypted)");
+  visit(
+      "tls-self-signed", config.tls_self_signed,
+      "serve HTTPS and WSS with a certificate generated at start (for localhost, 127.0.0.1 and --public-ip); "
+      "its SHA-256 fingerprint is logged");
   visit("bind", config.bind, "address the UDP media sockets bind to (0.0.0.0: all IPv4 addresses)");
   visit("public-ip", config.public_ip,
         "comma-separated addresses advertised as ICE candidates; default: the bound address, or every "
@@ -144,6 +157,10 @@ std::string validate_config(const ServerConfig& config);
 
 // Worker `index`'s ICE-TCP port: 0 ephemeral, nullopt when --tcp-port is off.
 std::optional<uint16_t> tcp_port_of(const ServerConfig& config, int index);
+// Whether the API speaks TLS (--tls-cert or --tls-self-signed).
+inline bool tls_enabled(const ServerConfig& config) {
+  return config.tls_self_signed || !config.tls_cert.empty();
+}
 
 // The RTMP listener's address:port as configured, or resolved from --http's host (port 1935); "" when off.
 std::string rtmp_address(const ServerConfig& config);

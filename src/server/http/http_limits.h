@@ -18,6 +18,9 @@ struct HttpLimits {
   std::chrono::milliseconds accept_pause{20};
   // Waiting for a request's headers, including an idle keep-alive connection waiting for its next request.
   std::chrono::milliseconds header_timeout{15'000};
+  // With TLS on, from accept to a finished handshake; then the header timeout starts. A client that does not
+  // finish in time, or sends what is not TLS, is closed and counted (atrium_tls_handshake_failures_total).
+  std::chrono::milliseconds tls_handshake_timeout{10'000};
   std::chrono::milliseconds body_timeout{30'000};
   // A handler that has not answered by then gets 504 sent for it.
   std::chrono::milliseconds handler_timeout{30'000};

@@ -5,8 +5,10 @@
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
+#include <boost/beast/core/error.hpp>
 
 #include "server/http/http_session.h"
+#include "server/tls/server_certificate.h"
 
 namespace atrium::server {
 namespace asio = boost::asio;
@@ -84,7 +86,12 @@ void HttpServer::do_accept() {
       socket.close(ignored);
       if (!remote_ec) on_refused(why, remote);
     } else {
-      auto session = std::make_shared<HttpSession>(*this, std::move(socket), std::move(slot));
+      // Only the TLS object is made here; its handshake runs in the session, so a client that sends nothing,
+      // or garbage, never holds up the next accept.
+      boost::beast::tcp_stream tcp(std::move(socket));
+      HttpStream stream =
+          certificate_ ? HttpStream(std::move(tcp), certificate_->context()) : HttpStream(std::move(tcp));
+      auto session = std::make_shared<HttpSession>(*this, std::move(stream), std::move(slot));
       sessions_.emplace(session.get(), session);
       session->start();
     }
@@ -129,6 +136,25 @@ void HttpServer::on_refused(AddressQuota::Reserved why, const asio::ip::tcp::end
         refusals_unlogged_, connections_->max_total());
   refusals_unlogged_ = 0;
   last_refusal_log_ = now;
+}
+
+void HttpServer::use_tls(std::shared_ptr<const ServerCertificate> certificate) {
+  if (!thread_.joinable()) certificate_ = std::move(certificate);
+}
+
+void HttpServer::on_tls_handshake_failed(const error_code& ec, const asio::ip::tcp::endpoint& from) {
+  if (ec == asio::error::operation_aborted) return;  // stopping
+  tls_handshake_failures_.fetch_add(1, std::memory_order_relaxed);
+  ++tls_failures_unlogged_;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_tls_failure_log_ < std::chrono::seconds(1)) return;
+  // The usual cause is a client speaking plain HTTP to the HTTPS port ("http request").
+  spdlog::info("http: {} TLS handshake(s) failed in the last second, the latest from {}: {} ({} since start)",
+               tls_failures_unlogged_, from.address().to_string(),
+               ec == boost::beast::error::timeout ? "no handshake within the time allowed" : ec.message(),
+               tls_handshake_failures());
+  tls_failures_unlogged_ = 0;
+  last_tls_failure_log_ = now;
 }
 
 void HttpServer::forget(HttpSession* session) {

@@ -3,6 +3,7 @@
 // headers WHIP/WHEP clients in browsers need.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <thread>
@@ -20,6 +21,7 @@
 namespace atrium::server {
 
 class HttpSession;
+class ServerCertificate;
 
 class HttpServer {
  public:
@@ -34,6 +36,15 @@ class HttpServer {
   // The bound address (the real port when listening on port 0).
   boost::asio::ip::tcp::endpoint local_endpoint() const;
 
+  // Before start(): every connection accepted from then on speaks TLS, with the certificate's context at the
+  // time it is accepted.
+  void use_tls(std::shared_ptr<const ServerCertificate> certificate);
+  bool tls() const { return certificate_ != nullptr; }
+  // Connections closed because their TLS handshake failed or timed out (any thread).
+  std::uint64_t tls_handshake_failures() const {
+    return tls_handshake_failures_.load(std::memory_order_relaxed);
+  }
+
   void start();  // accepts on a thread of its own
   void stop();   // closes the listener and every connection, joins the thread; idempotent
 
@@ -43,6 +54,8 @@ class HttpServer {
   void on_accept_failed(const boost::system::error_code& ec);  // pauses, logs at most once a second
   void on_refused(AddressQuota::Reserved why, const boost::asio::ip::tcp::endpoint& from);
   void forget(HttpSession* session);  // a session calls this when it closes (HTTP thread only)
+  void on_tls_handshake_failed(const boost::system::error_code& ec,
+                               const boost::asio::ip::tcp::endpoint& from);
 
   const HttpRouter& router_;
   HttpLimits limits_;
@@ -59,6 +72,10 @@ class HttpServer {
   std::uint64_t accept_failures_ = 0, accept_failures_unlogged_ = 0;
   std::chrono::steady_clock::time_point last_refusal_log_{};
   std::uint64_t refusals_unlogged_ = 0;
+  std::shared_ptr<const ServerCertificate> certificate_;  // null: plain HTTP
+  std::atomic<std::uint64_t> tls_handshake_failures_{0};
+  std::chrono::steady_clock::time_point last_tls_failure_log_{};
+  std::uint64_t tls_failures_unlogged_ = 0;
   std::thread thread_;
   bool stopped_ = false;
 };

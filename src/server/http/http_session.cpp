@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/stream_base.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/error.hpp>
@@ -48,22 +49,41 @@ HttpRequest request_line(const Message& message, const asio::ip::tcp::endpoint& 
 
 }  // namespace
 
-HttpSession::HttpSession(HttpServer& server, asio::ip::tcp::socket socket, AddressQuota::Slot slot)
+HttpSession::HttpSession(HttpServer& server, HttpStream stream, AddressQuota::Slot slot)
     : server_(server),
       limits_(server.limits_),
-      stream_(std::move(socket)),
+      stream_(std::move(stream)),
       handler_timer_(stream_.get_executor()),
       slot_(std::move(slot)) {
   error_code ec;
-  remote_ = stream_.socket().remote_endpoint(ec);
-  stream_.socket().set_option(asio::ip::tcp::no_delay(true), ec);  // small answers should leave at once
+  remote_ = tcp().socket().remote_endpoint(ec);
+  tcp().socket().set_option(asio::ip::tcp::no_delay(true), ec);  // small answers should leave at once
+}
+
+void HttpSession::start() {
+  auto* tls = stream_.tls();
+  if (tls == nullptr) return read_header();
+  // A client that connects and says nothing, or trickles its hello, holds a descriptor and a slot: it gets as
+  // long as a request's headers would.
+  tcp().expires_after(limits_.tls_handshake_timeout);
+  tls->async_handshake(asio::ssl::stream_base::server,
+                       [self = shared_from_this()](error_code ec) { self->on_handshake(ec); });
+}
+
+void HttpSession::on_handshake(error_code ec) {
+  if (closed_) return;
+  if (ec) {
+    server_.on_tls_handshake_failed(ec, remote_);
+    return close();
+  }
+  read_header();
 }
 
 void HttpSession::read_header() {
   parser_.emplace();
   parser_->body_limit(limits_.max_body_bytes);
   parser_->header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
-  stream_.expires_after(limits_.header_timeout);
+  tcp().expires_after(limits_.header_timeout);
   http::async_read_header(stream_, buffer_, *parser_,
                           [self = shared_from_this()](error_code ec, std::size_t) { self->on_header(ec); });
 }
@@ -78,7 +98,7 @@ void HttpSession::on_header(error_code ec) {
   // curl and others wait for "100 Continue" before sending a larger body.
   if (boost::beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
     static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
-    stream_.expires_after(limits_.write_timeout);
+    tcp().expires_after(limits_.write_timeout);
     asio::async_write(stream_, asio::buffer(kContinue, sizeof kContinue - 1),
                       [self = shared_from_this()](error_code write_ec, std::size_t) {
                         if (self->closed_) return;
@@ -91,7 +111,7 @@ void HttpSession::on_header(error_code ec) {
 }
 
 void HttpSession::read_body() {
-  stream_.expires_after(limits_.body_timeout);
+  tcp().expires_after(limits_.body_timeout);
   http::async_read(stream_, buffer_, *parser_,
                    [self = shared_from_this()](error_code ec, std::size_t) { self->on_body(ec); });
 }
@@ -105,7 +125,7 @@ void HttpSession::on_body(error_code ec) {
 }
 
 void HttpSession::dispatch() {
-  stream_.expires_never();  // while the handler works, no read or write is pending
+  tcp().expires_never();  // while the handler works, no read or write is pending
   auto message = parser_->release();
   parser_.reset();
 
@@ -188,13 +208,13 @@ void HttpSession::write(HttpResponse answer, bool keep_alive) {
     response_.prepare_payload();
   }
 
-  stream_.expires_after(limits_.write_timeout);
+  tcp().expires_after(limits_.write_timeout);
   http::async_write(stream_, response_, [self = shared_from_this(), keep_alive](error_code ec, std::size_t) {
     if (self->closed_) return;
     if (ec) return self->close();
     if (keep_alive) return self->read_header();
     error_code ignored;
-    self->stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    self->tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
     self->close();
   });
 }
@@ -213,7 +233,7 @@ void HttpSession::reject(unsigned status, const char* text) {
   response_.body() = text;
   response_.keep_alive(false);
   response_.prepare_payload();
-  stream_.expires_after(limits_.write_timeout);
+  tcp().expires_after(limits_.write_timeout);
   http::async_write(stream_, response_, [self = shared_from_this()](error_code ec, std::size_t) {
     if (self->closed_) return;
     if (ec) return self->close();
@@ -223,9 +243,9 @@ void HttpSession::reject(unsigned status, const char* text) {
 
 void HttpSession::linger() {
   error_code ignored;
-  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
   drain_buffer_.resize(16 * 1024);
-  stream_.expires_after(kLingerTime);
+  tcp().expires_after(kLingerTime);
   drain(0);
 }
 
@@ -244,7 +264,7 @@ void HttpSession::close() {
   auto self = shared_from_this();  // forget() may drop the table's reference
   handler_timer_.cancel();
   error_code ignored;
-  stream_.socket().close(ignored);
+  tcp().socket().close(ignored);
   slot_ = {};
   server_.forget(this);
 }

@@ -1,7 +1,7 @@
-// One HTTP/1.1 connection: read a request (within limits and deadlines), dispatch it, wait for its
-// asynchronous answer, write it, and go round again while the client keeps the connection alive. Lives on the
-// HTTP thread; owned by HttpServer's session table, so a Responder only holds a weak reference and a late
-// answer for a closed connection is simply dropped.
+// One HTTP/1.1 connection: the TLS handshake when TLS is on (within its deadline), then read a request
+// (within limits and deadlines), dispatch it, wait for its asynchronous answer, write it, and go round again
+// while the client keeps the connection alive. Lives on the HTTP thread; owned by HttpServer's session table,
+// so a Responder only holds a weak reference and a late answer for a closed connection is simply dropped.
 #pragma once
 
 #include <cstdint>
@@ -11,7 +11,6 @@
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -19,6 +18,7 @@
 #include "server/address_quota.h"
 #include "server/http/http_limits.h"
 #include "server/http/http_message.h"
+#include "server/http/http_stream.h"
 
 namespace atrium::server {
 
@@ -26,14 +26,15 @@ class HttpServer;
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(HttpServer& server, boost::asio::ip::tcp::socket socket, AddressQuota::Slot slot);
+  HttpSession(HttpServer& server, HttpStream stream, AddressQuota::Slot slot);
 
-  void start() { read_header(); }
+  void start();
   void close();  // ends the connection now, without a response
 
  private:
   using Parser = boost::beast::http::request_parser<boost::beast::http::string_body>;
 
+  void on_handshake(boost::system::error_code ec);
   void read_header();
   void on_header(boost::system::error_code ec);
   void read_body();
@@ -48,9 +49,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void linger();  // half-close, then read and drop what the client still sends, briefly
   void drain(std::size_t drained);
 
+  boost::beast::tcp_stream& tcp() { return stream_.next_layer(); }  // timeouts and the socket, TLS or not
+
   HttpServer& server_;
   const HttpLimits& limits_;
-  boost::beast::tcp_stream stream_;
+  HttpStream stream_;
   boost::beast::flat_buffer buffer_;
   std::optional<Parser> parser_;
   boost::beast::http::response<boost::beast::http::string_body> response_;

@@ -11,8 +11,7 @@ namespace websocket = boost::beast::websocket;
 namespace asio = boost::asio;
 using boost::system::error_code;
 
-WebSocketConnection::WebSocketConnection(beast::tcp_stream stream, HttpRequest request,
-                                         AddressQuota::Slot slot)
+WebSocketConnection::WebSocketConnection(HttpStream stream, HttpRequest request, AddressQuota::Slot slot)
     : ws_(std::move(stream)),
       request_(std::move(request)),
       keep_timer_(ws_.get_executor()),

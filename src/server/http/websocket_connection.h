@@ -12,13 +12,13 @@
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
 #include "server/address_quota.h"
 #include "server/http/http_message.h"
+#include "server/http/http_stream.h"
 
 namespace atrium::server {
 
@@ -31,7 +31,8 @@ class WebSocketConnection : public std::enable_shared_from_this<WebSocketConnect
   static constexpr size_t kMaxQueued = 1024;
 
   // `slot`: the connection's place under the server's connection limits, held until the socket closes.
-  WebSocketConnection(boost::beast::tcp_stream stream, HttpRequest request, AddressQuota::Slot slot = {});
+  // `stream`: the upgraded connection, plain or TLS (wss).
+  WebSocketConnection(HttpStream stream, HttpRequest request, AddressQuota::Slot slot = {});
 
   // Set before start(); both run on the HTTP thread. on_close runs once, whoever closed.
   void on_message(MessageHandler h) { on_message_ = std::move(h); }
@@ -52,7 +53,7 @@ class WebSocketConnection : public std::enable_shared_from_this<WebSocketConnect
   void write_next();
   void finish(uint16_t code);
 
-  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  boost::beast::websocket::stream<HttpStream> ws_;
   HttpRequest request_;
   boost::beast::flat_buffer buffer_;
   std::deque<std::string> queue_;

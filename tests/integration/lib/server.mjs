@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -51,6 +52,27 @@ export function tail(file, lines = 40) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * One HTTPS request on a connection of its own (no agent, so a reloaded certificate is seen at once), accepting
+ * any certificate: tests check the certificate themselves, by its fingerprint.
+ * @returns {Promise<{status: number, body: string, fingerprint: string, subjectaltname: string}>}
+ *   fingerprint: the served certificate's SHA-256 as "AB:CD:..."
+ */
+export function httpsRequest(url, { method = 'GET', headers = {}, body = null, timeoutMs = 5_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const request = https.request(url, { method, headers, agent: false, rejectUnauthorized: false, servername: 'localhost', timeout: timeoutMs }, (response) => {
+      const certificate = response.socket.getPeerCertificate();
+      let text = '';
+      response.setEncoding('utf8').on('data', (chunk) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode, body: text, fingerprint: certificate.fingerprint256,
+        subjectaltname: certificate.subjectaltname ?? '' }));
+    });
+    request.on('timeout', () => request.destroy(new Error(`${method} ${url}: no answer within ${timeoutMs} ms`)));
+    request.on('error', reject);
+    request.end(body ?? undefined);
+  });
+}
+
 function exited(proc) {
   return proc.exitCode !== null || proc.signalCode !== null;
 }
@@ -70,7 +92,8 @@ export function waitForExit(proc, ms) {
 /**
  * Starts atrium and waits until GET /healthz answers 200.
  * @param {object} [options]
- * @param {string[]} [options.args] extra flags (--http is chosen here)
+ * @param {string[]} [options.args] extra flags (--http is chosen here); with --tls-self-signed or --tls-cert the URLs
+ *   are https:// and readiness is checked over TLS (any certificate accepted)
  * @param {number} [options.workers] --workers (default 2)
  * @param {string} [options.name] log file name prefix
  * @param {number} [options.readyTimeoutMs]
@@ -110,12 +133,14 @@ export async function startServer({ args = [], workers = 2, name = 'atrium', rea
     proc.kill('SIGKILL');
     throw error;
   }
-  const url = bridge ? bridge.url : `http://127.0.0.1:${port}`;
+  const tls = args.some((a) => a === '--tls-self-signed' || a === '--tls-cert' || a.startsWith('--tls-cert='));
+  const scheme = tls ? 'https' : 'http';
+  const url = bridge ? bridge.url : `${scheme}://127.0.0.1:${port}`;
 
   const server = {
     url,
     // What a page in the harness's chromium must use: its resolver rules only let "localhost" through.
-    browserUrl: `http://localhost:${port}`,
+    browserUrl: `${scheme}://localhost:${port}`,
     port,
     proc,
     logFile,
@@ -141,7 +166,7 @@ export async function startServer({ args = [], workers = 2, name = 'atrium', rea
       throw new Error(`atrium exited (code ${proc.exitCode}) before it was ready; log ${logFile}:\n${tail(logFile)}`);
     }
     try {
-      const response = await fetch(`${url}/healthz`);
+      const response = tls ? await httpsRequest(`${url}/healthz`) : await fetch(`${url}/healthz`);
       if (response.status === 200) break;
     } catch {
       // not listening yet

@@ -67,6 +67,28 @@ TEST(ServerConfig, BadValuesAreOneLineExit2) {
   expect_one_line_error(parse_command_line({"--http"}), "--http");
 }
 
+// TLS: a certificate comes with its key, or is generated; not both (the files are read by the server at
+// start).
+TEST(ServerConfig, TlsFlagsGoTogetherAndExcludeEachOther) {
+  EXPECT_FALSE(tls_enabled(*parse_command_line(std::vector<std::string>{}).config));
+  const auto files = parse_command_line({"--tls-cert", "c.pem", "--tls-key", "k.pem"});
+  ASSERT_TRUE(files.config);
+  EXPECT_TRUE(tls_enabled(*files.config));
+  const auto generated = parse_command_line({"--tls-self-signed"});
+  ASSERT_TRUE(generated.config);
+  EXPECT_TRUE(generated.config->tls_self_signed);
+  EXPECT_TRUE(tls_enabled(*generated.config));
+  expect_one_line_error(parse_command_line({"--tls-cert", "c.pem"}), "--tls-cert needs --tls-key");
+  expect_one_line_error(parse_command_line({"--tls-key", "k.pem"}), "--tls-key needs --tls-cert");
+  expect_one_line_error(
+      parse_command_line({"--tls-self-signed", "--tls-cert", "c.pem", "--tls-key", "k.pem"}),
+      "exclude each other");
+  ConfigFile file(R"({"tls-self-signed": true})");
+  const auto from_file = parse_command_line({"--config", file.path()});
+  ASSERT_TRUE(from_file.config);
+  EXPECT_TRUE(from_file.config->tls_self_signed);
+}
+
 TEST(ServerConfig, HelpAndVersionExit0) {
   auto help = parse_command_line({"--help"});
   EXPECT_FALSE(help.config);
