@@ -217,20 +217,13 @@ int main(int argc, char** argv) {
     std::string ips;
     for (const auto& ip : webrtc.candidate_ips())
       ips += (ips.empty() ? "" : ",") + ip;
-<<<<<<< HEAD
-    spdlog::info("atrium {} listening on http://{} ({} workers); media on UDP {}:{}{} advertised as {}",
-                 ATRIUM_VERSION, format_host_port(server.http_endpoint()), server.workers().size(),
-                 server.config().bind, ports,
-                 server.config().tcp_port == "off" ? std::string(", ICE-TCP off") : ", ICE-TCP " + tcp_ports,
-                 ips);
-=======
-    spdlog::info("atrium {} listening on {} ({} workers); media on UDP {}:{} advertised as {}",
+    spdlog::info("atrium {} listening on {} ({} workers); media on UDP {}:{}{} advertised as {}",
                  ATRIUM_VERSION, server.http_url(), server.workers().size(), server.config().bind, ports,
+                 server.config().tcp_port == "off" ? std::string(", ICE-TCP off") : ", ICE-TCP " + tcp_ports,
                  ips);
     if (const auto* certificate = server.certificate())
       spdlog::info("atrium: HTTPS and WSS with {}, SHA-256 fingerprint {}", certificate->origin(),
                    certificate->fingerprint());
->>>>>>> https
     if (rtmp.enabled()) spdlog::info("atrium: RTMP ingest on rtmp://{}/live/ROOM/PEER", rtmp.listening());
     if (clustered) spdlog::info("atrium: cluster node '{}' on NATS {}", nats.node_id, nats.servers);
     if (server.config().auth_secret.empty())
