@@ -22,6 +22,7 @@
 #include "server/rtmp/rtmp_service.h"
 #include "server/server.h"
 #include "server/server_config.h"
+#include "server/sip/sip_service.h"
 #include "server/static_files.h"
 #include "server/webrtc/webrtc_service.h"
 #include "server/worker_core.h"
@@ -157,6 +158,7 @@ int main(int argc, char** argv) {
     webrtc.add_routes(server.router(), server.workers());
     webrtc.add_sdk_routes(server.router(), server.workers());
     RtmpService rtmp(server.config(), server.metrics(), server.workers());
+    SipService sip(server.config(), server.metrics(), server.workers());
     {
       // The pages are read once, here: no request touches the filesystem (docs/security.md).
       const std::string web_root =
@@ -181,7 +183,7 @@ int main(int argc, char** argv) {
       }
     }
     const bool clustered = !server.config().cluster.empty();
-    server.start([cores, &webrtc, &rtmp, udp_errors, clustered, nats](Worker& w) {
+    server.start([cores, &webrtc, &rtmp, &sip, udp_errors, clustered, nats](Worker& w) {
       WorkerCore* made = nullptr;
       if (clustered) {
         auto options = nats;
@@ -199,6 +201,7 @@ int main(int argc, char** argv) {
       auto& core = *made;
       auto error = webrtc.start_worker(w, core);
       if (error.empty()) error = rtmp.start_worker(w, core);  // after WebRTC's: its runtime drains the hub
+      if (error.empty()) error = sip.start_worker(w, core);
       std::lock_guard lock(cores->mutex);
       cores->all.push_back(&core);
       if (!error.empty()) udp_errors->push_back(error);
@@ -225,6 +228,8 @@ int main(int argc, char** argv) {
       spdlog::info("atrium: HTTPS and WSS with {}, SHA-256 fingerprint {}", certificate->origin(),
                    certificate->fingerprint());
     if (rtmp.enabled()) spdlog::info("atrium: RTMP ingest on rtmp://{}/live/ROOM/PEER", rtmp.listening());
+    if (sip.enabled())
+      spdlog::info("atrium: SIP on udp {}: call sip:ROOM@{}", sip.listening(), sip.listening());
     if (clustered) spdlog::info("atrium: cluster node '{}' on NATS {}", nats.node_id, nats.servers);
     if (server.config().auth_secret.empty())
       spdlog::warn("atrium: no --auth-secret: anyone who reaches the API can publish and watch");

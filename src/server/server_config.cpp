@@ -145,6 +145,26 @@ std::string validate_config(const ServerConfig& config) {
   if (config.rtmp_max_pending_per_address < 1)
     return "--rtmp-max-pending-per-address: expected at least 1, got " +
            std::to_string(config.rtmp_max_pending_per_address);
+  if (config.sip != "off" && !config.sip.empty() && !parse_host_port(config.sip))
+    return "--sip: expected address:port (e.g. 127.0.0.1:5060) or off, got '" + config.sip + "'";
+  if (config.sip_max_calls < 1)
+    return "--sip-max-calls: expected at least 1, got " + std::to_string(config.sip_max_calls);
+  if (config.sip_rate_limit < 1)
+    return "--sip-rate-limit: expected at least 1, got " + std::to_string(config.sip_rate_limit);
+  {
+    size_t start = 0;
+    const std::string& s = config.sip_codecs;
+    bool any = false;
+    while (start <= s.size()) {
+      const size_t end = std::min(s.find(',', start), s.size());
+      const std::string name = s.substr(start, end - start);
+      if (name != "opus" && name != "pcmu" && name != "pcma")
+        return "--sip-codecs: expected a comma-separated list of opus, pcmu, pcma; got '" + s + "'";
+      any = true;
+      start = end + 1;
+    }
+    if (!any) return "--sip-codecs: expected at least one codec";
+  }
   boost::system::error_code ec;
   boost::asio::ip::make_address(config.bind, ec);
   if (ec) return "--bind: expected an IP address (e.g. 0.0.0.0 or 127.0.0.1), got '" + config.bind + "'";
@@ -185,6 +205,14 @@ std::string rtmp_address(const ServerConfig& config) {
   auto http = parse_host_port(config.http);
   if (!http) return {};
   return format_host_port(boost::asio::ip::tcp::endpoint(http->address(), 1935));
+}
+
+std::string sip_address(const ServerConfig& config) {
+  if (config.sip == "off") return {};
+  if (!config.sip.empty()) return config.sip;
+  auto http = parse_host_port(config.http);
+  if (!http) return {};
+  return format_host_port(boost::asio::ip::tcp::endpoint(http->address(), 5060));
 }
 
 ConfigParseResult parse_command_line(const std::vector<std::string>& args) {

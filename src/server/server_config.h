@@ -52,6 +52,13 @@ struct ServerConfig {
   int rtmp_max_pending = 64;             // RTMP connections that have not started publishing yet
   int rtmp_max_pending_per_address = 8;  // the same, per client IP address
 
+  // SIP (docs/sip.md).
+  std::string sip;          // address:port of the SIP listener (UDP); empty: --http's host, 5060
+  int sip_max_calls = 200;  // SIP calls at once; beyond, INVITEs get 503
+  std::string sip_codecs = "opus,pcmu,pcma";  // what an answer picks, in this order, from what is offered
+  int sip_rate_limit = 10;                    // INVITEs per source address per 10 s; beyond, 503
+  std::string sip_allow;                      // comma-separated CIDRs that may send SIP; empty: anyone
+
   // Cluster.
   std::string cluster;  // comma-separated nats:// URLs; empty: the embedded single-node bus
   std::string node_id;  // this node's name in the cluster; empty: the host name
@@ -133,6 +140,17 @@ void visit_settings(ServerConfig& config, Visitor&& visit) {
       "RTMP connections still in handshake/connect (10 s to start publishing); beyond, new ones are closed");
   visit("rtmp-max-pending-per-address", config.rtmp_max_pending_per_address,
         "RTMP connections not publishing yet from one client IP address; beyond, new ones are closed");
+  visit(
+      "sip", config.sip,
+      "address:port of the SIP listener (UDP): phones and trunks call sip:ROOM@HOST:PORT; default: --http's "
+      "host with port 5060; 'off' disables it");
+  visit("sip-max-calls", config.sip_max_calls, "SIP calls at once; beyond, an INVITE is answered 503");
+  visit("sip-codecs", config.sip_codecs,
+        "comma-separated codecs a SIP answer may pick (opus, pcmu, pcma), the first offered one wins");
+  visit("sip-rate-limit", config.sip_rate_limit,
+        "INVITEs one source address may send per 10 s; beyond, they are answered 503 with Retry-After");
+  visit("sip-allow", config.sip_allow,
+        "comma-separated CIDRs (10.0.0.0/8,127.0.0.1/32) that may send SIP; others are dropped; empty: any");
   visit("cluster", config.cluster,
         "comma-separated NATS URLs (nats://host:4222) to run as one node of a cluster; empty: single node");
   visit("node-id", config.node_id, "this node's name in the cluster (default: the host name)");
@@ -164,5 +182,7 @@ inline bool tls_enabled(const ServerConfig& config) {
 
 // The RTMP listener's address:port as configured, or resolved from --http's host (port 1935); "" when off.
 std::string rtmp_address(const ServerConfig& config);
+// The SIP listener's address:port, or "" when --sip is off.
+std::string sip_address(const ServerConfig& config);
 
 }  // namespace atrium::server

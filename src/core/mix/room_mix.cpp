@@ -62,7 +62,7 @@ void RoomMix::push(InputId input, const media::MediaPacket& pkt) {
 }
 
 std::optional<Error> RoomMix::add_listener(EndpointId ep, LocalTrackId id, const std::string& peer,
-                                          media::Codec codec) {
+                                           media::Codec codec) {
   if (has_listener(ep, id)) return std::nullopt;
   media::mixer::MixCodec mix_codec = media::mixer::MixCodec::kOpus;
   if (codec == media::Codec::kPcmu) {

@@ -53,7 +53,8 @@ class RoomMix {
 
   // Mixes the frames due by `now` (the mixer keeps its own 20 ms timeline; call it as often as you like)
   // and queues each as cev::LocalTrackMedia for its listener: in its codec, with the listener's seq and
-  // timestamp (48 kHz for Opus, 8 kHz for G.711), keyframe set (audio). The payload is a view into the mixer, valid until the next tick().
+  // timestamp (48 kHz for Opus, 8 kHz for G.711), keyframe set (audio). The payload is a view into the mixer,
+  // valid until the next tick().
   void tick(media::Micros now, RingQueue<ClusterDelivery>& out);
 
   size_t listener_count() const { return listeners_.size(); }

@@ -59,12 +59,14 @@ void SipMediaSession::receive_rtp(media::Micros now, std::span<const uint8_t> pa
     return;
   }
   ssrc_seen_ = now;
-  if (audio_.dtmf_pt && rtp->payload_type() == *audio_.dtmf_pt) return on_dtmf(rtp->timestamp(), rtp->payload());
+  if (audio_.dtmf_pt && rtp->payload_type() == *audio_.dtmf_pt)
+    return on_dtmf(rtp->timestamp(), rtp->payload());
   if (rtp->payload_type() != audio_.pt) {
     ++counters_.unknown_pt;  // e.g. comfort noise (13), which we did not offer
     return;
   }
-  if (!joined_ || audio_.direction == Direction::kInactive || audio_.direction == Direction::kSendOnly) return;
+  if (!joined_ || audio_.direction == Direction::kInactive || audio_.direction == Direction::kSendOnly)
+    return;
   on_voice(now, rtp->timestamp(), rtp->payload());
 }
 

@@ -30,10 +30,10 @@ namespace atrium::sip {
 struct SipMediaCounters {
   uint64_t rtp_in = 0;
   uint64_t rtp_out = 0;
-  uint64_t malformed = 0;      // not RTP
-  uint64_t unknown_pt = 0;     // a payload type the SDP did not name
-  uint64_t wrong_ssrc = 0;     // a second SSRC while the first is still talking: dropped
-  uint64_t transcoded = 0;     // Opus packets made from G.711
+  uint64_t malformed = 0;   // not RTP
+  uint64_t unknown_pt = 0;  // a payload type the SDP did not name
+  uint64_t wrong_ssrc = 0;  // a second SSRC while the first is still talking: dropped
+  uint64_t transcoded = 0;  // Opus packets made from G.711
   uint64_t codec_errors = 0;
   uint64_t dtmf_digits = 0;
   uint64_t discontinuities = 0;  // a gap or a jump in the caller's timestamps (a partial frame dropped)
@@ -87,7 +87,7 @@ class SipMediaSession {
   media::Micros ssrc_seen_ = 0;
   media::audio::OpusEncoder encoder_;  // G.711 calls
   media::audio::OpusDecoder decoder_;  // Opus calls: for the level only
-  std::array<float, 160> frame_{};      // 20 ms at 8 kHz being filled
+  std::array<float, 160> frame_{};     // 20 ms at 8 kHz being filled
   size_t fill_ = 0;
   uint32_t frame_ts_ = 0;  // 8 kHz timestamp of frame_[0]
   std::array<float, media::audio::OpusDecoder::kMaxFrameSamples> decoded_{};

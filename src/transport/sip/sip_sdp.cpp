@@ -30,7 +30,8 @@ std::string connection_address(const std::vector<sdp::SdpLine>& lines) {
     std::string_view v = l.value;
     if (v.substr(0, 7) != "IN IP4 " && v.substr(0, 7) != "IN IP6 ") return {};
     v.remove_prefix(7);
-    if (const auto slash = v.find('/'); slash != std::string_view::npos) v = v.substr(0, slash);  // multicast TTL
+    if (const auto slash = v.find('/'); slash != std::string_view::npos)
+      v = v.substr(0, slash);  // multicast TTL
     return std::string(v);
   }
   return {};
@@ -129,14 +130,13 @@ AudioOfferResult read_audio_offer(std::string_view text) {
   return r;
 }
 
-std::optional<NegotiatedAudio> choose_audio(const AudioOffer& offer, const std::vector<media::Codec>& preference,
-                                            std::string* why) {
+std::optional<NegotiatedAudio> choose_audio(const AudioOffer& offer,
+                                            const std::vector<media::Codec>& preference, std::string* why) {
   const auto fail = [&](std::string sentence) -> std::optional<NegotiatedAudio> {
     if (why) *why = std::move(sentence);
     return std::nullopt;
   };
-  if (offer.proto != "RTP/AVP")
-    return fail("only RTP/AVP is taken (plain RTP); the offer is " + offer.proto);
+  if (offer.proto != "RTP/AVP") return fail("only RTP/AVP is taken (plain RTP); the offer is " + offer.proto);
   if (offer.port == 0) return fail("the offer's audio section is disabled (port 0)");
   for (media::Codec want : preference) {
     for (const auto& p : offer.payloads) {
@@ -183,8 +183,8 @@ std::optional<NegotiatedAudio> choose_audio(const AudioOffer& offer, const std::
               ") is taken: opus/48000, PCMU/8000 or PCMA/8000");
 }
 
-std::string write_audio_answer(const NegotiatedAudio& chosen, std::string_view local_address, uint16_t local_port,
-                               uint64_t session_id, uint64_t version) {
+std::string write_audio_answer(const NegotiatedAudio& chosen, std::string_view local_address,
+                               uint16_t local_port, uint64_t session_id, uint64_t version) {
   const std::string ip = std::string(local_address.find(':') != std::string_view::npos ? "IP6 " : "IP4 ");
   std::string s;
   s += "v=0\r\n";
@@ -196,15 +196,17 @@ std::string write_audio_answer(const NegotiatedAudio& chosen, std::string_view l
   s += "m=audio " + std::to_string(local_port) + " RTP/AVP " + std::to_string(chosen.pt);
   if (chosen.dtmf_pt) s += " " + std::to_string(*chosen.dtmf_pt);
   s += "\r\n";
-  const char* name = chosen.codec == media::Codec::kOpus ? "opus" : chosen.codec == media::Codec::kPcmu ? "PCMU" : "PCMA";
+  const char* name = chosen.codec == media::Codec::kOpus   ? "opus"
+                     : chosen.codec == media::Codec::kPcmu ? "PCMU"
+                                                           : "PCMA";
   s += "a=rtpmap:" + std::to_string(chosen.pt) + " " + name + "/" + std::to_string(chosen.clock_rate);
   if (chosen.codec == media::Codec::kOpus) s += "/2";
   s += "\r\n";
   if (chosen.codec == media::Codec::kOpus)
     s += "a=fmtp:" + std::to_string(chosen.pt) + " useinbandfec=1\r\n";  // we send mono; stereo=0 is default
   if (chosen.dtmf_pt) {
-    s += "a=rtpmap:" + std::to_string(*chosen.dtmf_pt) + " telephone-event/" + std::to_string(chosen.clock_rate) +
-         "\r\n";
+    s += "a=rtpmap:" + std::to_string(*chosen.dtmf_pt) + " telephone-event/" +
+         std::to_string(chosen.clock_rate) + "\r\n";
     s += "a=fmtp:" + std::to_string(*chosen.dtmf_pt) + " 0-15\r\n";
   }
   s += "a=ptime:20\r\n";

@@ -32,7 +32,7 @@ struct AudioOffer {
   uint16_t port = 0;    // 0: the stream is refused/disabled
   std::string proto;    // "RTP/AVP", "RTP/SAVP", ...
   Direction direction = Direction::kSendRecv;
-  bool hold_address = false;  // c=0.0.0.0 (RFC 2543 hold)
+  bool hold_address = false;             // c=0.0.0.0 (RFC 2543 hold)
   std::vector<OfferedPayload> payloads;  // in the m= line's order (the offerer's preference)
   uint32_t ptime_ms = 20;
 };
@@ -60,12 +60,12 @@ struct NegotiatedAudio {
 
 // Picks the first codec of `preference` (kOpus / kPcmu / kPcma, in the server's order) that the offer has;
 // nothing when none is offered, with `why` set.
-std::optional<NegotiatedAudio> choose_audio(const AudioOffer& offer, const std::vector<media::Codec>& preference,
-                                            std::string* why);
+std::optional<NegotiatedAudio> choose_audio(const AudioOffer& offer,
+                                            const std::vector<media::Codec>& preference, std::string* why);
 
-// The answer: v=0 ... one audio section on `local_address`:`local_port`, RTP/AVP, `a=ptime:20`, the direction attribute.
-// `session_id`/`version` go into o= (the version rises with every new description of the dialog).
-std::string write_audio_answer(const NegotiatedAudio& chosen, std::string_view local_address, uint16_t local_port,
-                               uint64_t session_id, uint64_t version);
+// The answer: v=0 ... one audio section on `local_address`:`local_port`, RTP/AVP, `a=ptime:20`, the direction
+// attribute. `session_id`/`version` go into o= (the version rises with every new description of the dialog).
+std::string write_audio_answer(const NegotiatedAudio& chosen, std::string_view local_address,
+                               uint16_t local_port, uint64_t session_id, uint64_t version);
 
 }  // namespace atrium::sip

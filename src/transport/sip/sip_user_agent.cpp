@@ -38,7 +38,8 @@ bool has_option(const SipMessage& m, std::string_view header, std::string_view o
 
 }  // namespace
 
-SipUserAgent::SipUserAgent(SipUserAgentConfig config, uint64_t seed) : config_(std::move(config)), rng_(seed) {}
+SipUserAgent::SipUserAgent(SipUserAgentConfig config, uint64_t seed)
+    : config_(std::move(config)), rng_(seed) {}
 
 std::string SipUserAgent::new_tag() {
   return hex(splitmix(rng_)).substr(0, 12);
@@ -73,7 +74,8 @@ std::optional<SipEvent> SipUserAgent::pop_event() {
 }
 
 void SipUserAgent::respond(const SipAddress& to, const SipMessage& req, int status, std::string_view reason,
-                           std::string_view to_tag, const std::vector<std::pair<std::string, std::string>>& headers,
+                           std::string_view to_tag,
+                           const std::vector<std::pair<std::string, std::string>>& headers,
                            std::string_view body) {
   ResponseParts p;
   p.status = status;

@@ -71,7 +71,7 @@ struct SipUserAgentConfig {
   std::string host;  // ours, for Contact and Via (the address the listener is bound to)
   uint16_t port = 5060;
   size_t max_calls = 200;
-  media::Micros t1 = 500000;  // RFC 3261's T1 (500 ms); T2 = 8 T1, the ending timers 64 T1
+  media::Micros t1 = 500000;          // RFC 3261's T1 (500 ms); T2 = 8 T1, the ending timers 64 T1
   uint32_t min_session_expires = 90;  // RFC 4028 Min-SE
 };
 
@@ -81,7 +81,7 @@ struct SipUserAgentCounters {
   uint64_t malformed = 0;     // datagrams that did not parse (answered 400 when the request was readable)
   uint64_t retransmissions_in = 0;
   uint64_t retransmissions_out = 0;
-  uint64_t stray_acks = 0;  // an ACK for nothing
+  uint64_t stray_acks = 0;      // an ACK for nothing
   uint64_t unknown_dialog = 0;  // BYE/CANCEL/re-INVITE for nothing: 481
   uint64_t refused_busy = 0;    // 503, max_calls
   uint64_t calls_started = 0;
@@ -137,7 +137,7 @@ class SipUserAgent {
     std::string remote_from;  // their From field (with their tag): our BYE's To
     std::string local_to;     // their To field with our tag: our BYE's From
     std::string remote_target;
-    std::string invite;      // the INVITE (or re-INVITE) being answered, as received
+    std::string invite;  // the INVITE (or re-INVITE) being answered, as received
     std::string invite_branch;
     uint32_t invite_cseq = 0;
     std::string last_response;  // to the INVITE, resent on its retransmission and by the timers
@@ -156,12 +156,14 @@ class SipUserAgent {
   void on_request(media::Micros now, const SipAddress& from, const SipMessage& m, std::string_view raw);
   void on_response(media::Micros now, const SipMessage& m);
   void on_invite(media::Micros now, const SipAddress& from, const SipMessage& m, std::string_view raw);
-  void on_reinvite(media::Micros now, Call& c, const SipAddress& from, const SipMessage& m, std::string_view raw);
+  void on_reinvite(media::Micros now, Call& c, const SipAddress& from, const SipMessage& m,
+                   std::string_view raw);
   void on_cancel(media::Micros now, const SipAddress& from, const SipMessage& m);
   void on_bye(media::Micros now, const SipAddress& from, const SipMessage& m);
   void on_ack(media::Micros now, const SipMessage& m);
   void respond(const SipAddress& to, const SipMessage& req, int status, std::string_view reason,
-               std::string_view to_tag = {}, const std::vector<std::pair<std::string, std::string>>& headers = {},
+               std::string_view to_tag = {},
+               const std::vector<std::pair<std::string, std::string>>& headers = {},
                std::string_view body = {});
   // Responds to the call's stored INVITE and keeps the text for retransmission.
   void respond_invite(Call& c, int status, std::string_view reason, std::string_view body = {});

@@ -10,7 +10,8 @@ void field(std::string& out, std::string_view name, std::string_view value) {
   out.append("\r\n");
 }
 
-void finish(std::string& out, const HeaderList& headers, std::string_view content_type, std::string_view body) {
+void finish(std::string& out, const HeaderList& headers, std::string_view content_type,
+            std::string_view body) {
   for (const auto& [name, value] : headers)
     field(out, name, value);
   if (!body.empty()) field(out, "Content-Type", content_type.empty() ? "application/sdp" : content_type);
@@ -39,8 +40,8 @@ std::string write_response(const SipMessage& request, const ResponseParts& parts
     // rport (RFC 3581): a bare ";rport" in the request asks for the source port back.
     std::string v;
     const auto rport = via.find(";rport");
-    const bool bare_rport = rport != std::string_view::npos &&
-                            (rport + 6 == via.size() || via[rport + 6] == ';');
+    const bool bare_rport =
+        rport != std::string_view::npos && (rport + 6 == via.size() || via[rport + 6] == ';');
     if (bare_rport) {
       v.append(via.substr(0, rport + 6));
       v.append("=" + std::to_string(parts.received_port));
@@ -54,7 +55,8 @@ std::string write_response(const SipMessage& request, const ResponseParts& parts
   });
   field(out, "From", request.header("From").value_or(""));
   std::string to(request.header("To").value_or(""));
-  if (request.to_tag().empty() && !parts.to_tag.empty() && parts.status > 100) to += ";tag=" + std::string(parts.to_tag);
+  if (request.to_tag().empty() && !parts.to_tag.empty() && parts.status > 100)
+    to += ";tag=" + std::string(parts.to_tag);
   field(out, "To", to);
   field(out, "Call-ID", request.call_id());
   field(out, "CSeq", request.header("CSeq").value_or(""));
@@ -70,8 +72,9 @@ std::string write_request(const RequestParts& parts) {
   out.push_back(' ');
   out.append(parts.request_uri);
   out.append(" SIP/2.0\r\n");
-  field(out, "Via", "SIP/2.0/UDP " + std::string(parts.via_host) + ":" + std::to_string(parts.via_port) +
-                        ";branch=" + std::string(parts.branch) + ";rport");
+  field(out, "Via",
+        "SIP/2.0/UDP " + std::string(parts.via_host) + ":" + std::to_string(parts.via_port) +
+            ";branch=" + std::string(parts.branch) + ";rport");
   field(out, "Max-Forwards", "70");
   field(out, "From", parts.from);
   field(out, "To", parts.to);

@@ -117,7 +117,8 @@ export async function startServer({ args = [], workers = 2, name = 'atrium', rea
   const log = fs.openSync(logFile, 'w');
   // RTMP's default port (1935) would clash between servers running at once: tests that use RTMP ask for it.
   const rtmp = args.some((a) => a === '--rtmp' || a.startsWith('--rtmp=')) ? [] : ['--rtmp', 'off'];
-  const fullArgs = ['--http', `${httpHost}:${port}`, '--workers', String(workers), ...rtmp, ...args];
+  const sip = args.some((a) => a === '--sip' || a.startsWith('--sip=')) ? [] : ['--sip', 'off'];
+  const fullArgs = ['--http', `${httpHost}:${port}`, '--workers', String(workers), ...rtmp, ...sip, ...args];
   fs.writeSync(log, `$ ${netns ? `ip netns exec ${netns} ` : ''}${bin} ${fullArgs.join(' ')}\n`);
   // `ip netns exec` execs the command itself (no fork), so proc's pid is atrium's and signals reach it.
   const proc = netns ? spawn('ip', ['netns', 'exec', netns, bin, ...fullArgs], { stdio: ['ignore', log, log] })
