@@ -431,7 +431,8 @@ void SipUserAgent::tick(media::Micros now) {
       send_bye(now, c);
       continue;
     }
-    if (!c.retransmit_at || now < c.retransmit_at) continue;
+    if (!c.retransmit_at) continue;
+    if (now < c.give_up_at && now < c.retransmit_at) continue;
     if (now >= c.give_up_at) {
       c.retransmit_at = 0;
       if (c.state == State::kAnswered) {  // no ACK for our 200 (§13.3.1.4): end the session
