@@ -142,6 +142,7 @@ export async function startBaresip({ sourceWav, recordWav = null, codecs = null,
     'module sndfile.so',
     'module_tmp account.so',
     'module_app menu.so',
+    'statmode_default off', // no "[0:00:01] audio=..." status line in the log
     `ctrl_tcp_listen 127.0.0.1:${ctrlPort}`,
     `snd_path ${sndDir}`,
     'opus_stereo no',
@@ -161,7 +162,7 @@ export async function startBaresip({ sourceWav, recordWav = null, codecs = null,
 
   let logFile = path.join(logDir(), `${name}-${process.pid}-${port}.log`);
   for (let n = 2; fs.existsSync(logFile); n++) logFile = path.join(logDir(), `${name}-${process.pid}-${port}-${n}.log`);
-  const log = fs.openSync(logFile, 'w');
+  const log = fs.openSync(logFile, 'a'); // O_APPEND: the harness's own lines go in too
   fs.writeSync(log, `$ ${BARESIP} -f ${dir}\n# accounts: ${account}\n`);
   // stdin: ignored (no stdio.so, so nothing reads it; with /dev/null 1.0.0's stdio module fails to epoll it).
   const proc = spawn(BARESIP, ['-f', dir], { stdio: ['ignore', log, log] });
