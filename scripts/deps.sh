@@ -3,7 +3,8 @@
 # apt runs only when a package is missing, npm only when tests/integration/node_modules is older than its lock.
 #   scripts/deps.sh build        compilers and libraries to build the server
 #   scripts/deps.sh test         build + test clients (chromium, firefox-esr, node, clang for fuzzing/sanitizers,
-#                                ffmpeg, nats, openssl (https.test.mjs makes certificates with it), coturn (turn.test.mjs runs turnserver itself), GStreamer webrtcbin with python3-gi for tests/integration/clients/gst_whip.py)
+#                                ffmpeg, nats, openssl (https.test.mjs makes certificates with it), coturn (turn.test.mjs runs turnserver itself), GStreamer webrtcbin with python3-gi for tests/integration/clients/gst_whip.py,
+#                                baresip-core, sip-tester (SIPp) and sox for the SIP tests: tests/integration/lib/baresip.mjs)
 #   scripts/deps.sh bench        build + what bench/fanout.sh compares against and needs (janus 1.1.2, jq, curl)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,7 +16,8 @@ build_pkgs=(build-essential cmake ninja-build pkg-config git
   libavcodec-dev libavutil-dev libswresample-dev libopus-dev)
 test_pkgs=(clang libclang-rt-14-dev lld nodejs npm chromium firefox-esr curl openssl procps iproute2 nftables nats-server coturn
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
-  gstreamer1.0-libav gstreamer1.0-nice python3-gst-1.0 gir1.2-gst-plugins-bad-1.0)
+  gstreamer1.0-libav gstreamer1.0-nice python3-gst-1.0 gir1.2-gst-plugins-bad-1.0
+  baresip-core sip-tester sox)
 bench_pkgs=(janus jq curl iproute2 util-linux)
 
 pkgs=("${build_pkgs[@]}")
