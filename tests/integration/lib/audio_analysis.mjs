@@ -3,9 +3,14 @@
 // frequency (Goertzel). Enough for "the phone hears 440 Hz" and "the phone does not hear itself" (mix-minus).
 //
 // Chromium's fake microphone (--use-fake-device-for-media-stream, no --use-file-for-fake-audio-capture) is
-// media/audio's beeping source: a 400 Hz square wave, 20 ms long, every 500 ms (CHROMIUM_BEEP below). Its energy
-// is at 400 Hz plus odd harmonics (1200, 2000 Hz ...); 440 Hz is 40 Hz away, so measure each with a narrow
-// Goertzel (toneLevel) rather than trusting the strongest FFT bin alone.
+// media/audio's beeping source. Measured here (Chromium on Debian 12, getUserMedia with echoCancellation,
+// noiseSuppression and autoGainControl off, recorded in the page): a 400 Hz square wave between 0 and full scale
+// (unipolar, peak 1.0), ~20-25 ms long, every 500 ms, silence (exact zeros) in between. Its energy is at 400 Hz
+// plus odd harmonics (1200, 2000 Hz ...), and 440 Hz is only 40 Hz away, so:
+//  - "the beep is there": chromiumBeeps() (bursts at 1200 Hz, the 3rd harmonic, 500 ms apart), which a steady
+//    440 Hz tone in the same signal does not disturb;
+//  - "440 Hz is not there": toneLevel(s, rate, 440, {blockMs: 500}); the beep itself leaks ~0.0003 into it
+//    (0.014 with 100 ms blocks), a steady tone gives its amplitude.
 import fs from 'node:fs';
 
 export const CHROMIUM_BEEP = { freq: 400, durationMs: 20, intervalMs: 500 };
@@ -274,4 +279,39 @@ export function describeAudio(samples, rate, { from = 0, to = Infinity, freqs = 
   for (const f of freqs) levels[f] = Number(toneLevel(s, rate, f).toFixed(4));
   return { seconds: Number((s.length / rate).toFixed(2)), rms: Number(rms(s).toFixed(4)),
            dominantHz: Number(dominantFrequency(s, rate).toFixed(1)), levels };
+}
+
+/**
+ * Onsets (seconds) of short tone bursts: the Goertzel level of `freq` on `blockMs` blocks every `hopMs`, above
+ * `threshold` (default 0.3 x the loudest block, at least 0.002) after being below it.
+ */
+export function burstOnsets(samples, rate, { freq = 1200, blockMs = 10, hopMs = 5, threshold = null, from = 0, to = Infinity } = {}) {
+  const s = slice(samples, rate, from, to);
+  const n = Math.round((rate * blockMs) / 1000);
+  const hop = Math.max(1, Math.round((rate * hopMs) / 1000));
+  const env = [];
+  for (let start = 0; start + n <= s.length; start += hop) env.push(goertzelAmplitude(s.subarray(start, start + n), rate, freq));
+  const top = env.reduce((m, v) => Math.max(m, v), 0);
+  const th = threshold ?? Math.max(0.002, 0.3 * top);
+  const onsets = [];
+  let above = false;
+  for (let i = 0; i < env.length; i++) {
+    if (!above && env[i] > th) onsets.push(from + (i * hop) / rate);
+    above = env[i] > th * 0.5 ? (above || env[i] > th) : false;
+  }
+  return onsets;
+}
+
+/**
+ * How many of Chromium's fake-microphone beeps are in samples: bursts of its 3rd harmonic (1200 Hz) whose gap to
+ * the previous burst is 500 ms (± tolMs). 0 for a steady tone, silence or noise. Passes through PCMU and Opus.
+ */
+export function chromiumBeeps(samples, rate, { tolMs = 40, ...o } = {}) {
+  const on = burstOnsets(samples, rate, { freq: 3 * CHROMIUM_BEEP.freq, ...o });
+  let n = 0;
+  for (let i = 1; i < on.length; i++) {
+    const gap = (on[i] - on[i - 1]) * 1000;
+    if (Math.abs(gap - CHROMIUM_BEEP.intervalMs) <= tolMs) n++;
+  }
+  return n;
 }
