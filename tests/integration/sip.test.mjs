@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 
-import { readWav, toneLevel, writeToneWav } from './lib/audio_analysis.mjs';
+import { dbfs, readWav, toneLevel, writeToneWav } from './lib/audio_analysis.mjs';
 import { freeUdpTcpPort, startBaresip } from './lib/baresip.mjs';
 import { launchBrowser } from './lib/browser.mjs';
 import { events, join, sdkPage, sleep, until } from './lib/sdk.mjs';
@@ -61,7 +61,9 @@ const MEASURE = () => {
 async function metric(server, name) {
   const text = await (await fetch(`${server.url}/metrics`)).text();
   let total = 0;
-  for (const line of text.split('\n')) if (line.startsWith(name) && !line.startsWith('#')) total += Number(line.split(' ').pop());
+  // `name` alone sums every label set; `name{labels}` is that series only.
+  const wanted = (line) => (name.includes('{') ? line.startsWith(`${name} `) : line.startsWith(`${name} `) || line.startsWith(`${name}{`));
+  for (const line of text.split('\n')) if (wanted(line)) total += Number(line.split(' ').pop());
   return total;
 }
 
@@ -105,20 +107,20 @@ async function phoneCall({ server, sipPort, dir, codec, room, digits = '' }) {
     await phone.waitEvent('CALL_CLOSED', 5_000);
     // The caller left the room.
     await until(async () => (await events(page, 'peer_left')).some((e) => e.peer === 'Alice'), { timeoutMs: 5_000, what: 'the phone leaves the room' });
-    const dtmf = (await events(page, 'message')).filter((e) => e.from === 'Alice').map((e) => JSON.parse(e.data)).filter((m) => m.type === 'dtmf');
+    const dtmf = (await events(page, 'message')).filter((e) => e.from === 'Alice').map((e) => (typeof e.data === 'string' ? JSON.parse(e.data) : e.data)).filter((m) => m?.type === 'dtmf');
 
     await phone.stop();
     const wavs = phone.decodedWavs();
     assert.ok(wavs.length >= 1, 'baresip wrote what it heard');
     const { samples, rate } = readWav(wavs.at(-1));
     // Skip the first second (the mix fades in, the page's tone starts); measure the rest of the call.
-    const pageTone = toneLevel(samples, rate, PAGE_HZ, { from: 1 });
-    const ownTone = toneLevel(samples, rate, PHONE_HZ, { from: 1 });
+    const pageTone = dbfs(toneLevel(samples, rate, PAGE_HZ, { from: 1 }));
+    const ownTone = dbfs(toneLevel(samples, rate, PHONE_HZ, { from: 1 }));
     console.log(`${codec}: established ${established} ms after dial; the page heard ${PHONE_HZ} Hz ${heard.ms} ms after subscribing ` +
       `(${looks.map((l) => `${l.peakHz.toFixed(0)}Hz/${l.rms.toFixed(3)}`).join(' ')}); the phone heard ${PAGE_HZ} Hz at ` +
-      `${pageTone.toFixed(1)} dB and its own ${PHONE_HZ} Hz at ${ownTone.toFixed(1)} dB over ${(samples.length / rate).toFixed(1)} s`);
-    assert.ok(pageTone > -30, `the phone hears the page's ${PAGE_HZ} Hz: ${pageTone} dB`);
-    assert.ok(ownTone < pageTone - 30, `mix-minus: the phone's own ${PHONE_HZ} Hz at ${ownTone} dB against the page's ${pageTone} dB`);
+      `${pageTone.toFixed(1)} dBFS and its own ${PHONE_HZ} Hz at ${ownTone.toFixed(1)} dBFS over ${(samples.length / rate).toFixed(1)} s`);
+    assert.ok(pageTone > -30, `the phone hears the page's ${PAGE_HZ} Hz: ${pageTone} dBFS`);
+    assert.ok(ownTone < pageTone - 40, `mix-minus: the phone's own ${PHONE_HZ} Hz at ${ownTone} dB against the page's ${pageTone} dB`);
     return { dtmf };
   } catch (error) {
     console.error(`--- baresip ---\n${phone.tail(40)}\n--- browser console ---\n${browser.consoleLines.slice(-20).join('\n')}`);
@@ -137,7 +139,8 @@ test('a phone joins a browser: PCMU, then Opus; DTMF digits reach the page', { t
       const pcmu = await phoneCall({ server, sipPort, dir, codec: 'pcmu', room: 'sip-pcmu', digits: '19#' });
       assert.deepEqual(pcmu.dtmf.map((m) => m.digit).join(''), '19#');
       assert.ok(await metric(server, 'atrium_sip_transcoded_total') > 100, 'G.711 was transcoded to Opus');
-      await phoneCall({ server, sipPort, dir, codec: 'opus', room: 'sip-opus' });
+      const opus = await phoneCall({ server, sipPort, dir, codec: 'opus', room: 'sip-opus', digits: '7*' });
+      assert.deepEqual(opus.dtmf.map((m) => m.digit).join(''), '7*');
       assert.equal(await metric(server, 'atrium_sip_calls'), 0, 'no call left');
     });
   } finally {
@@ -219,10 +222,21 @@ test('bad SIP input is refused or dropped, and a phone call still works afterwar
       for (let i = 0; i < 20; i += 1) await send(sipRequest({ port, callId: `flood${i}`, to: 'sip:flood@127.0.0.1', body: offerSdp(4000) }));
       await until(() => replies.filter((r) => statusOf(r) === 503).length >= 17, { timeoutMs: 5_000, what: `503s (${replies.map(statusOf).join(',')})` });
       assert.ok((await metric(server, 'atrium_sip_calls_refused_total{reason="rate_limit"}')) >= 17);
-      // CANCEL what still rings; no call is left.
-      for (const r of replies.filter((x) => statusOf(x) === 180)) {
-        const branch = /branch=([^;\r]*)/.exec(r)[1];
-        await send(sipRequest({ method: 'CANCEL', port, callId: callIdOf(r), branch, to: 'sip:flood@127.0.0.1' }));
+      // End what the flood and the big SDP started: BYE what was answered, CANCEL what still rings.
+      const invites = new Set(replies.filter((r) => / INVITE\r\n/.test(r)).map(callIdOf));
+      for (const id of invites) {
+        const answered = replies.find((r) => callIdOf(r) === id && statusOf(r) === 200 && / INVITE\r\n/.test(r));
+        const final = replies.find((r) => callIdOf(r) === id && statusOf(r) >= 300);
+        const to = id === 'big' ? 'sip:big@127.0.0.1' : 'sip:flood@127.0.0.1';
+        if (answered) {
+          const tag = /To: .*;tag=([^;\r]*)/.exec(answered)[1];
+          await send(sipRequest({ method: 'ACK', port, callId: id, to, toTag: tag }));
+          await send(sipRequest({ method: 'BYE', port, callId: id, to, toTag: tag, cseq: 2 }));
+        } else if (!final) {
+          const ringing = replies.find((r) => callIdOf(r) === id);
+          const branch = /branch=([^;\r]*)/.exec(ringing)[1];
+          await send(sipRequest({ method: 'CANCEL', port, callId: id, branch, to }));
+        }
       }
       await until(async () => (await metric(server, 'atrium_sip_calls')) === 0, { timeoutMs: 5_000, what: 'no call left after the CANCELs' });
       console.log(`bad input: ${await metric(server, 'atrium_sip_malformed_total')} malformed, ${await metric(server, 'atrium_sip_unknown_dialog_total')} unknown dialogs, ` +

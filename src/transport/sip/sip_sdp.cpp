@@ -152,10 +152,19 @@ std::optional<NegotiatedAudio> choose_audio(const AudioOffer& offer,
       n.remote_address = offer.address;
       n.remote_port = offer.port;
       n.ptime_ms = offer.ptime_ms;
+      // telephone-event at the voice codec's clock (RFC 4733 §2.1); else at 8 kHz, which many phones
+      // (baresip among them) offer beside Opus too.
       for (const auto& e : offer.payloads) {
         if (named(e, "telephone-event") && e.clock_rate == p.clock_rate) {
           n.dtmf_pt = e.pt;
+          n.dtmf_rate = e.clock_rate;
           break;
+        }
+      }
+      for (const auto& e : offer.payloads) {
+        if (!n.dtmf_pt && named(e, "telephone-event") && e.clock_rate == 8000) {
+          n.dtmf_pt = e.pt;
+          n.dtmf_rate = e.clock_rate;
         }
       }
       // RFC 3264 §6.1: the answer's direction mirrors the offer's.
@@ -206,7 +215,7 @@ std::string write_audio_answer(const NegotiatedAudio& chosen, std::string_view l
     s += "a=fmtp:" + std::to_string(chosen.pt) + " useinbandfec=1\r\n";  // we send mono; stereo=0 is default
   if (chosen.dtmf_pt) {
     s += "a=rtpmap:" + std::to_string(*chosen.dtmf_pt) + " telephone-event/" +
-         std::to_string(chosen.clock_rate) + "\r\n";
+         std::to_string(chosen.dtmf_rate) + "\r\n";
     s += "a=fmtp:" + std::to_string(*chosen.dtmf_pt) + " 0-15\r\n";
   }
   s += "a=ptime:20\r\n";

@@ -52,6 +52,7 @@ struct NegotiatedAudio {
   uint32_t clock_rate = 8000;  // of the voice codec's RTP timestamps (48000 for Opus)
   uint8_t channels = 1;        // as the rtpmap says (Opus is always written /2, RFC 7587)
   std::optional<uint8_t> dtmf_pt;
+  uint32_t dtmf_rate = 8000;  // telephone-event's clock
   std::string remote_address;
   uint16_t remote_port = 0;
   Direction direction = Direction::kSendRecv;  // ours: the answer's (sendonly when the caller holds)

@@ -45,6 +45,17 @@ TEST(SipSdp, StaticPayloadTypesNeedNoRtpmapAndTheServersOrderWins) {
   n = choose_audio(*r.offer, {media::Codec::kPcma}, nullptr);
   ASSERT_TRUE(n);
   EXPECT_EQ(n->pt, 8);
+  // Opus with telephone-event at 8 kHz only (what baresip offers): taken at 8 kHz.
+  auto baresip =
+      read_audio_offer(offer("96 101", "a=rtpmap:96 opus/48000/2\r\na=rtpmap:101 telephone-event/8000\r\n"));
+  n = choose_audio(*baresip.offer, kPreference, nullptr);
+  ASSERT_TRUE(n);
+  EXPECT_EQ(n->dtmf_pt, 101);
+  EXPECT_NE(write_audio_answer(*n, "127.0.0.1", 5004, 1, 1).find("a=rtpmap:101 telephone-event/8000\r\n"),
+            std::string::npos);
+  n = choose_audio(*r.offer, {media::Codec::kPcma}, nullptr);
+  ASSERT_TRUE(n);
+  EXPECT_EQ(n->pt, 8);
 }
 
 TEST(SipSdp, HoldOffersGetTheMirroredDirection) {
