@@ -148,6 +148,53 @@ test('a phone joins a browser: PCMU, then Opus; DTMF digits reach the page', { t
   }
 });
 
+test('two phones and a browser: each phone hears the other and the browser, not itself', { timeout: 120_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atrium-sip-two-'));
+  const sipPort = await freeUdpTcpPort();
+  const tones = { Alice: 440, Bob: 660 };
+  const pageWav = path.join(dir, 'page.wav');
+  writeToneWav(pageWav, { freq: PAGE_HZ, seconds: 60, rate: 48000, amplitude: 0.5 });
+  const browser = await launchBrowser({ extraArgs: [`--use-file-for-fake-audio-capture=${pageWav}`] });
+  const phones = [];
+  try {
+    await withServer({ name: 'sip-two', args: ['--bind', '127.0.0.1', '--udp-port', '0', '--sip', `127.0.0.1:${sipPort}`] }, async (server) => {
+      const page = await sdkPage(browser, server);
+      assert.ok(!(await join(page, { room: 'two', peer: 'web' })).error);
+      for (const [name, freq] of Object.entries(tones)) {
+        const wav = path.join(dir, `${name}.wav`);
+        writeToneWav(wav, { freq, seconds: 60, rate: 8000, amplitude: 0.5 });
+        // Alice on PCMU, Bob on Opus: the mix is encoded once per codec.
+        const phone = await startBaresip({ sourceWav: wav, codecs: [name === 'Alice' ? 'pcmu' : 'opus'], user: name.toLowerCase(), displayName: name, name: `phone-${name}` });
+        phones.push({ name, freq, phone });
+        await phone.dial(`sip:two@127.0.0.1:${sipPort}`);
+        await phone.waitEvent('CALL_ESTABLISHED', 10_000);
+      }
+      await sleep(4000);
+      for (const { phone } of phones) await phone.hangup();
+      for (const { phone } of phones) await phone.stop();
+      for (const { name, freq, phone } of phones) {
+        const { samples, rate } = readWav(phone.decodedWavs().at(-1));
+        // The last 2 s, when both phones and the page were in the room.
+        const to = samples.length / rate;
+        const level = (f) => dbfs(toneLevel(samples, rate, f, { from: to - 2.5, to: to - 0.5 }));
+        const other = phones.find((p) => p.name !== name);
+        const heard = { page: level(PAGE_HZ), other: level(other.freq), own: level(freq) };
+        console.log(`${name} heard the page at ${heard.page.toFixed(1)} dBFS, ${other.name} at ${heard.other.toFixed(1)} dBFS, itself at ${heard.own.toFixed(1)} dBFS`);
+        assert.ok(heard.page > -35, `${name} hears the page: ${JSON.stringify(heard)}`);
+        assert.ok(heard.other > -35, `${name} hears ${other.name}: ${JSON.stringify(heard)}`);
+        assert.ok(heard.own < Math.min(heard.page, heard.other) - 30, `${name} does not hear itself: ${JSON.stringify(heard)}`);
+      }
+    });
+  } catch (error) {
+    for (const { phone } of phones) console.error(`--- ${phone.logFile} ---\n${phone.tail(30)}`);
+    throw error;
+  } finally {
+    for (const { phone } of phones) await phone.stop().catch(() => {});
+    await browser.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 const PROBER = '127.0.0.2'; // its own loopback address: its INVITE flood does not rate-limit the phone's 127.0.0.1
 
 function sipRequest({ method = 'INVITE', callId = `c${Math.random()}`, branch = `z9hG4bK${Math.random().toString(16).slice(2)}`, port, to = 'sip:bad@127.0.0.1', toTag = '', cseq = 1, body = '', omit = [] }) {
