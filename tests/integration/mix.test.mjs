@@ -11,57 +11,32 @@ import path from 'node:path';
 import { test } from 'node:test';
 
 import { launchBrowser } from './lib/browser.mjs';
+import { installAnalyser } from './lib/page_audio.mjs';
 import { writeWav } from './lib/wav.mjs';
 import { sleep } from './lib/sdk.mjs';
 import { withServer } from './lib/server.mjs';
 
-// In the page: the mix's track into an analyser (an element plays it, muted: chromium feeds WebAudio from a
-// remote track only while something consumes it).
+// In the page: the mix's track into an analyser (lib/page_audio.mjs), and the other page's own audio as the demo
+// page subscribed it, for comparison (what the mix started from).
 const LISTEN = async () => {
   const track = await window.demo.room.subscribeMix();
-  const stream = new MediaStream([track]);
-  const el = new Audio();
-  el.srcObject = stream;
-  el.muted = true;
-  await el.play().catch(() => {});
-  const ctx = new AudioContext();
-  await ctx.resume();
-  const an = ctx.createAnalyser();
-  an.fftSize = 8192;
-  an.smoothingTimeConstant = 0;
-  ctx.createMediaStreamSource(stream).connect(an);
-  // The other page's own audio as the demo page subscribed it, for comparison (what the mix started from).
+  const an = await window.analyseTrack(track);
   let direct = null;
   for (const sub of window.demo.room.subscriptions.values()) {
     if (sub.kind !== 'audio' || sub.peer === '*') continue;
-    direct = ctx.createAnalyser();
-    direct.fftSize = 8192;
-    ctx.createMediaStreamSource(new MediaStream([sub.receiver])).connect(direct);
+    direct = await window.analyseTrack(sub.receiver);
     break;
   }
-  window.mix = { ctx, an, el, track, direct };
+  window.mix = { an, direct, track };
   return track.kind;
 };
 
-// In the page: the strongest FFT bin (Hz) and the RMS of the last 8192 samples.
+// In the page: the strongest FFT bin (Hz), the RMS of the last 8192 samples, and the same RMS of the direct track.
 const MEASURE = () => {
-  const { ctx, an, direct } = window.mix;
-  const rmsOf = (node) => {
-    const t = new Float32Array(node.fftSize);
-    node.getFloatTimeDomainData(t);
-    let sum = 0;
-    for (const v of t) sum += v * v;
-    return Math.sqrt(sum / t.length);
-  };
-  const f = new Float32Array(an.frequencyBinCount);
-  an.getFloatFrequencyData(f);
-  let best = 1;
-  for (let i = 2; i < f.length; i += 1) if (f[i] > f[best]) best = i;
+  const { an, direct } = window.mix;
   return {
-    peakHz: (best * ctx.sampleRate) / an.fftSize,
-    peakDb: f[best],
-    rms: rmsOf(an),
-    directRms: direct ? rmsOf(direct) : null,
+    ...window.peakOf(an),
+    directRms: direct ? window.rmsOf(direct) : null,
     state: window.demo.room.subscriptions.get('*/mix')?.state ?? null,
   };
 };
@@ -92,7 +67,10 @@ test('the room mix: a listener hears the loud page, the loud page does not hear 
         await page.waitForFunction(() => window.demo?.room?.state === 'connected', null, { timeout: 15_000 });
         p.page = page;
       }
-      for (const p of people) assert.equal(await p.page.evaluate(LISTEN), 'audio');
+      for (const p of people) {
+        await installAnalyser(p.page);
+        assert.equal(await p.page.evaluate(LISTEN), 'audio');
+      }
       const [ann, ben] = people;
 
       // Ben hears Ann's tone.

@@ -20,6 +20,7 @@ import { test } from 'node:test';
 import { dbfs, readWav, toneLevel, writeToneWav } from './lib/audio_analysis.mjs';
 import { freeUdpTcpPort, startBaresip } from './lib/baresip.mjs';
 import { launchBrowser } from './lib/browser.mjs';
+import { installAnalyser } from './lib/page_audio.mjs';
 import { events, join, sdkPage, sleep, until } from './lib/sdk.mjs';
 import { metric } from './lib/measure.mjs';
 import { Nats } from './lib/nats.mjs';
@@ -28,39 +29,14 @@ import { freePort, startServer, withServer } from './lib/server.mjs';
 const PAGE_HZ = 1000;
 const PHONE_HZ = 440;
 
-// In the page: an analyser on the subscription to `peer`'s audio (an element plays it, muted: chromium feeds
-// WebAudio from a remote track only while something consumes it).
+// In the page: an analyser on the subscription to `peer`'s audio (lib/page_audio.mjs).
 const LISTEN = async (peer) => {
   const sub = [...window.t.room.subscriptions.values()].find((s) => s.peer === peer && s.kind === 'audio');
   if (!sub) return false;
-  const stream = new MediaStream([sub.receiver]);
-  const el = new Audio();
-  el.srcObject = stream;
-  el.muted = true;
-  await el.play().catch(() => {});
-  const ctx = new AudioContext();
-  await ctx.resume();
-  const an = ctx.createAnalyser();
-  an.fftSize = 8192;
-  an.smoothingTimeConstant = 0;
-  ctx.createMediaStreamSource(stream).connect(an);
-  window.phone = { ctx, an, el };
+  window.phone = await window.analyseTrack(sub.receiver);
   return true;
 };
-
-// In the page: the strongest bin (Hz) and the RMS of the last 8192 samples of the phone's track.
-const MEASURE = () => {
-  const { ctx, an } = window.phone;
-  const t = new Float32Array(an.fftSize);
-  an.getFloatTimeDomainData(t);
-  let sum = 0;
-  for (const v of t) sum += v * v;
-  const f = new Float32Array(an.frequencyBinCount);
-  an.getFloatFrequencyData(f);
-  let best = 1;
-  for (let i = 2; i < f.length; i += 1) if (f[i] > f[best]) best = i;
-  return { peakHz: (best * ctx.sampleRate) / an.fftSize, rms: Math.sqrt(sum / t.length) };
-};
+const MEASURE = () => window.peakOf(window.phone);
 
 // One call from a baresip phone into `room`, with a page in the room: the checks of the first scenario.
 async function phoneCall({ server, pageServer = server, sipPort, dir, codec, room, digits = '' }) {
@@ -76,6 +52,7 @@ async function phoneCall({ server, pageServer = server, sipPort, dir, codec, roo
     const page = await sdkPage(browser, pageServer);
     const joined = await join(page, { room, peer: 'web' });
     assert.ok(!joined.error, `the page joins: ${joined.error}`);
+    await installAnalyser(page);
     const t0 = Date.now();
     await phone.dial(`sip:${room}@127.0.0.1:${sipPort}`);
     await phone.waitEvent('CALL_ESTABLISHED', 10_000);
