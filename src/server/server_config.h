@@ -58,6 +58,7 @@ struct ServerConfig {
   std::string sip_codecs = "opus,pcmu,pcma";  // what an answer picks, in this order, from what is offered
   int sip_rate_limit = 10;                    // INVITEs per source address per 10 s; beyond, 503
   std::string sip_allow;                      // comma-separated CIDRs that may send SIP; empty: anyone
+  std::string sip_secret;  // when set, callers answer a digest challenge with it (any user name)
 
   // Cluster.
   std::string cluster;  // comma-separated nats:// URLs; empty: the embedded single-node bus
@@ -151,6 +152,10 @@ void visit_settings(ServerConfig& config, Visitor&& visit) {
         "INVITEs one source address may send per 10 s; beyond, they are answered 503 with Retry-After");
   visit("sip-allow", config.sip_allow,
         "comma-separated CIDRs (10.0.0.0/8,127.0.0.1/32) that may send SIP; others are dropped; empty: any");
+  visit("sip-secret", config.sip_secret,
+        "when set, an INVITE is challenged (401, digest MD5) and the caller must answer with this password, "
+        "any "
+        "user name; empty: no challenge");
   visit("cluster", config.cluster,
         "comma-separated NATS URLs (nats://host:4222) to run as one node of a cluster; empty: single node");
   visit("node-id", config.node_id, "this node's name in the cluster (default: the host name)");

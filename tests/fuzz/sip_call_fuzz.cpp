@@ -22,7 +22,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t mode = data[0] % 3;
   const std::string_view in(reinterpret_cast<const char*>(data + 1), size - 1);
   if (mode == 0) {
-    sip::SipUserAgent ua(sip::SipUserAgentConfig{"127.0.0.1", 5060, 4}, 1);
+    sip::SipUserAgentConfig config;
+    config.host = "127.0.0.1";
+    config.max_calls = 4;
+    if (data[0] & 0x80) config.digest_password = "secret";  // the challenge path too
+    sip::SipUserAgent ua(config, 1);
     media::Micros now = 0;
     // Split at "\0\0" so one input can be several datagrams (INVITE, then ACK/BYE/CANCEL ...).
     size_t pos = 0;

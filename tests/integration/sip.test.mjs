@@ -6,6 +6,7 @@
 //   440 Hz (mix-minus), measured with Goertzel in node. Once with the codec forced to PCMU, once to Opus.
 // - DTMF: the phone presses digits; the page gets them as messages from the phone's peer.
 // - Two phones (PCMU and Opus) and a browser: each phone hears the other and the browser, not itself.
+// - --sip-secret: a digest challenge; the wrong password is refused, the right one joins.
 // - Cluster: the phone calls node 1, the page is on node 2 (NATS), and each hears the other.
 // - Bad input (raw datagrams): garbage, missing Call-ID/CSeq/Via, a 64 KiB SDP, BYE for an unknown dialog, ACK
 //   without an INVITE, an INVITE flood past --sip-rate-limit (503), RTP from a wrong address; then a phone call
@@ -39,7 +40,7 @@ const LISTEN = async (peer) => {
 const MEASURE = () => window.peakOf(window.phone);
 
 // One call from a baresip phone into `room`, with a page in the room: the checks of the first scenario.
-async function phoneCall({ server, pageServer = server, sipPort, dir, codec, room, digits = '' }) {
+async function phoneCall({ server, pageServer = server, sipPort, dir, codec, room, digits = '', phoneOptions = {} }) {
   const phoneWav = path.join(dir, `phone-${codec}.wav`);
   writeToneWav(phoneWav, { freq: PHONE_HZ, seconds: 60, rate: 8000, amplitude: 0.5 });
   const pageWav = path.join(dir, 'page.wav');
@@ -47,7 +48,7 @@ async function phoneCall({ server, pageServer = server, sipPort, dir, codec, roo
   const browser = await launchBrowser({
     extraArgs: [`--use-file-for-fake-audio-capture=${pageWav}`, '--autoplay-policy=no-user-gesture-required'],
   });
-  const phone = await startBaresip({ sourceWav: phoneWav, codecs: [codec], user: `alice-${codec}`, displayName: 'Alice', name: `phone-${codec}` });
+  const phone = await startBaresip({ sourceWav: phoneWav, codecs: [codec], user: `alice-${codec}`, displayName: 'Alice', name: `phone-${codec}`, ...phoneOptions });
   try {
     const page = await sdkPage(browser, pageServer);
     const joined = await join(page, { room, peer: 'web' });
@@ -182,6 +183,30 @@ test('cluster: a phone on node 1 and a browser on node 2 hear each other', { tim
   } finally {
     for (const n of nodes) await n.stop().catch(() => {});
     await nats.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--sip-secret: a phone with the wrong password is refused, the right one joins', { timeout: 120_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atrium-sip-auth-'));
+  const sipPort = await freeUdpTcpPort();
+  try {
+    await withServer({ name: 'sip-auth', args: ['--bind', '127.0.0.1', '--udp-port', '0', '--sip', `127.0.0.1:${sipPort}`, '--sip-secret', 's3cret'] }, async (server) => {
+      const wav = path.join(dir, 'tone.wav');
+      writeToneWav(wav, { freq: PHONE_HZ, seconds: 20, rate: 8000 });
+      const intruder = await startBaresip({ sourceWav: wav, codecs: ['pcmu'], user: 'mallory', authUser: 'mallory', authPass: 'guess', name: 'phone-wrong' });
+      try {
+        await intruder.dial(`sip:auth@127.0.0.1:${sipPort}`);
+        await intruder.waitEvent('CALL_CLOSED', 10_000);
+        assert.ok(!intruder.events.some((e) => e.type === 'CALL_ESTABLISHED'), 'the wrong password is not let in');
+      } finally {
+        await intruder.stop();
+      }
+      assert.ok((await metric(server, 'atrium_sip_auth_failures_total')) >= 1);
+      assert.ok((await metric(server, 'atrium_sip_auth_challenges_total')) >= 2);
+      await phoneCall({ server, sipPort, dir, codec: 'pcmu', room: 'auth', phoneOptions: { authUser: 'alice', authPass: 's3cret' } });
+    });
+  } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

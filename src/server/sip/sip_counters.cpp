@@ -28,6 +28,9 @@ void register_sip_metrics(MetricsRegistry& metrics, const SipCounters& c) {
   counter("atrium_sip_calls_refused_total", "INVITEs refused", c.refused_rate, {{"reason", "rate_limit"}});
   counter("atrium_sip_calls_refused_total", "INVITEs refused", c.refused_address, {{"reason", "address"}});
   counter("atrium_sip_calls_refused_total", "INVITEs refused", c.refused_room, {{"reason", "room"}});
+  counter("atrium_sip_auth_challenges_total", "401 digest challenges sent (--sip-secret)", c.auth_challenges);
+  counter("atrium_sip_auth_failures_total", "INVITEs with wrong or malformed digest credentials",
+          c.auth_failures);
   counter("atrium_sip_rtp_packets_received_total", "RTP packets from callers", c.rtp_in);
   counter("atrium_sip_rtp_packets_sent_total", "RTP packets of the room's mix sent to callers", c.rtp_out);
   counter("atrium_sip_rtp_wrong_address_total", "RTP datagrams from an address the call's SDP did not name",

@@ -20,6 +20,8 @@ struct SipCounters {
   std::atomic<uint64_t> calls_started{0};
   std::atomic<uint64_t> calls_answered{0};
   std::atomic<uint64_t> ack_timeouts{0};
+  std::atomic<uint64_t> auth_challenges{0};  // 401s (--sip-secret)
+  std::atomic<uint64_t> auth_failures{0};    // wrong or malformed credentials
   std::atomic<uint64_t> refused_busy{0};     // --sip-max-calls
   std::atomic<uint64_t> refused_rate{0};     // --sip-rate-limit
   std::atomic<uint64_t> refused_address{0};  // --sip-allow

@@ -165,6 +165,12 @@ std::string SipSignaling::listen(const boost::asio::ip::udp::endpoint& at) {
   c.host = media_ip_;
   c.port = bound.port();
   c.max_calls = static_cast<size_t>(service_.config().sip_max_calls);
+  c.digest_password = service_.config().sip_secret;
+  {
+    std::random_device rd;
+    for (int i = 0; i < 4; ++i)
+      c.nonce_key += std::to_string(rd());
+  }
   ua_ = std::make_unique<sip::SipUserAgent>(c, std::random_device{}());
   receive();
   tick();
@@ -252,6 +258,8 @@ void SipSignaling::drain(int64_t now) {
   k.calls_answered.store(u.calls_answered, std::memory_order_relaxed);
   k.ack_timeouts.store(u.ack_timeouts, std::memory_order_relaxed);
   k.refused_busy.store(u.refused_busy, std::memory_order_relaxed);
+  k.auth_challenges.store(u.auth_challenges, std::memory_order_relaxed);
+  k.auth_failures.store(u.auth_failures, std::memory_order_relaxed);
 }
 
 void SipSignaling::refuse(int64_t now, sip::CallHandle call, int status, const std::string& reason,

@@ -39,7 +39,11 @@ bool has_option(const SipMessage& m, std::string_view header, std::string_view o
 }  // namespace
 
 SipUserAgent::SipUserAgent(SipUserAgentConfig config, uint64_t seed)
-    : config_(std::move(config)), rng_(seed) {}
+    : config_(std::move(config)), rng_(seed) {
+  if (!config_.digest_password.empty())
+    auth_.emplace(config_.digest_realm, config_.digest_password,
+                  config_.nonce_key.empty() ? hex(splitmix(rng_)) + hex(splitmix(rng_)) : config_.nonce_key);
+}
 
 std::string SipUserAgent::new_tag() {
   return hex(splitmix(rng_)).substr(0, 12);
@@ -88,10 +92,11 @@ void SipUserAgent::respond(const SipAddress& to, const SipMessage& req, int stat
   send(to, write_response(req, p));
 }
 
-void SipUserAgent::respond_invite(Call& c, int status, std::string_view reason, std::string_view body) {
+void SipUserAgent::respond_invite(Call& c, int status, std::string_view reason, std::string_view body,
+                                  const std::vector<std::pair<std::string, std::string>>& extra) {
   auto m = SipMessage::parse(c.invite);
   if (!m) return;  // it parsed when it arrived
-  std::vector<std::pair<std::string, std::string>> headers;
+  std::vector<std::pair<std::string, std::string>> headers = extra;
   if (status >= 200 && status < 300) {
     headers.emplace_back("Contact", contact());
     headers.emplace_back("Allow", std::string(kAllow));
@@ -207,6 +212,14 @@ void SipUserAgent::on_invite(media::Micros now, const SipAddress& from, const Si
     respond(from, m, 416, "Unsupported URI Scheme", new_tag());
     return;
   }
+  if (auth_) {
+    const auto verdict = auth_->verify(m.header("Authorization").value_or(""), "INVITE", now / 1000000);
+    if (verdict != DigestAuth::Verdict::kOk) {
+      if (verdict == DigestAuth::Verdict::kWrong || verdict == DigestAuth::Verdict::kMalformed)
+        ++counters_.auth_failures;
+      return challenge(now, from, m, raw, verdict == DigestAuth::Verdict::kStale);
+    }
+  }
   if (live_ >= config_.max_calls) {
     ++counters_.refused_busy;
     respond(from, m, 503, "Service Unavailable", new_tag(), {{"Retry-After", "30"}});
@@ -256,6 +269,26 @@ void SipUserAgent::on_invite(media::Micros now, const SipAddress& from, const Si
   in.offer = std::string(m.body());
   in.source = from;
   emit(std::move(in));
+}
+
+void SipUserAgent::challenge(media::Micros now, const SipAddress& from, const SipMessage& m,
+                             std::string_view raw, bool stale) {
+  ++counters_.auth_challenges;
+  Call c;
+  c.handle = next_handle_++;
+  c.live = false;
+  c.peer = from;
+  c.call_id = std::string(m.call_id());
+  c.local_tag = new_tag();
+  c.invite = std::string(raw);
+  c.invite_branch = std::string(m.via_branch());
+  c.invite_cseq = *m.cseq_number();
+  auto& stored = calls_.emplace(c.handle, std::move(c)).first->second;
+  respond_invite(stored, 401, "Unauthorized", {},
+                 {{"WWW-Authenticate", auth_->challenge(now / 1000000, stale)}});
+  stored.state = State::kRejected;
+  stored.linger_until = now + 64 * config_.t1;
+  start_retransmit(now, stored);
 }
 
 void SipUserAgent::on_reinvite(media::Micros now, Call& c, const SipAddress& from, const SipMessage& m,

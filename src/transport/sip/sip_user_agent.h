@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "media/media_packet.h"
+#include "transport/sip/sip_digest.h"
 #include "transport/sip/sip_message.h"
 
 namespace atrium::sip {
@@ -73,6 +74,11 @@ struct SipUserAgentConfig {
   size_t max_calls = 200;
   media::Micros t1 = 500000;          // RFC 3261's T1 (500 ms); T2 = 8 T1, the ending timers 64 T1
   uint32_t min_session_expires = 90;  // RFC 4028 Min-SE
+  // When set, an INVITE must answer a digest challenge (401) with this password (any user name):
+  // --sip-secret.
+  std::string digest_password;
+  std::string digest_realm = "atrium";
+  std::string nonce_key;  // random per process
 };
 
 struct SipUserAgentCounters {
@@ -89,6 +95,8 @@ struct SipUserAgentCounters {
   uint64_t calls_ended = 0;
   uint64_t ack_timeouts = 0;
   uint64_t session_expiries = 0;
+  uint64_t auth_challenges = 0;  // 401s sent (a first INVITE without credentials, a stale nonce)
+  uint64_t auth_failures = 0;    // credentials that were wrong or malformed
 };
 
 class SipUserAgent {
@@ -166,7 +174,11 @@ class SipUserAgent {
                const std::vector<std::pair<std::string, std::string>>& headers = {},
                std::string_view body = {});
   // Responds to the call's stored INVITE and keeps the text for retransmission.
-  void respond_invite(Call& c, int status, std::string_view reason, std::string_view body = {});
+  void respond_invite(Call& c, int status, std::string_view reason, std::string_view body = {},
+                      const std::vector<std::pair<std::string, std::string>>& extra = {});
+  // A 401 with a fresh challenge: a dialog-less record that resends it until the ACK, then goes.
+  void challenge(media::Micros now, const SipAddress& from, const SipMessage& m, std::string_view raw,
+                 bool stale);
   void send(const SipAddress& to, std::string bytes);
   void emit(SipEvent event);
   void send_bye(media::Micros now, Call& c);
@@ -179,6 +191,7 @@ class SipUserAgent {
   void reap(media::Micros now);
 
   SipUserAgentConfig config_;
+  std::optional<DigestAuth> auth_;
   uint64_t rng_;
   CallHandle next_handle_ = 1;
   std::map<CallHandle, Call> calls_;

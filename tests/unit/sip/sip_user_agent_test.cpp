@@ -42,8 +42,18 @@ std::string request(std::string_view method, std::string_view to_tag, uint32_t c
   return m;
 }
 
+SipUserAgentConfig config(std::string password = {}) {
+  SipUserAgentConfig c;
+  c.host = "127.0.0.1";
+  c.port = 5060;
+  c.max_calls = 2;
+  c.digest_password = std::move(password);
+  return c;
+}
+
 struct Phone {
-  SipUserAgent ua{SipUserAgentConfig{"127.0.0.1", 5060, 2}, 7};
+  explicit Phone(std::string password = {}) : ua(config(std::move(password)), 7) {}
+  SipUserAgent ua;
   std::vector<std::string> got;
 
   std::vector<std::string> sent() {
@@ -237,6 +247,45 @@ TEST(SipUserAgent, ASessionTimerIsGrantedAndEndsACallThatIsNotRefreshed) {
   auto out = q.sent();
   EXPECT_EQ(Phone::status(out.at(0)), 422);
   EXPECT_NE(out[0].find("Min-SE: 90"), std::string::npos);
+}
+
+TEST(SipUserAgent, WithASecretAnInviteIsChallengedAndTheRightDigestGetsIn) {
+  Phone p("s3cret");
+  p.ua.receive(0, kPhone, invite());
+  auto out = p.sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(Phone::status(out[0]), 401);
+  EXPECT_FALSE(p.ua.pop_event());
+  auto challenge = SipMessage::parse(out[0])->header("WWW-Authenticate");
+  ASSERT_TRUE(challenge);
+  const std::string c(*challenge);
+  const auto nonce_at = c.find("nonce=\"") + 7;
+  const std::string nonce = c.substr(nonce_at, c.find('"', nonce_at) - nonce_at);
+  EXPECT_NE(c.find("qop=\"auth\""), std::string::npos);
+  // The 401 is ACKed like any rejection; the caller retries with credentials (RFC 2617, qop=auth).
+  p.ua.receive(10 * kMs, kPhone, request("ACK", Phone::to_tag(out[0]), 1));
+  const auto answer = [&](std::string_view password) {
+    const std::string uri = "sip:room1@127.0.0.1:5060";
+    const std::string ha1 = md5_hex("alice:atrium:" + std::string(password));
+    const std::string ha2 = md5_hex("INVITE:" + uri);
+    const std::string response = md5_hex(ha1 + ":" + nonce + ":00000001:abc:auth:" + ha2);
+    return "Authorization: Digest username=\"alice\", realm=\"atrium\", nonce=\"" + nonce + "\", uri=\"" +
+           uri + "\", response=\"" + response +
+           "\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"abc\"\r\n";
+  };
+  p.ua.receive(20 * kMs, kPhone, invite("c1", "z9hG4bK5", 2, "", answer("wrong")));
+  EXPECT_EQ(Phone::status(p.sent().at(0)), 401);
+  EXPECT_EQ(p.ua.counters().auth_failures, 1u);
+  p.ua.receive(30 * kMs, kPhone, invite("c1", "z9hG4bK6", 3, "", answer("s3cret")));
+  EXPECT_EQ(Phone::status(p.sent().at(0)), 100);
+  auto e = p.ua.pop_event();
+  ASSERT_TRUE(e && std::holds_alternative<IncomingCall>(*e));
+  // A nonce past its lifetime: challenged again, stale=true.
+  p.ua.receive((DigestAuth::kNonceLifetime + 5) * 1000 * kMs, kPhone,
+               invite("c2", "z9hG4bK7", 1, "", answer("s3cret")));
+  auto stale = p.sent();
+  EXPECT_EQ(Phone::status(stale.at(0)), 401);
+  EXPECT_NE(stale[0].find("stale=true"), std::string::npos);
 }
 
 }  // namespace
