@@ -7,6 +7,7 @@
 // - DTMF: the phone presses digits; the page gets them as messages from the phone's peer.
 // - Two phones (PCMU and Opus) and a browser: each phone hears the other and the browser, not itself.
 // - --sip-secret: a digest challenge; the wrong password is refused, the right one joins.
+// - --auth-secret: a room name alone, or a token that may not publish, is refused; sip:TOKEN@host joins.
 // - Cluster: the phone calls node 1, the page is on node 2 (NATS), and each hears the other.
 // - Bad input (raw datagrams): garbage, missing Call-ID/CSeq/Via, a 64 KiB SDP, BYE for an unknown dialog, ACK
 //   without an INVITE, an INVITE flood past --sip-rate-limit (503), RTP from a wrong address; then a phone call
@@ -25,7 +26,7 @@ import { installAnalyser } from './lib/page_audio.mjs';
 import { events, join, sdkPage, sleep, until } from './lib/sdk.mjs';
 import { metric } from './lib/measure.mjs';
 import { Nats } from './lib/nats.mjs';
-import { freePort, startServer, withServer } from './lib/server.mjs';
+import { freePort, runAtrium, startServer, withServer } from './lib/server.mjs';
 
 const PAGE_HZ = 1000;
 const PHONE_HZ = 440;
@@ -40,7 +41,7 @@ const LISTEN = async (peer) => {
 const MEASURE = () => window.peakOf(window.phone);
 
 // One call from a baresip phone into `room`, with a page in the room: the checks of the first scenario.
-async function phoneCall({ server, pageServer = server, sipPort, dir, codec, room, digits = '', phoneOptions = {} }) {
+async function phoneCall({ server, pageServer = server, sipPort, dir, codec, room, digits = '', phoneOptions = {}, dial = room, pageToken }) {
   const phoneWav = path.join(dir, `phone-${codec}.wav`);
   writeToneWav(phoneWav, { freq: PHONE_HZ, seconds: 60, rate: 8000, amplitude: 0.5 });
   const pageWav = path.join(dir, 'page.wav');
@@ -51,11 +52,11 @@ async function phoneCall({ server, pageServer = server, sipPort, dir, codec, roo
   const phone = await startBaresip({ sourceWav: phoneWav, codecs: [codec], user: `alice-${codec}`, displayName: 'Alice', name: `phone-${codec}`, ...phoneOptions });
   try {
     const page = await sdkPage(browser, pageServer);
-    const joined = await join(page, { room, peer: 'web' });
+    const joined = await join(page, { room, peer: 'web', token: pageToken });
     assert.ok(!joined.error, `the page joins: ${joined.error}`);
     await installAnalyser(page);
     const t0 = Date.now();
-    await phone.dial(`sip:${room}@127.0.0.1:${sipPort}`);
+    await phone.dial(`sip:${dial}@127.0.0.1:${sipPort}`);
     await phone.waitEvent('CALL_ESTABLISHED', 10_000);
     const established = Date.now() - t0;
     // The phone is a peer named after its display name, with its caller id in its meta.
@@ -205,6 +206,32 @@ test('--sip-secret: a phone with the wrong password is refused, the right one jo
       assert.ok((await metric(server, 'atrium_sip_auth_failures_total')) >= 1);
       assert.ok((await metric(server, 'atrium_sip_auth_challenges_total')) >= 2);
       await phoneCall({ server, sipPort, dir, codec: 'pcmu', room: 'auth', phoneOptions: { authUser: 'alice', authPass: 's3cret' } });
+    });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--auth-secret: a room name alone is refused, a room token in the user part joins', { timeout: 120_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atrium-sip-token-'));
+  const sipPort = await freeUdpTcpPort();
+  const secret = 'sip-token-secret';
+  const token = async (...extra) => (await runAtrium(['token', '--secret', secret, '--room', 'tok', ...extra])).stdout.trim();
+  try {
+    await withServer({ name: 'sip-token', args: ['--bind', '127.0.0.1', '--udp-port', '0', '--sip', `127.0.0.1:${sipPort}`, '--auth-secret', secret] }, async (server) => {
+      const wav = path.join(dir, 'tone.wav');
+      writeToneWav(wav, { freq: PHONE_HZ, seconds: 20, rate: 8000 });
+      for (const target of ['tok', await token('--subscribe')]) { // no token; a token that may not publish
+        const phone = await startBaresip({ sourceWav: wav, codecs: ['pcmu'], user: 'mallory', name: 'phone-notoken' });
+        try {
+          await phone.dial(`sip:${target}@127.0.0.1:${sipPort}`);
+          await phone.waitEvent('CALL_CLOSED', 10_000);
+          assert.ok(!phone.events.some((e) => e.type === 'CALL_ESTABLISHED'), `sip:${target.slice(0, 12)}... is not let in`);
+        } finally {
+          await phone.stop();
+        }
+      }
+      await phoneCall({ server, sipPort, dir, codec: 'pcmu', room: 'tok', dial: await token('--publish'), pageToken: await token() });
     });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

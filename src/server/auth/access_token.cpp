@@ -1,5 +1,8 @@
 #include "server/auth/access_token.h"
 
+#include <algorithm>
+#include <chrono>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -128,6 +131,15 @@ std::string check_scope(const AccessClaims& claims, std::string_view room, std::
   if (claims.room != room && claims.room != "*") return "TOKEN_WRONG_ROOM";
   if (!claims.peer.empty() && claims.peer != peer) return "TOKEN_WRONG_PEER";
   return {};
+}
+
+bool looks_like_token(std::string_view s) {
+  return s.size() > 20 && std::count(s.begin(), s.end(), '.') == 2;
+}
+
+int64_t unix_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 }  // namespace atrium::server

@@ -31,4 +31,11 @@ TokenCheck verify_access_token(std::string_view secret, std::string_view token, 
 // For requests that name a room (and maybe a peer): TOKEN_WRONG_ROOM, TOKEN_WRONG_PEER or "" when allowed.
 std::string check_scope(const AccessClaims& claims, std::string_view room, std::string_view peer);
 
+// Where a name or a token may stand (an RTMP stream key, a SIP user part): a JWT is three base64url parts
+// joined by dots; peer and room names cannot contain a dot twice like that, and their 128-character limit is
+// shorter than any token.
+bool looks_like_token(std::string_view s);
+// The wall clock, unix seconds, for token expiry.
+int64_t unix_seconds();
+
 }  // namespace atrium::server

@@ -28,23 +28,12 @@ std::vector<std::string> split(std::string_view s, char sep) {
   return out;
 }
 
-// A JWT is three base64url parts joined by dots; peer names cannot contain a dot twice like that, and their
-// 128-character limit is shorter than any token.
-bool looks_like_token(std::string_view s) {
-  return s.size() > 20 && std::count(s.begin(), s.end(), '.') == 2;
-}
-
 std::string query_value(std::string_view query, std::string_view key) {
   for (const auto& kv : split(query, '&')) {
     const auto eq = kv.find('=');
     if (eq != std::string::npos && std::string_view(kv).substr(0, eq) == key) return kv.substr(eq + 1);
   }
   return {};
-}
-
-int64_t unix_seconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include "core/names.h"
 #include "core/util/overloaded.h"
+#include "server/auth/access_token.h"
 #include "server/host_port.h"
 #include "server/webrtc/webrtc_service.h"
 
@@ -277,6 +278,27 @@ void SipSignaling::on_incoming(int64_t now, sip::IncomingCall& in) {
                   who + " is over --sip-rate-limit (" + std::to_string(service_.config().sip_rate_limit) +
                       " INVITEs per 10 s)",
                   k.refused_rate);
+  // A room token where the room goes (sip:TOKEN@host): the room, and maybe the peer, come from its claims. On
+  // a server with --auth-secret and no --sip-secret it is the only way in.
+  std::string token_peer;
+  const auto& config = service_.config();
+  if (!config.auth_secret.empty() && looks_like_token(in.room)) {
+    auto check = verify_access_token(config.auth_secret, in.room, unix_seconds());
+    if (!check.claims)
+      return refuse(now, in.call, 403, "Forbidden", who + ": " + check.code + ": " + check.message,
+                    k.refused_room);
+    if (!check.claims->publish && !check.claims->admin)
+      return refuse(now, in.call, 403, "Forbidden", who + ": PERMISSION_DENIED: the token may not publish",
+                    k.refused_room);
+    in.room = check.claims->room;
+    token_peer = check.claims->peer;
+  } else if (!config.auth_secret.empty() && config.sip_secret.empty()) {
+    return refuse(
+        now, in.call, 403, "Forbidden",
+        who +
+            ": this server has --auth-secret: call sip:TOKEN@host (`atrium token ROOM`), or set --sip-secret",
+        k.refused_room);
+  }
   if (!core::is_url_safe_name(in.room))
     return refuse(
         now, in.call, 404, "Not Found",
@@ -308,7 +330,8 @@ void SipSignaling::on_incoming(int64_t now, sip::IncomingCall& in) {
   p.local_port = rtp.local_endpoint().port();
   p.session_id = static_cast<uint64_t>(now) & 0xFFFFFFFFFFFFull;
   p.answer = sip::write_audio_answer(p.audio, p.local_ip, p.local_port, p.session_id, p.version);
-  std::string peer = peer_id_from(in.caller_name.empty() ? "phone" : in.caller_name);
+  std::string peer =
+      token_peer.empty() ? peer_id_from(in.caller_name.empty() ? "phone" : in.caller_name) : token_peer;
   if (!core::is_url_safe_name(peer)) peer = "phone";
   p.description =
       "sip " + in.room + "/" + peer + " (" + who + ", " + std::string(media::to_string(audio->codec)) + ")";
