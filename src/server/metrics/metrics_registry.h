@@ -88,6 +88,12 @@ class MetricsRegistry {
                       const MetricLabels& labels = {}) {
     callback(name, help, MetricType::kGauge, std::move(read), labels);
   }
+  // A counter the runtime keeps in an atomic (which must outlive the registry's scrapes).
+  void counter_of(const std::string& name, const std::string& help, const std::atomic<uint64_t>& value,
+                  const MetricLabels& labels = {}) {
+    callback(
+        name, help, MetricType::kCounter, [&value] { return static_cast<double>(value.load()); }, labels);
+  }
 
   // The whole registry in text exposition format, families in name order.
   std::string render() const;

@@ -8,10 +8,7 @@ void register_rtmp_metrics(MetricsRegistry& metrics, const RtmpCounters& c) {
   metrics.gauge_callback("atrium_rtmp_sessions", "RTMP streams publishing into a room",
                          [&c] { return static_cast<double>(c.publishing.load()); });
   auto counter = [&](const char* name, const char* help, const std::atomic<uint64_t>& v,
-                     const MetricLabels& labels = {}) {
-    metrics.callback(
-        name, help, MetricType::kCounter, [&v] { return static_cast<double>(v.load()); }, labels);
-  };
+                     const MetricLabels& labels = {}) { metrics.counter_of(name, help, v, labels); };
   counter("atrium_rtmp_connections_accepted_total", "RTMP connections accepted", c.accepted);
   counter("atrium_rtmp_bytes_received_total", "bytes received from RTMP clients", c.bytes_in);
   counter("atrium_rtmp_bytes_sent_total", "bytes sent to RTMP clients", c.bytes_out);

@@ -10,10 +10,7 @@ void register_sip_metrics(MetricsRegistry& metrics, const SipCounters& c) {
                          "retransmissions",
                          [&c] { return static_cast<double>(c.dialogs.load()); });
   auto counter = [&](const char* name, const char* help, const std::atomic<uint64_t>& v,
-                     const MetricLabels& labels = {}) {
-    metrics.callback(
-        name, help, MetricType::kCounter, [&v] { return static_cast<double>(v.load()); }, labels);
-  };
+                     const MetricLabels& labels = {}) { metrics.counter_of(name, help, v, labels); };
   counter("atrium_sip_requests_total", "SIP requests received", c.requests);
   counter("atrium_sip_malformed_total", "SIP datagrams that did not parse, or had a bad CSeq", c.malformed);
   counter("atrium_sip_stray_acks_total", "ACKs that matched no call", c.stray_acks);

@@ -17,8 +17,7 @@ void register_tcp_metrics(MetricsRegistry& metrics, const WebRtcCounters::Tcp& t
   gauge("atrium_tcp_pending_connections", "ICE-TCP connections not matched to a session yet", t.pending);
   gauge("atrium_tcp_queued_bytes", "bytes waiting in the ICE-TCP connections' send queues", t.queued_bytes);
   auto counter = [&](const char* name, const char* help, const std::atomic<uint64_t>& v) {
-    metrics.callback(
-        name, help, MetricType::kCounter, [&v] { return static_cast<double>(v.load()); }, w);
+    metrics.counter_of(name, help, v, w);
   };
   counter("atrium_tcp_connections_accepted_total", "ICE-TCP connections accepted", t.accepted);
   counter("atrium_tcp_connections_refused_total",
@@ -58,8 +57,7 @@ void register_webrtc_metrics(MetricsRegistry& metrics, const WebRtcCounters& c, 
       "atrium_webrtc_sessions", "WHIP and WHEP sessions open",
       [&c] { return static_cast<double>(c.sessions.load()); }, w);
   auto counter = [&](const char* name, const char* help, const std::atomic<uint64_t>& v) {
-    metrics.callback(
-        name, help, MetricType::kCounter, [&v] { return static_cast<double>(v.load()); }, w);
+    metrics.counter_of(name, help, v, w);
   };
   counter("atrium_udp_datagrams_received_total", "UDP datagrams received on the media port", c.datagrams_in);
   counter("atrium_udp_datagrams_sent_total", "UDP datagrams sent from the media port", c.datagrams_out);
