@@ -3,6 +3,7 @@
 //
 //   atrium-load --server atrium --url http://127.0.0.1:8080 --subscribers 50 --duration 10 --server-pid PID
 //   atrium-load --server janus --url http://127.0.0.1:8088/janus --subscribers 50 ...
+//   atrium-load ... --tcp       (Atrium) the subscribers over ICE-TCP, to the server's passive TCP candidate
 //
 // Phases: publisher connects; subscribers join one after another; wait until every one receives media;
 // warm-up; the measured window (server CPU from /proc/PID/stat at both ends, packets the subscribers got,
@@ -193,7 +194,8 @@ int run(const Options& o) {
         sig->subscriber_answer(i, answer_offer(offer, s->local()));
         s->start(remote, false, o.media);
       } else {
-        s->start(parse_remote(sig->subscribe_with_offer(i, subscribe_offer(s->local()))), true, o.media, o.tcp);
+        s->start(parse_remote(sig->subscribe_with_offer(i, subscribe_offer(s->local()))), true, o.media,
+                 o.tcp);
       }
       subs.push_back(std::move(s));
       if (publisher->failed()) throw std::runtime_error(publisher->failure());

@@ -146,7 +146,8 @@ void Peer::send_to(std::span<const uint8_t> data, const udp::endpoint& to) {
   boost::system::error_code ec;
   if (use_tcp_) {
     // What a subscriber sends is small (checks, DTLS, RTCP): a blocking write never waits here.
-    const std::array<uint8_t, 2> len{static_cast<uint8_t>(data.size() >> 8), static_cast<uint8_t>(data.size())};
+    const std::array<uint8_t, 2> len{static_cast<uint8_t>(data.size() >> 8),
+                                     static_cast<uint8_t>(data.size())};
     const std::array<asio::const_buffer, 2> frame{asio::buffer(len), asio::buffer(data.data(), data.size())};
     asio::write(tcp_, frame, ec);
   } else {

@@ -150,7 +150,8 @@ RemoteDescription parse_remote(const std::string& text) {
       in >> foundation >> component >> transport >> priority >> address >> port;
       if (!in || component != "1") continue;
       const bool udp = transport == "udp" || transport == "UDP";
-      const bool tcp = (transport == "tcp" || transport == "TCP") && c.find("tcptype passive") != std::string_view::npos;
+      const bool tcp =
+          (transport == "tcp" || transport == "TCP") && c.find("tcptype passive") != std::string_view::npos;
       auto& slot = udp ? r.candidate : r.tcp_candidate;
       if ((!udp && !tcp) || slot.port() != 0) continue;
       boost::system::error_code ec;
