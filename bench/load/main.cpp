@@ -3,6 +3,7 @@
 //
 //   atrium-load --server atrium --url http://127.0.0.1:8080 --subscribers 50 --duration 10 --server-pid PID
 //   atrium-load --server janus --url http://127.0.0.1:8088/janus --subscribers 50 ...
+//   atrium-load ... --tcp       (Atrium) the subscribers over ICE-TCP, to the server's passive TCP candidate
 //
 // Phases: publisher connects; subscribers join one after another; wait until every one receives media;
 // warm-up; the measured window (server CPU from /proc/PID/stat at both ends, packets the subscribers got,
@@ -51,6 +52,7 @@ struct Options {
   bool quiet = false;
   bool verbose = false;
   bool require_no_loss = false;
+  bool tcp = false;    // subscribers over ICE-TCP (the publisher stays on UDP)
   bool netns = false;  // alone in a network namespace with the server: its UDP counters are ours
 };
 
@@ -186,12 +188,14 @@ int run(const Options& o) {
       auto s = std::make_unique<Peer>(io, Peer::Role::kSubscriber, "subscriber " + std::to_string(i), bind,
                                       dtls, &totals);
       if (sig->subscriber_offers()) {
+        if (o.tcp) throw std::runtime_error("--tcp: only where the subscriber offers (atrium)");
         const auto offer = sig->subscriber_server_offer(i);
         const auto remote = parse_remote(offer);
         sig->subscriber_answer(i, answer_offer(offer, s->local()));
         s->start(remote, false, o.media);
       } else {
-        s->start(parse_remote(sig->subscribe_with_offer(i, subscribe_offer(s->local()))), true, o.media);
+        s->start(parse_remote(sig->subscribe_with_offer(i, subscribe_offer(s->local()))), true, o.media,
+                 o.tcp);
       }
       subs.push_back(std::move(s));
       if (publisher->failed()) throw std::runtime_error(publisher->failure());
@@ -308,6 +312,7 @@ int run(const Options& o) {
       r["udp_receive_buffer_drops"] = udp_counter("RcvbufErrors") - rcvbuf_errors0;  // window + drain
     }
     r["subscribers"] = o.subscribers;
+    r["subscriber_transport"] = o.tcp ? "tcp" : "udp";
     r["duration_s"] = window;
     r["join_s"] = join_s;
     // From each subscriber's media connect (DTLS done) to its first video RTP packet, over the subscribers.
@@ -395,6 +400,7 @@ int main(int argc, char** argv) {
   app.add_option("--keyframe-interval", o.media.keyframe_interval_s, "seconds between key frames");
   app.add_flag(
       "--no-audio", [&o](int64_t) { o.media.audio = false; }, "video only");
+  app.add_flag("--tcp", o.tcp, "subscribers connect over ICE-TCP (the server's passive TCP candidate)");
   app.add_flag("-q,--quiet", o.quiet, "no progress line");
   app.add_flag("-v,--verbose", o.verbose, "print the publisher's SDP");
   app.add_flag(

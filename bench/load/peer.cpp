@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 
 #include "media/demux.h"
 #include "media/rtcp/rtcp_packet.h"
@@ -64,6 +65,7 @@ Peer::Peer(asio::io_context& io, Role role, std::string name, const asio::ip::ad
       dtls_context_(std::move(dtls)),
       totals_(totals),
       socket_(io),
+      tcp_(io),
       check_timer_(io),
       dtls_timer_(io),
       media_timer_(io),
@@ -90,15 +92,68 @@ std::string Peer::failure() const {
   return failed() ? failure_ : std::string();
 }
 
-void Peer::start(RemoteDescription remote, bool controlling, MediaSettings media) {
-  asio::post(io_, [this, remote = std::move(remote), controlling, media] {
+void Peer::start(RemoteDescription remote, bool controlling, MediaSettings media, bool tcp) {
+  asio::post(io_, [this, remote = std::move(remote), controlling, media, tcp] {
     remote_ = remote;
     controlling_ = controlling;
     media_ = media;
     remote_ep_ = remote_.candidate;
-    receive();
+    if (tcp) {
+      connect_tcp();
+      if (failed()) return;
+    } else {
+      receive();
+    }
     check_timer();
   });
+}
+
+void Peer::connect_tcp() {
+  if (remote_.tcp_candidate.port() == 0) return fail("the server's SDP has no passive TCP candidate");
+  boost::system::error_code ec;
+  tcp_.connect({remote_.tcp_candidate.address(), remote_.tcp_candidate.port()}, ec);
+  if (ec) return fail("TCP connect to " + remote_.tcp_candidate.address().to_string() + ": " + ec.message());
+  tcp_.set_option(asio::ip::tcp::no_delay(true), ec);
+  tcp_.set_option(asio::socket_base::receive_buffer_size(1 << 20), ec);
+  use_tcp_ = true;
+  remote_ep_ = remote_.tcp_candidate;
+  tcp_rx_.resize(2 + 65535 + 65536);
+  tcp_receive();
+}
+
+void Peer::tcp_receive() {
+  tcp_.async_read_some(asio::buffer(tcp_rx_.data() + tcp_fill_, tcp_rx_.size() - tcp_fill_),
+                       [this](const boost::system::error_code& ec, size_t n) {
+                         if (ec) {
+                           if (!stopped_) fail("TCP: " + ec.message());
+                           return;
+                         }
+                         tcp_fill_ += n;
+                         size_t off = 0;
+                         while (tcp_fill_ - off >= 2) {
+                           const size_t len = (size_t{tcp_rx_[off]} << 8) | tcp_rx_[off + 1];
+                           if (tcp_fill_ - off < 2 + len) break;
+                           on_datagram(std::span(tcp_rx_.data() + off + 2, len), remote_ep_);
+                           off += 2 + len;
+                         }
+                         std::memmove(tcp_rx_.data(), tcp_rx_.data() + off, tcp_fill_ - off);
+                         tcp_fill_ -= off;
+                         tcp_receive();
+                       });
+}
+
+void Peer::send_to(std::span<const uint8_t> data, const udp::endpoint& to) {
+  boost::system::error_code ec;
+  if (use_tcp_) {
+    // What a subscriber sends is small (checks, DTLS, RTCP): a blocking write never waits here.
+    const std::array<uint8_t, 2> len{static_cast<uint8_t>(data.size() >> 8),
+                                     static_cast<uint8_t>(data.size())};
+    const std::array<asio::const_buffer, 2> frame{asio::buffer(len), asio::buffer(data.data(), data.size())};
+    asio::write(tcp_, frame, ec);
+  } else {
+    socket_.send_to(asio::buffer(data.data(), data.size()), to, 0, ec);
+  }
+  totals_->datagrams_sent.fetch_add(1, std::memory_order_relaxed);
 }
 
 void Peer::stop() {
@@ -164,9 +219,7 @@ void Peer::on_stun(std::span<const uint8_t> data, const udp::endpoint& from) {
     std::array<uint8_t, 256> out{};
     const size_t n = media::write_stun_binding_success(out, msg->transaction_id_array(), to_stun(from), pwd_);
     if (n == 0) return;
-    boost::system::error_code ec;
-    socket_.send_to(asio::buffer(out.data(), n), from, 0, ec);
-    totals_->datagrams_sent.fetch_add(1, std::memory_order_relaxed);
+    send_to(std::span(out.data(), n), from);
     if (!controlling_ && !ice_ok_) {
       // The controlling server nominates; its check reaching us is enough to start DTLS towards it.
       remote_ep_ = from;
@@ -198,9 +251,7 @@ void Peer::send_check() {
                                                       .tiebreaker = tiebreaker_,
                                                       .use_candidate = controlling_});
   if (n == 0) return;
-  boost::system::error_code ec;
-  socket_.send_to(asio::buffer(out.data(), n), remote_ep_, 0, ec);
-  totals_->datagrams_sent.fetch_add(1, std::memory_order_relaxed);
+  send_to(std::span(out.data(), n), remote_ep_);
 }
 
 void Peer::check_timer() {
@@ -263,9 +314,7 @@ void Peer::on_connected() {
 }
 
 void Peer::send_raw(std::span<const uint8_t> data) {
-  boost::system::error_code ec;
-  socket_.send_to(asio::buffer(data.data(), data.size()), remote_ep_, 0, ec);
-  totals_->datagrams_sent.fetch_add(1, std::memory_order_relaxed);
+  send_to(data, remote_ep_);
 }
 
 // ---- publisher ---------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -62,8 +63,9 @@ class Peer {
   LocalDescription local() const;  // ufrag, pwd, fingerprint, our candidate
 
   // From any thread: starts ICE against `remote` (posted to the media thread). `controlling`: we nominate
-  // (we made the offer); otherwise the server does.
-  void start(RemoteDescription remote, bool controlling, MediaSettings media = {});
+  // (we made the offer); otherwise the server does. `tcp`: ICE over TCP instead, to the server's passive TCP
+  // candidate (RFC 6544 active side, RFC 4571 framing); the UDP socket stays unused.
+  void start(RemoteDescription remote, bool controlling, MediaSettings media = {}, bool tcp = false);
   // From any thread: stop sending media and checks (posted).
   void stop();
 
@@ -93,6 +95,10 @@ class Peer {
   };
 
   void receive();
+  void tcp_receive();
+  void connect_tcp();
+  // To the server over UDP (`to`) or, over TCP, framed on the connection.
+  void send_to(std::span<const uint8_t> data, const boost::asio::ip::udp::endpoint& to);
   void on_datagram(std::span<uint8_t> data, const boost::asio::ip::udp::endpoint& from);
   void on_stun(std::span<const uint8_t> data, const boost::asio::ip::udp::endpoint& from);
   void on_rtp(std::span<uint8_t> data);
@@ -117,6 +123,10 @@ class Peer {
   std::shared_ptr<webrtc::DtlsContext> dtls_context_;
   ReceiveTotals* totals_;
   boost::asio::ip::udp::socket socket_;
+  boost::asio::ip::tcp::socket tcp_;
+  bool use_tcp_ = false;
+  std::vector<uint8_t> tcp_rx_;  // what arrived on the TCP connection and is not a whole frame yet
+  size_t tcp_fill_ = 0;
   boost::asio::steady_timer check_timer_;
   boost::asio::steady_timer dtls_timer_;
   boost::asio::steady_timer media_timer_;

@@ -142,21 +142,22 @@ RemoteDescription parse_remote(const std::string& text) {
       r.has_video = true;
       if (int pt = find_pt(m, "VP8"); pt >= 0) r.video_pt = static_cast<uint8_t>(pt);
     }
-    if (r.candidate.port() == 0) {
-      for (auto c : m.values("candidate")) {
-        // foundation component transport priority address port typ host ...
-        std::istringstream in{std::string(c)};
-        std::string foundation, component, transport, priority, address;
-        unsigned port = 0;
-        in >> foundation >> component >> transport >> priority >> address >> port;
-        if (!in || component != "1") continue;
-        if (transport != "udp" && transport != "UDP") continue;
-        boost::system::error_code ec;
-        const auto ip = boost::asio::ip::make_address(address, ec);
-        if (ec || !ip.is_v4()) continue;
-        r.candidate = {ip, static_cast<uint16_t>(port)};
-        break;
-      }
+    for (auto c : m.values("candidate")) {
+      // foundation component transport priority address port typ host [tcptype passive] ...
+      std::istringstream in{std::string(c)};
+      std::string foundation, component, transport, priority, address;
+      unsigned port = 0;
+      in >> foundation >> component >> transport >> priority >> address >> port;
+      if (!in || component != "1") continue;
+      const bool udp = transport == "udp" || transport == "UDP";
+      const bool tcp =
+          (transport == "tcp" || transport == "TCP") && c.find("tcptype passive") != std::string_view::npos;
+      auto& slot = udp ? r.candidate : r.tcp_candidate;
+      if ((!udp && !tcp) || slot.port() != 0) continue;
+      boost::system::error_code ec;
+      const auto ip = boost::asio::ip::make_address(address, ec);
+      if (ec || !ip.is_v4()) continue;
+      slot = {ip, static_cast<uint16_t>(port)};
     }
   }
   if (!first) throw std::runtime_error("the server's SDP has no accepted media section");

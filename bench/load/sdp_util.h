@@ -1,5 +1,6 @@
 // The SDP the load tool writes (a WHIP publisher offer, a WHEP viewer offer, an answer to a server's offer)
-// and what it needs from the server's SDP (ICE credentials, fingerprint, setup, the first UDP candidate).
+// and what it needs from the server's SDP (ICE credentials, fingerprint, setup, the first UDP candidate, the
+// first passive TCP one).
 #pragma once
 
 #include <cstdint>
@@ -28,9 +29,10 @@ struct RemoteDescription {
   std::string pwd;
   std::string fingerprint_algorithm = "sha-256";
   std::string fingerprint;
-  std::string setup;                         // actpass, active, passive
-  boost::asio::ip::udp::endpoint candidate;  // the first IPv4 UDP candidate
-  uint8_t audio_pt = kOpusPt;                // what the server negotiated for us to send
+  std::string setup;                             // actpass, active, passive
+  boost::asio::ip::udp::endpoint candidate;      // the first IPv4 UDP candidate
+  boost::asio::ip::udp::endpoint tcp_candidate;  // the first IPv4 `tcptype passive` one (port 0: none)
+  uint8_t audio_pt = kOpusPt;                    // what the server negotiated for us to send
   uint8_t video_pt = kVp8Pt;
   bool has_audio = false;
   bool has_video = false;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # ctest entry bench.load_smoke: atrium-load against a fresh atrium, 1 publisher -> 5 subscribers for 3 s;
-# fails unless every subscriber receives and nothing is lost. Timings are printed, never asserted.
+# then the same with the subscribers over ICE-TCP (--tcp: their UDP sockets are never read, so what they receive
+# came over TCP); fails unless every subscriber receives and nothing is lost. Timings are printed, never asserted.
 #   smoke.sh ATRIUM_BIN ATRIUM_LOAD_BIN [OUT_DIR]
 set -euo pipefail
 atrium=$1 load=$2 out=${3:-$(mktemp -d)}
@@ -20,3 +21,6 @@ done
 "$load" --server atrium --url "$url" -n 5 --duration 3 --warmup 0.5 --server-pid $pid --require-no-loss \
   --quiet --out "$out/load-smoke.json"
 cat "$out/load-smoke.json"
+"$load" --server atrium --url "$url" --room load-tcp -n 5 --duration 3 --warmup 0.5 --server-pid $pid --require-no-loss \
+  --tcp --quiet --out "$out/load-smoke-tcp.json"
+cat "$out/load-smoke-tcp.json"

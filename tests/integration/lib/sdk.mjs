@@ -78,6 +78,14 @@ export function packetsIn(page) {
   });
 }
 
+/**
+ * The selected candidate pair of the page's room (window.t.room.pc), from pages/media.js's selectedPair: only where
+ * the server serves the test pages under /web/test (lib/netns.mjs topologies).
+ */
+export function selectedPair(page) {
+  return page.evaluate(async () => (await import('/web/test/media.js')).selectedPair(window.t.room.pc));
+}
+
 export const events = (page, name) => page.evaluate((n) => window.t.events.filter((e) => !n || e.event === n), name);
 
 /** Waits until every `peer` in `from` decodes video and the count is still rising a second later. */

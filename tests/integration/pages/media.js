@@ -93,9 +93,10 @@ export async function stop() {
   if (window.pc && window.resource) await hangUp(window.pc, window.resource);
 }
 
-// The selected candidate pair as getStats() tells it: local/remote candidate types, the relay's protocol.
-export async function selectedPair() {
-  const stats = await window.pc.getStats();
+// The selected candidate pair of `pc` (the page's WHIP/WHEP one by default) as getStats() tells it: local/remote
+// candidate types, the relay's protocol.
+export async function selectedPair(pc = window.pc) {
+  const stats = await pc.getStats();
   let pair = null;
   stats.forEach((r) => { if (r.type === 'transport' && r.selectedCandidatePairId) pair = stats.get(r.selectedCandidatePairId); });
   if (!pair) stats.forEach((r) => { if (r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded') pair = r; });
